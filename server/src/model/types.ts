@@ -126,7 +126,7 @@ export interface RuleDetails {
   matches: RuleOption[];
   /** Options of the target (`--to-destination 10.0.0.1:80`, `--set-xmark 0x4000/0x4000`, `--reject-with …`). */
   targetOptions: RuleOption[];
-  /** The `-m comment --comment` value, or the `/* … */` text of `-L`. */
+  /** The `-m comment --comment` value, or the slash-star comment text of `-L`. */
   comment?: string;
   /** Text of `-L` output that was not understood (kept, never an error). */
   unparsedExtension?: string;

@@ -1,0 +1,125 @@
+// The dump's index: which rules jump to each chain, what is at a position, and the checks that need the
+// whole table (undefined jump targets, unreferenced chains). Built once per parse.
+import { isBuiltinTarget } from './builtinTargets';
+import type { Chain, Dump, Rule, Span, Table } from './types';
+
+/** Fills `chain.referencedBy` and adds the diagnostics that need every table complete. */
+export function buildIndex(dump: Dump): void {
+  for (const table of dump.tables) {
+    for (const chain of table.chains.values()) {
+      for (const rule of chain.rules) {
+        const target = rule.target;
+        if (!target) {
+          continue;
+        }
+        const targetChain = table.chains.get(target.name);
+        if (targetChain) {
+          targetChain.referencedBy.push(rule);
+        } else if (!isBuiltinTarget(target.name)) {
+          undefinedTarget(dump, table, target.name, target.span);
+        }
+      }
+    }
+    for (const chain of table.chains.values()) {
+      if (!chain.builtin && chain.referencedBy.length === 0 && chain.declaration && !table.excerpt) {
+        dump.diagnostics.push({
+          span: chain.declaration,
+          severity: 'hint',
+          code: 'unreferenced-chain',
+          message: `Chain ${chain.name} is never jumped to in table ${table.name}.`,
+        });
+      }
+    }
+  }
+}
+
+function undefinedTarget(dump: Dump, table: Table, name: string, span: Span): void {
+  if (table.excerpt) {
+    dump.diagnostics.push({ span, severity: 'hint', code: 'not-in-excerpt', message: `Chain ${name} is not in this excerpt.` });
+    return;
+  }
+  // Without a `-j` target name looking like a chain we cannot tell a missing chain from an unknown extension.
+  const looksLikeExtension = /^[A-Z0-9]+$/.test(name) && name.length <= 12 && !name.includes('-');
+  dump.diagnostics.push({
+    span,
+    severity: looksLikeExtension ? 'warning' : 'error',
+    code: 'undefined-chain',
+    message: looksLikeExtension
+      ? `${name} is neither a chain of table ${table.name} nor a target iptables Lens knows.`
+      : `Jump to chain ${name}, which is not declared in table ${table.name}.`,
+  });
+}
+
+/** A chain-name occurrence in the text: a declaration, a rule's own chain, or a jump target. */
+export interface ChainOccurrence {
+  table: Table;
+  name: string;
+  span: Span;
+  role: 'declaration' | 'rule-chain' | 'target';
+  /** The chain, when the table has it. */
+  chain?: Chain;
+  rule?: Rule;
+}
+
+function inside(span: Span | undefined, line: number, character: number): span is Span {
+  return span !== undefined && span.line === line && character >= span.start && character <= span.end;
+}
+
+/** The chain name at a position, if any. */
+export function chainOccurrenceAt(dump: Dump, line: number, character: number): ChainOccurrence | undefined {
+  const owner = dump.lineOwners[line];
+  if (!owner) {
+    return undefined;
+  }
+  if ('rules' in owner) {
+    // A chain: its declaration line (or its first rule in an excerpt).
+    const chain = owner;
+    for (const span of [chain.declaration, ...chain.redeclarations]) {
+      if (inside(span, line, character)) {
+        return { table: chain.table, name: chain.name, span, role: 'declaration', chain };
+      }
+    }
+    return undefined;
+  }
+  if ('chain' in owner) {
+    const rule = owner;
+    if (inside(rule.target?.span, line, character)) {
+      const name = rule.target.name;
+      return { table: rule.table, name, span: rule.target.span, role: 'target', chain: rule.table.chains.get(name), rule };
+    }
+    if (inside(rule.chainName, line, character)) {
+      return { table: rule.table, name: rule.chain.name, span: rule.chainName, role: 'rule-chain', chain: rule.chain, rule };
+    }
+  }
+  return undefined;
+}
+
+/** Every rule of `table` whose target is `name` (also when no chain of that name is declared). */
+export function rulesTargeting(table: Table, name: string): Rule[] {
+  const chain = table.chains.get(name);
+  if (chain) {
+    return chain.referencedBy;
+  }
+  const result: Rule[] = [];
+  for (const c of table.chains.values()) {
+    for (const rule of c.rules) {
+      if (rule.target?.name === name) {
+        result.push(rule);
+      }
+    }
+  }
+  return result;
+}
+
+/** The rule on a line, if the line is one. */
+export function ruleAt(dump: Dump, line: number): Rule | undefined {
+  const owner = dump.lineOwners[line];
+  return owner && 'chain' in owner && 'text' in owner ? owner : undefined;
+}
+
+/** Every chain of every table, in document order of tables. */
+export function* allChains(dump: Dump): Iterable<Chain> {
+  for (const table of dump.tables) {
+    yield* table.chains.values();
+  }
+}
