@@ -1,0 +1,78 @@
+// Hover: what a chain is (table, policy, counters, rules, who jumps to it), what a built-in target does,
+// plus whatever kube-proxy knowledge adds at the position.
+import type { Hover, Position } from 'vscode-languageserver-types';
+import { chainOccurrenceAt } from '../model/index';
+import type { Chain } from '../model/types';
+import { formatCounters } from '../parse/counters';
+import type { DumpDocument } from './document';
+import { toRange } from './lsp';
+
+const TARGET_HELP: Record<string, string> = {
+  ACCEPT: 'Stops traversal: the packet is accepted by this table.',
+  DROP: 'Stops traversal: the packet is silently discarded.',
+  REJECT: 'Discards the packet and answers the sender with an error (ICMP or TCP reset).',
+  RETURN: 'Returns to the calling chain (or applies the policy in a built-in chain).',
+  DNAT: 'Rewrites the destination address/port (nat table); later rules and routing see the new destination.',
+  SNAT: 'Rewrites the source address/port to a fixed one (nat POSTROUTING).',
+  MASQUERADE: 'Rewrites the source address to the outgoing interface\'s address (nat POSTROUTING).',
+  MARK: 'Sets the packet\'s firewall mark (kube-proxy uses 0x4000 for "masquerade this").',
+  REDIRECT: 'Redirects the packet to a local port on this host.',
+  LOG: 'Logs the packet to the kernel log and continues.',
+  CONNMARK: 'Sets or restores the connection mark.',
+  CT: 'Sets conntrack parameters (e.g. notrack).',
+  NOTRACK: 'Disables connection tracking for the packet.',
+};
+
+/** Markdown describing a chain. */
+export function describeChain(chain: Chain): string {
+  const lines: string[] = [];
+  lines.push(`**${chain.name}** — ${chain.builtin ? 'built-in' : 'user'} chain of table \`${chain.table.name}\``);
+  const facts: string[] = [];
+  if (chain.policy) {
+    facts.push(`policy **${chain.policy}**${chain.policyCounters ? ` (${formatCounters(chain.policyCounters)})` : ''}`);
+  }
+  facts.push(`${chain.rules.length} rule${chain.rules.length === 1 ? '' : 's'}`);
+  const packets = chain.rules.reduce((sum, r) => sum + (r.counters?.packets ?? 0), 0);
+  if (chain.rules.some((r) => r.counters)) {
+    facts.push(`${formatCounters({ packets, bytes: chain.rules.reduce((s, r) => s + (r.counters?.bytes ?? 0), 0), approximate: chain.rules.some((r) => r.counters?.approximate) })} matched by its rules`);
+  }
+  lines.push(facts.join(' · '));
+  const callers = new Map<string, number>();
+  for (const rule of chain.referencedBy) {
+    callers.set(rule.chain.name, (callers.get(rule.chain.name) ?? 0) + 1);
+  }
+  if (chain.referencedBy.length > 0) {
+    const shown = [...callers].slice(0, 8).map(([name, n]) => `\`${name}\`${n > 1 ? ` ×${n}` : ''}`);
+    const more = callers.size > 8 ? ` and ${callers.size - 8} more chains` : '';
+    lines.push(`Jumped to by ${chain.referencedBy.length} rule${chain.referencedBy.length === 1 ? '' : 's'} in ${shown.join(', ')}${more}`);
+  } else if (!chain.builtin) {
+    lines.push(chain.table.excerpt ? 'No rule in this excerpt jumps to it.' : 'No rule jumps to it.');
+  }
+  if (chain.declaredBy === 'first-rule') {
+    lines.push('_Not declared in this text: known from its first rule._');
+  }
+  return lines.join('\n\n');
+}
+
+/**
+ * Hover at `position`. `extra` lets kube-proxy knowledge add a section (it is given the chain name under
+ * the cursor, if any) — the chain facts come first, then the extra.
+ */
+export function hover(doc: DumpDocument, position: Position, extra?: (chainName: string | undefined) => string | null): Hover | null {
+  const occurrence = chainOccurrenceAt(doc.dump, position.line, position.character);
+  const sections: string[] = [];
+  if (occurrence?.chain) {
+    sections.push(describeChain(occurrence.chain));
+  } else if (occurrence && occurrence.role === 'target') {
+    const help = TARGET_HELP[occurrence.name];
+    sections.push(help ? `**${occurrence.name}** — built-in target\n\n${help}` : `**${occurrence.name}** — target extension (no chain of this name in table \`${occurrence.table.name}\`)`);
+  }
+  const more = extra?.(occurrence?.chain?.name);
+  if (more) {
+    sections.push(more);
+  }
+  if (sections.length === 0) {
+    return null;
+  }
+  return { contents: { kind: 'markdown', value: sections.join('\n\n---\n\n') }, range: occurrence ? toRange(occurrence.span) : undefined };
+}

@@ -1,0 +1,154 @@
+// The language server as an object that receives its connection, so it can be driven over stdio by any
+// editor and by tests alike.
+//
+// How a request flows: the editor keeps documents in sync through `TextDocuments` (incremental sync);
+// each handler asks `model(uri)` for the parsed dump of the document's current version — parsed once per
+// version and dropped on close — and hands it to one pure function in `features/`. Every handler runs
+// inside `runSafe`, so a bug in a feature answers "nothing here" and logs, instead of killing the server.
+// Diagnostics are pushed after edits settle (debounced), so typing in a large dump stays smooth.
+import { TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver';
+import type { CancellationToken, Connection, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Chain } from './model/types';
+import { definition } from './features/definition';
+import { diagnostics } from './features/diagnostics';
+import { DumpDocument } from './features/document';
+import { foldingRanges } from './features/folding';
+import { hover } from './features/hover';
+import { references } from './features/references';
+import { documentSymbols, workspaceSymbols } from './features/symbols';
+
+/** Custom requests of this server (a public interface: see README). */
+export const ServicesRequest = 'iptablesLens/services';
+
+const DIAGNOSTICS_DELAY_MS = 250;
+
+export class LspServer {
+  private readonly documents = new TextDocuments(TextDocument);
+  private readonly cache = new Map<string, DumpDocument>();
+  private readonly pendingDiagnostics = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly connection: Connection) {}
+
+  /** Registers every handler on the connection and starts listening. */
+  listen(): void {
+    const c = this.connection;
+    c.onInitialize(() => this.initialize());
+    c.onDocumentSymbol((p, token) => this.runSafe(token, [], `document symbols for ${p.textDocument.uri}`, () => {
+      const doc = this.model(p.textDocument.uri);
+      return doc ? documentSymbols(doc, (chain) => this.describeChainName(doc, chain)) : [];
+    }));
+    c.onDefinition((p, token) => this.runSafe(token, null, `definition for ${p.textDocument.uri}`, () => {
+      const doc = this.model(p.textDocument.uri);
+      return doc ? definition(doc, p.position) : null;
+    }));
+    c.onReferences((p, token) => this.runSafe(token, [], `references for ${p.textDocument.uri}`, () => {
+      const doc = this.model(p.textDocument.uri);
+      return doc ? references(doc, p.position, p.context.includeDeclaration) : [];
+    }));
+    c.onHover((p, token) => this.runSafe(token, null, `hover for ${p.textDocument.uri}`, () => {
+      const doc = this.model(p.textDocument.uri);
+      return doc ? hover(doc, p.position) : null;
+    }));
+    c.onFoldingRanges((p, token) => this.runSafe(token, [], `folding ranges for ${p.textDocument.uri}`, () => {
+      const doc = this.model(p.textDocument.uri);
+      return doc ? foldingRanges(doc) : [];
+    }));
+    c.onWorkspaceSymbol((p, token) => this.runSafe(token, [], 'workspace symbols', () =>
+      workspaceSymbols(this.openModels(), p.query),
+    ));
+
+    this.documents.onDidChangeContent((e) => this.scheduleDiagnostics(e.document.uri));
+    this.documents.onDidClose((e) => {
+      this.cache.delete(e.document.uri);
+      clearTimeout(this.pendingDiagnostics.get(e.document.uri));
+      this.pendingDiagnostics.delete(e.document.uri);
+      void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    });
+    this.documents.listen(c);
+    c.listen();
+  }
+
+  private initialize(): InitializeResult {
+    const capabilities: ServerCapabilities = {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      documentSymbolProvider: { label: 'iptables' },
+      definitionProvider: true,
+      referencesProvider: true,
+      hoverProvider: true,
+      foldingRangeProvider: true,
+      workspaceSymbolProvider: true,
+    };
+    return { capabilities, serverInfo: { name: 'iptables-lens', version: '0.1.0' } };
+  }
+
+  /** The parsed dump of an open document's current version (parsed at most once per version). */
+  model(uri: string): DumpDocument | undefined {
+    const document = this.documents.get(uri);
+    if (!document) {
+      return undefined;
+    }
+    const cached = this.cache.get(uri);
+    if (cached && cached.version === document.version) {
+      return cached;
+    }
+    const doc = DumpDocument.fromText(uri, document.version, document.getText());
+    this.cache.set(uri, doc);
+    return doc;
+  }
+
+  private *openModels(): Iterable<DumpDocument> {
+    for (const document of this.documents.all()) {
+      const doc = this.model(document.uri);
+      if (doc) {
+        yield doc;
+      }
+    }
+  }
+
+  private describeChainName(doc: DumpDocument, chain: Chain): string | undefined {
+    void doc;
+    void chain;
+    return undefined;
+  }
+
+  private scheduleDiagnostics(uri: string): void {
+    clearTimeout(this.pendingDiagnostics.get(uri));
+    this.pendingDiagnostics.set(
+      uri,
+      setTimeout(() => {
+        this.pendingDiagnostics.delete(uri);
+        this.publishDiagnostics(uri);
+      }, DIAGNOSTICS_DELAY_MS),
+    );
+  }
+
+  private publishDiagnostics(uri: string): void {
+    try {
+      const doc = this.model(uri);
+      if (!doc) {
+        return;
+      }
+      void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(doc.dump.diagnostics) });
+    } catch (error) {
+      this.connection.console.error(`Error while computing diagnostics for ${uri}: ${errorText(error)}`);
+    }
+  }
+
+  /** Runs a handler; an exception is logged and answered with `fallback`, and a cancelled request gets `fallback` too. */
+  private runSafe<T>(token: CancellationToken, fallback: T, what: string, fn: () => T): T {
+    if (token.isCancellationRequested) {
+      return fallback;
+    }
+    try {
+      return fn();
+    } catch (error) {
+      this.connection.console.error(`Error while computing ${what}: ${errorText(error)}`);
+      return fallback;
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
