@@ -1,0 +1,102 @@
+import { strict as assert } from 'node:assert';
+import { pathToFileURL } from 'node:url';
+import type { DocumentSymbol, Hover, Location } from 'vscode-languageserver-types';
+import { corpusPath, readCorpus } from '../support/corpus';
+import { TestLspClient } from '../support/lspClient';
+
+/** The 0-based position of the first occurrence of `needle` on the first line that contains `lineMarker`. */
+function positionOf(text: string, lineMarker: string, needle: string, offset = 1): { line: number; character: number } {
+  const lines = text.split('\n');
+  const line = lines.findIndex((l) => l.includes(lineMarker));
+  assert.ok(line >= 0, `no line contains ${lineMarker}`);
+  return { line, character: lines[line].indexOf(needle) + offset };
+}
+
+describe('language server over stdio', function () {
+  this.timeout(30000);
+  let client: TestLspClient;
+  const seedFile = 'seed-calico-nat-L-n-v.txt';
+  const saveFile = 'kube-proxy-TestOverallIPTablesRules.real-iptables-save';
+  const seedUri = pathToFileURL(corpusPath(seedFile)).href;
+  const saveUri = pathToFileURL(corpusPath(saveFile)).href;
+  const seed = readCorpus(seedFile);
+  const save = readCorpus(saveFile);
+
+  before(async () => {
+    client = await TestLspClient.start();
+    await client.open(seedUri, seed);
+    await client.open(saveUri, save);
+  });
+  after(async () => client?.stop());
+
+  it('answers initialize with the features it has', async () => {
+    const other = await TestLspClient.start();
+    try {
+      const result = await other.request<{ capabilities: Record<string, unknown> }>('initialize', { processId: null, rootUri: null, capabilities: {} });
+      for (const capability of ['documentSymbolProvider', 'definitionProvider', 'referencesProvider', 'hoverProvider', 'foldingRangeProvider']) {
+        assert.ok(result.capabilities[capability], capability);
+      }
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('outlines tables and chains', async () => {
+    const symbols = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: saveUri } });
+    assert.deepEqual(symbols.map((s) => s.name), ['filter', 'nat']);
+    const nat = symbols[1].children!.map((c) => c.name);
+    assert.ok(nat.includes('KUBE-SVC-XPGD46QRK7WJZT7O'));
+    assert.equal(nat.length, save.split('*nat')[1].split('\n').filter((l) => l.startsWith(':')).length);
+  });
+
+  it('goes from a jump target to the chain declaration (-L and save)', async () => {
+    const fromList = positionOf(seed, 'KUBE-SVC-BEPXDJBUHFCSYIC3  tcp', 'KUBE-SVC-BEPXDJBUHFCSYIC3');
+    const listTarget = await client.request<Location>('textDocument/definition', { textDocument: { uri: seedUri }, position: fromList });
+    assert.equal(listTarget.range.start.line, seed.split('\n').indexOf('Chain KUBE-SVC-BEPXDJBUHFCSYIC3 (1 references)'));
+    const fromSave = positionOf(save, '-A KUBE-SERVICES -d 172.30.0.41/32', 'KUBE-SVC-XPGD46QRK7WJZT7O');
+    const saveTarget = await client.request<Location>('textDocument/definition', { textDocument: { uri: saveUri }, position: fromSave });
+    const declLine = save.split('\n').indexOf(':KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]');
+    assert.deepEqual(saveTarget.range, { start: { line: declLine, character: 1 }, end: { line: declLine, character: 26 } });
+  });
+
+  it('finds the rules that jump to a chain', async () => {
+    const position = positionOf(seed, 'Chain KUBE-MARK-MASQ', 'KUBE-MARK-MASQ');
+    const refs = await client.request<Location[]>('textDocument/references', { textDocument: { uri: seedUri }, position, context: { includeDeclaration: false } });
+    const expected = seed.split('\n').filter((l) => /^\s+\d+\s+\S+\s+KUBE-MARK-MASQ\s/.test(l)).length;
+    assert.equal(refs.length, expected);
+    assert.ok(expected > 10);
+  });
+
+  it('explains a chain on hover', async () => {
+    const position = positionOf(seed, 'Chain KUBE-SVC-BEPXDJBUHFCSYIC3', 'KUBE-SVC-BEPXDJBUHFCSYIC3');
+    const result = await client.request<Hover>('textDocument/hover', { textDocument: { uri: seedUri }, position });
+    const text = (result.contents as { value: string }).value;
+    assert.match(text, /KUBE-SVC-BEPXDJBUHFCSYIC3/);
+    assert.match(text, /table `nat`/);
+    assert.match(text, /2 rules/);
+    assert.match(text, /KUBE-SERVICES/);
+  });
+
+  it('publishes diagnostics, and new ones after an edit', async () => {
+    const uri = 'untitled:broken.iptables';
+    await client.open(uri, '*nat\n:A - [0:0]\n-A A -j NOWHERE-CHAIN\nCOMMIT\n');
+    const first = await client.waitForDiagnostics(uri, (p) => p.diagnostics.length > 0);
+    assert.deepEqual(first.diagnostics.map((d) => [d.range.start.line, d.code]), [
+      [2, 'undefined-chain'],
+      [1, 'unreferenced-chain'],
+    ]);
+    await client.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ range: { start: { line: 2, character: 8 }, end: { line: 2, character: 21 } }, text: 'ACCEPT' }],
+    });
+    const second = await client.waitForDiagnostics(uri, (p) => p.version === 2);
+    assert.deepEqual(second.diagnostics.map((d) => d.code), ['unreferenced-chain']);
+  });
+
+  it('answers nothing, not an error, where there is nothing', async () => {
+    const none = await client.request<Location | null>('textDocument/definition', { textDocument: { uri: seedUri }, position: { line: 0, character: 0 } });
+    assert.equal(none, null);
+    const unknownDoc = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: 'file:///not/open' } });
+    assert.deepEqual(unknownDoc, []);
+  });
+});
