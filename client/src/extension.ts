@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import { registerServicesView } from './tree/servicesView';
 
 let client: LanguageClient | undefined;
 
@@ -17,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   client = new LanguageClient('iptablesLens', 'iptables Lens', serverOptions, clientOptions);
   await client.start();
+  registerServicesView(context, client);
 }
 
 export function deactivate(): Thenable<void> | undefined {
