@@ -183,11 +183,6 @@ export function parseListRule(b: DumpBuilder, text: string, line: number, layout
     // -L marks a `-g` rule with `[goto]` in its extension text.
     target = { name: columns.target.text, span, goto: text.includes('[goto]', columns.extensionStart) };
   }
-  b.addRule(chain.table, chain, line, text, {
-    bodyStart: columns.prot.start,
-    target,
-    counters: columns.counters,
-    listedNumber: columns.listedNumber,
-  });
+  b.addRule(chain.table, chain, line, text, columns.prot.start, undefined, target, columns.counters, columns.listedNumber, false);
   return true;
 }

@@ -2,7 +2,8 @@
 // `*table`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN …`, `-N`/`-P`/`-X`/`-I`, `COMMIT`.
 import type { Counters, Span, Table, Target } from '../model/types';
 import type { DumpBuilder } from './builder';
-import { hasUnterminatedQuote, tokenize } from './tokens';
+import { hasUnterminatedQuote, tokenize, WordCursor } from './tokens';
+import type { Token } from './tokens';
 
 const TABLE_HEADER = /^\*(\S+)\s*$/;
 const DECLARATION = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/;
@@ -104,46 +105,37 @@ function inPolicyBlock(table: Table): boolean {
 function command(b: DumpBuilder, text: string, line: number): void {
   let counters: Counters | undefined;
   let offset = 0;
-  const countersMatch = RULE_COUNTERS.exec(text);
-  if (countersMatch) {
-    counters = { packets: Number(countersMatch[1]), bytes: Number(countersMatch[2]), approximate: false };
-    offset = countersMatch[0].length;
+  if (text.charCodeAt(0) === 91 /* [ */) {
+    const countersMatch = RULE_COUNTERS.exec(text);
+    if (countersMatch) {
+      counters = { packets: Number(countersMatch[1]), bytes: Number(countersMatch[2]), approximate: false };
+      offset = countersMatch[0].length;
+    }
   }
-  if (hasUnterminatedQuote(text)) {
+  if ((text.includes('"') || text.includes("'")) && hasUnterminatedQuote(text)) {
     b.diagnose({ line, start: 0, end: text.length }, 'error', 'unterminated-quote', 'A quoted value is not closed on this line.');
   }
-  const tokens = tokenize(text, offset);
-  const op = tokens[0]?.text ?? '';
-  const nameToken = tokens[1];
-  const whole: Span = { line, start: 0, end: text.length };
-  if (!['-A', '-I', '-N', '-P', '-X', '-F', '-Z', '-D', '-R'].includes(op)) {
-    b.diagnose(whole, 'error', 'unknown-command', `Unrecognised command \`${op}\`: expected -A, -I, -N, -P or -X (or a *table, :CHAIN or COMMIT line).`);
+  const words = new WordCursor(text, offset);
+  const whole = (): Span => ({ line, start: 0, end: text.length });
+  const op = words.next() ? words.text() : '';
+  if (!COMMANDS.has(op)) {
+    b.diagnose(whole(), 'error', 'unknown-command', `Unrecognised command \`${op}\`: expected -A, -I, -N, -P or -X (or a *table, :CHAIN or COMMIT line).`);
     return;
   }
-  if (!nameToken) {
-    b.diagnose(whole, 'error', 'missing-chain', `\`${op}\` needs a chain name.`);
+  if (!words.next()) {
+    b.diagnose(whole(), 'error', 'missing-chain', `\`${op}\` needs a chain name.`);
     return;
   }
-  const name = nameToken.text;
-  const nameSpan: Span = { line, start: nameToken.start, end: nameToken.end };
+  const name = words.text();
+  const nameSpan: Span = { line, start: words.start, end: words.end };
   const table = tableForCommand(b, op, name, line);
   switch (op) {
     case '-N':
       b.declare(table, name, nameSpan, 'new');
       return;
-    case '-P': {
-      const chain = b.declare(table, name, nameSpan, 'policy');
-      let policyCounters: Counters | undefined;
-      const c = tokens.findIndex((t) => t.text === '-c' || t.text === '--set-counters');
-      if (c > 0 && tokens[c + 2]) {
-        policyCounters = { packets: Number(tokens[c + 1].text), bytes: Number(tokens[c + 2].text), approximate: false };
-      }
-      b.setPolicy(chain, tokens[2]?.text, policyCounters);
-      if (!tokens[2]) {
-        b.diagnose(nameSpan, 'error', 'missing-policy', `\`-P ${name}\` needs a policy (ACCEPT or DROP).`);
-      }
+    case '-P':
+      policyCommand(b, table, name, nameSpan, tokenize(text, nameSpan.end));
       return;
-    }
     case '-X':
     case '-F':
     case '-Z':
@@ -151,50 +143,60 @@ function command(b: DumpBuilder, text: string, line: number): void {
       return;
     case '-D':
     case '-R':
-      b.diagnose(whole, 'warning', 'not-a-dump-command', `\`${op}\` changes a live ruleset; it is not part of a dump and is ignored here.`);
+      b.diagnose(whole(), 'warning', 'not-a-dump-command', `\`${op}\` changes a live ruleset; it is not part of a dump and is ignored here.`);
       return;
   }
   // -A / -I
   const chain = b.chain(table, name, line);
   if (!chain.declaration) {
-    if (table.excerpt || table.format === 'spec' || chain.builtin) {
-      // An excerpt (or -S listing) knows a chain from its first rule; built-in chains always exist.
-      chain.declaration = nameSpan;
-      chain.declaredBy = 'first-rule';
-    } else {
+    if (!(table.excerpt || table.format === 'spec' || chain.builtin)) {
       b.diagnose(nameSpan, 'error', 'undeclared-chain', `Chain ${name} is not declared in table ${table.name}: add \`:${name} - [0:0]\` above the rules.`);
-      chain.declaration = nameSpan;
-      chain.declaredBy = 'first-rule';
     }
+    // An excerpt (or -S listing) knows a chain from its first rule; built-in chains always exist.
+    chain.declaration = nameSpan;
+    chain.declaredBy = 'first-rule';
   }
-  let bodyFrom = 2;
-  if (op === '-I' && tokens[2] && /^\d+$/.test(tokens[2].text)) {
-    bodyFrom = 3;
-  }
+  let bodyStart = nameSpan.end;
   let target: Target | undefined;
   let ruleCounters = counters;
-  for (let i = bodyFrom; i < tokens.length; i++) {
-    const t = tokens[i].text;
-    if ((t === '-j' || t === '--jump' || t === '-g' || t === '--goto') && !target) {
-      const targetToken = tokens[i + 1];
-      if (!targetToken) {
-        b.diagnose({ line, start: tokens[i].start, end: tokens[i].end }, 'error', 'missing-target', `\`${t}\` needs a target.`);
+  let first = true;
+  while (words.next()) {
+    if (first && op === '-I' && /^\d+$/.test(words.text())) {
+      bodyStart = words.end; // `-I CHAIN 1 …`: the rule number is not an option
+    }
+    first = false;
+    if (target || words.quoted) {
+      continue;
+    }
+    const goto = words.is('-g') || words.is('--goto');
+    if (goto || words.is('-j') || words.is('--jump')) {
+      const jumpStart = words.start;
+      const jumpEnd = words.end;
+      if (words.next()) {
+        target = { name: words.text(), span: { line, start: words.start, end: words.end }, goto };
       } else {
-        target = {
-          name: targetToken.text,
-          span: { line, start: targetToken.start, end: targetToken.end },
-          goto: t === '-g' || t === '--goto',
-        };
+        b.diagnose({ line, start: jumpStart, end: jumpEnd }, 'error', 'missing-target', `\`${text.slice(jumpStart, jumpEnd)}\` needs a target.`);
       }
-    } else if ((t === '-c' || t === '--set-counters') && tokens[i + 2]) {
-      ruleCounters = { packets: Number(tokens[i + 1].text), bytes: Number(tokens[i + 2].text), approximate: false };
+    } else if (words.is('-c') || words.is('--set-counters')) {
+      const packets = words.next() ? words.text() : '';
+      const bytes = words.next() ? words.text() : '';
+      ruleCounters = { packets: Number(packets), bytes: Number(bytes), approximate: false };
     }
   }
-  b.addRule(table, chain, line, text, {
-    bodyStart: tokens[bodyFrom - 1].end,
-    chainName: nameSpan,
-    target,
-    counters: ruleCounters,
-    insert: op === '-I' ? true : undefined,
-  });
+  b.addRule(table, chain, line, text, bodyStart, nameSpan, target, ruleCounters, undefined, op === '-I');
+}
+
+const COMMANDS = new Set(['-A', '-I', '-N', '-P', '-X', '-F', '-Z', '-D', '-R']);
+
+function policyCommand(b: DumpBuilder, table: Table, name: string, nameSpan: Span, tokens: Token[]): void {
+  const chain = b.declare(table, name, nameSpan, 'policy');
+  let policyCounters: Counters | undefined;
+  const c = tokens.findIndex((t) => t.text === '-c' || t.text === '--set-counters');
+  if (c >= 0 && tokens[c + 2]) {
+    policyCounters = { packets: Number(tokens[c + 1].text), bytes: Number(tokens[c + 2].text), approximate: false };
+  }
+  b.setPolicy(chain, tokens[0]?.text, policyCounters);
+  if (!tokens[0]) {
+    b.diagnose(nameSpan, 'error', 'missing-policy', `\`-P ${name}\` needs a policy (ACCEPT or DROP).`);
+  }
 }

@@ -29,48 +29,114 @@ export function tokenize(line: string, from = 0): Token[] {
     let text = '';
     let quoted = false;
     let plainFrom = i;
-    while (i < length && !isBlank(line.charCodeAt(i))) {
-      const ch = line[i];
-      if (ch === '"' || ch === "'") {
-        quoted = true;
-        text += line.slice(plainFrom, i);
-        const quote = ch;
-        i++;
-        while (i < length && line[i] !== quote) {
-          if (line[i] === '\\' && i + 1 < length) {
-            i++;
-          }
-          text += line[i];
-          i++;
-        }
-        i++; // closing quote
-        plainFrom = i;
-      } else {
-        i++;
+    while (i < length) {
+      const code = line.charCodeAt(i);
+      if (isBlank(code)) {
+        break;
       }
+      if (code !== 34 /* " */ && code !== 39 /* ' */) {
+        i++;
+        continue;
+      }
+      quoted = true;
+      text += line.slice(plainFrom, i);
+      const close = closingQuote(line, i + 1, code);
+      const inner = line.slice(i + 1, close);
+      text += inner.includes('\\') ? inner.replace(/\\(.)/g, '$1') : inner;
+      i = Math.min(close + 1, length);
+      plainFrom = i;
     }
     if (plainFrom < i) {
-      text += line.slice(plainFrom, Math.min(i, length));
+      text += line.slice(plainFrom, i);
     }
-    tokens.push({ text, start, end: Math.min(i, length), quoted });
+    tokens.push({ text, start, end: i, quoted });
   }
   return tokens;
 }
 
-/** Whether a quote opened on this line is never closed (an iptables-restore error). */
-export function hasUnterminatedQuote(line: string): boolean {
-  let quote: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quote) {
-      if (ch === '\\') {
-        i++;
-      } else if (ch === quote) {
-        quote = undefined;
-      }
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
+/** Offset of the quote that closes one opened before `from` (skipping backslash escapes), or the line's length. */
+function closingQuote(line: string, from: number, quote: number): number {
+  for (let i = from; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (code === 92 /* \\ */) {
+      i++;
+    } else if (code === quote) {
+      return i;
     }
   }
-  return quote !== undefined;
+  return line.length;
+}
+
+/** Whether a quote opened on this line is never closed (an iptables-restore error). */
+export function hasUnterminatedQuote(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (code === 34 || code === 39) {
+      const close = closingQuote(line, i + 1, code);
+      if (close >= line.length) {
+        return true;
+      }
+      i = close;
+    }
+  }
+  return false;
+}
+
+/**
+ * Walks the words of a line without building them, for the parse of large dumps: only the few words the
+ * model keeps (command, chain, target) are turned into strings with `text()`.
+ */
+export class WordCursor {
+  start = 0;
+  end = 0;
+  quoted = false;
+  private position: number;
+
+  constructor(
+    private readonly line: string,
+    from = 0,
+  ) {
+    this.position = from;
+  }
+
+  /** Moves to the next word; false at the end of the line. */
+  next(): boolean {
+    const line = this.line;
+    const length = line.length;
+    let i = this.position;
+    while (i < length && isBlank(line.charCodeAt(i))) {
+      i++;
+    }
+    if (i >= length) {
+      this.position = i;
+      return false;
+    }
+    this.start = i;
+    this.quoted = false;
+    while (i < length) {
+      const code = line.charCodeAt(i);
+      if (isBlank(code)) {
+        break;
+      }
+      if (code === 34 || code === 39) {
+        this.quoted = true;
+        i = Math.min(closingQuote(line, i + 1, code) + 1, length);
+      } else {
+        i++;
+      }
+    }
+    this.end = i;
+    this.position = i;
+    return true;
+  }
+
+  /** Whether the current word is exactly `word` (unquoted), without building a string. */
+  is(word: string): boolean {
+    return !this.quoted && this.end - this.start === word.length && this.line.startsWith(word, this.start);
+  }
+
+  /** The current word with quotes and escapes removed. */
+  text(): string {
+    return this.quoted ? tokenize(this.line.slice(0, this.end), this.start)[0].text : this.line.slice(this.start, this.end);
+  }
 }
