@@ -9,6 +9,7 @@ import { createSign } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { dumpYaml } from '@kubernetes/client-node';
 import { ClusterClient } from '../../../client/src/cluster/clusterClient';
 import { mergeKubeconfigFiles } from '../../../client/src/cluster/kubeconfig';
 import { buildServicesModel, chainIndexFromDump } from '../../../client/src/cluster/servicesModel';
@@ -273,6 +274,58 @@ describe('services against a real kube-apiserver', function () {
     } finally {
       controller.dispose();
     }
+  });
+
+  it('shows the same services from a `kubectl get svc,endpointslices,pods -A` snapshot, in JSON and in YAML', async () => {
+    // What kubectl prints: one List whose items carry their kind and apiVersion.
+    const items: unknown[] = [];
+    for (const [url, apiVersion, kind] of [
+      ['/api/v1/services', 'v1', 'Service'],
+      ['/apis/discovery.k8s.io/v1beta1/endpointslices', 'discovery.k8s.io/v1beta1', 'EndpointSlice'],
+      ['/api/v1/pods', 'v1', 'Pod'],
+    ]) {
+      const list = await server.api.must('GET', url);
+      items.push(...list.items.map((item: object) => ({ apiVersion, kind, ...item })));
+    }
+    const list = { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-snapshot-'));
+    const jsonFile = path.join(dir, 'cluster.json');
+    const yamlFile = path.join(dir, 'cluster.yaml');
+    fs.writeFileSync(jsonFile, JSON.stringify(list, null, 2));
+    fs.writeFileSync(yamlFile, dumpYaml(list));
+
+    const live = await admin.snapshot();
+    assert.ok(live.ok);
+    const { index } = dumpIndex();
+    const services = (m: ServicesModel) => m.namespaces.filter((n) => n.services.length > 0);
+    const liveModel = buildServicesModel(live.value, { kind: 'cluster', context: admin.context }, index);
+    for (const file of [jsonFile, yamlFile]) {
+      const controller = new ServicesController({
+        createClient: () => ({ ok: false, error: { kind: 'no-kubeconfig', message: 'unused' } }),
+        listContexts: () => ({ ok: false, error: { kind: 'no-kubeconfig', message: 'unused' } }),
+        openDump: async () => ({ uri: index.uri, index }),
+        readFile: (f) => fs.promises.readFile(f, 'utf8'),
+      });
+      await controller.loadSnapshot(file);
+      const model = controller.model!;
+      assert.deepEqual(model.origin, { kind: 'snapshot', file, endpointSource: 'discovery.k8s.io/v1beta1' });
+      assert.deepEqual(services(model), services(liveModel), file);
+      assert.match(render(controller.getRoots())[0], new RegExp(`^snapshot cluster\\.(json|yaml) — offline · endpoints: discovery\\.k8s\\.io/v1beta1`));
+      controller.dispose();
+    }
+
+    fs.writeFileSync(path.join(dir, 'empty.yaml'), 'apiVersion: v1\nkind: List\nitems: []\n');
+    const parsed = new ServicesController({
+      createClient: () => ({ ok: false, error: { kind: 'no-kubeconfig', message: 'unused' } }),
+      listContexts: () => ({ ok: false, error: { kind: 'no-kubeconfig', message: 'unused' } }),
+      openDump: async () => undefined,
+      readFile: (f) => fs.promises.readFile(f, 'utf8'),
+    });
+    await parsed.loadSnapshot(path.join(dir, 'empty.yaml'));
+    const [message] = parsed.getRoots();
+    assert.ok(message instanceof MessageNode);
+    assert.equal(message.getTreeItem().label, 'empty.yaml holds no Service objects.');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('says a wrong token is not accepted (401) and an expired one expired', async () => {
