@@ -10,6 +10,7 @@ import { definition } from './features/definition';
 import { hover } from './features/hover';
 import { references } from './features/references';
 import { documentSymbols } from './features/symbols';
+import { runTraceCommand } from './trace/command';
 
 export interface CliIO {
   readFile(path: string): string;
@@ -101,6 +102,13 @@ const commands: Record<string, Command> = {
     summary: 'the hover text at LINE:COL',
     run(args, io) {
       return atPosition(args, io, this.usage, (doc, position) => hover(doc, position));
+    },
+  },
+  trace: {
+    usage: 'trace DUMP --dst IP[:PORT] [--proto tcp] [--src IP] [--from pod|node|external] [--json]',
+    summary: 'every path a packet can take through the rules, with outcomes and probabilities',
+    run(args, io) {
+      return runTraceCommand(args, io.readFile, io.out);
     },
   },
 };
