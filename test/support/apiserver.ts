@@ -109,8 +109,8 @@ async function openssl(cwd: string, args: string[]): Promise<void> {
   await execFileAsync('openssl', args, { cwd });
 }
 
-/** A self-signed CA, a serving cert for IP:127.0.0.1 signed by it, and the service-account key pair. */
-async function makeCertificates(dir: string): Promise<void> {
+/** A self-signed CA, a serving cert for IP:127.0.0.1 signed by it, and the service-account key pair, in `dir`. */
+export async function makeCertificates(dir: string): Promise<void> {
   await openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=iptables-lens-test-ca']);
   await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver']);
   fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
