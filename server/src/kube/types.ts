@@ -82,10 +82,25 @@ export interface DumpServicePort {
   nodePorts: number[];
   /** KUBE-SVC / SVL / EXT / FW / XLB chains of this port that are in the dump. */
   chains: ChainRef[];
-  /** Endpoints in rule order of the (first) service chain. */
+  /** Endpoints in rule order of the KUBE-SVC chain (cluster-wide endpoints). */
   endpoints: DumpEndpoint[];
-  /** kube-proxy wrote `has no endpoints` (REJECT) for this port. */
+  /**
+   * Endpoints in rule order of the node-local chain (KUBE-SVL, or KUBE-XLB before 1.25): where traffic goes
+   * under a Local traffic policy. Shares are within that chain. Empty when there is no such chain.
+   */
+  localEndpoints: DumpEndpoint[];
+  /** kube-proxy wrote `has no endpoints` (REJECT) for this port, or its KUBE-SVC chain leads nowhere. */
   noEndpoints: boolean;
+  /** `health check node port` (externalTrafficPolicy: Local). */
+  healthCheckNodePort?: number;
+  /** Session affinity (`-m recent --rcheck --seconds N`) timeout, when the service uses ClientIP affinity. */
+  affinitySeconds?: number;
+  /** Share of traffic the probabilities leave with no endpoint (a broken split); undefined when it is 0. */
+  unassignedShare?: number;
+  /** Packets counted by the KUBE-SVC chain's endpoint rules, when the dump has counters. */
+  observedPackets?: number;
+  /** Some counters behind the observed shares were printed with K/M/G suffixes, so shares are approximate. */
+  observedApproximate?: boolean;
   /** `Cluster` or `Local` traffic policy, when the chains show it. */
   trafficPolicy?: 'Cluster' | 'Local';
   /** The KUBE-SERVICES rules that dispatch this port (cluster IP, external IP …). */

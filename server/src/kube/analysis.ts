@@ -1,0 +1,1143 @@
+// The kube-proxy picture of a dump: every service port, its chains, cluster/external IPs, endpoints and the
+// share of traffic each endpoint gets, plus the diagnostics that picture gives rise to.
+//
+// Computed once per document version, in one pass over the chains (linear in dump size):
+//   1. chains are sorted by kind; the per-service-port chains (KUBE-SVC/SVL/EXT/FW/XLB) are grouped by the
+//      16-character hash after their prefix, which kube-proxy derives from the same service port name;
+//   2. every KUBE-SEP chain is read for its DNAT and hairpin-masquerade rules;
+//   3. every group's chains are read for identity (comments), protocol and the endpoint rules in order,
+//      whose conditional probabilities give each endpoint's effective share;
+//   4. the dispatch chains (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, KUBE-PROXY-FIREWALL,
+//      userspace KUBE-PORTALS-*) give cluster/external/load-balancer IPs, ports and node ports, and name the
+//      service ports that have no chain at all ("has no endpoints");
+//   5. each group settles on the identity whose hash matches its chain names, then endpoint hashes are
+//      checked and diagnostics written.
+// Rule options are parsed (ruleDetails) only for the dispatch rules (one or two per service port); the
+// endpoint and service chains, which make up most of a large dump, are read with the fast text reads of
+// ruleText.ts.
+import type { Chain, Dump, DumpDiagnostic, Rule, RuleDetails, Span, Table } from '../model/types';
+import { ruleDetails } from '../parse/details';
+import { chainHash, endpointChainName, servicePortName } from './chainNames';
+import { chainKind, isServiceChainKind } from './chainKinds';
+import { parseKubeComment } from './comments';
+import type { CommentIdentity } from './comments';
+import { fastAffinitySeconds, fastDnatDestination, fastProbability, ruleComment, statisticFragment } from './ruleText';
+import type { ChainKind, ChainRef, DumpEndpoint, DumpServicePort } from './types';
+import { destinationAddress, destinationPort, formatEndpoint, percent, ruleProtocol, splitHostPort } from './values';
+
+/** One way a service chain reaches an endpoint chain. */
+export interface EndpointReach {
+  service: DumpServicePort;
+  endpoint: DumpEndpoint;
+  /** Through the service port's node-local chain (KUBE-SVL / KUBE-XLB) rather than KUBE-SVC. */
+  local: boolean;
+  /** The service chain whose rule jumps to the endpoint. */
+  serviceChain: string;
+}
+
+/** What a KUBE-SEP chain says, and which service chains reach it. */
+export interface EndpointChainFacts {
+  chain: ChainRef;
+  ip?: string;
+  port?: number;
+  address?: string;
+  protocol?: string;
+  dnatRule?: Span;
+  masqueradeRule?: Span;
+  /** The service port its own comments name (kube-proxy 1.9+ writes it on both rules). */
+  identity?: CommentIdentity;
+  reachedBy: EndpointReach[];
+  /** Whether the chain's name is kube-proxy's hash of its service port and address (null: cannot tell). */
+  hashMatches: boolean | null;
+}
+
+/** What an address in the dump is to kube-proxy. */
+export interface AddressFact {
+  role: 'cluster-ip' | 'external-ip' | 'loadbalancer-ip' | 'endpoint';
+  service?: DumpServicePort;
+  endpoint?: EndpointChainFacts;
+}
+
+/** The kube-proxy rule a line holds, for hovers on the statistic fragment and dispatch lines. */
+export interface EndpointRuleFacts {
+  service: DumpServicePort;
+  endpoint: DumpEndpoint;
+  local: boolean;
+  /** The probability written in the rule (1 without a statistic match) and the share it gives. */
+  probability: number;
+  share: number;
+  /** Traffic that reaches this rule: the product of the misses above it. */
+  reaching: number;
+  /** The rule is a session-affinity check (`-m recent --rcheck`), not part of the random split. */
+  affinity: boolean;
+}
+
+/** The result of `analyzeKube`. Maps are keyed by chain name (or address, or line). */
+export interface KubeAnalysis {
+  services: DumpServicePort[];
+  /**
+   * KUBE-SVC/SVL/EXT/FW/XLB chain name → its service port. When a dump repeats a table (IPv4 and IPv6 dumps
+   * pasted together), chains of the n-th repetition (n ≥ 1) are keyed `n#NAME`: use `serviceOfChain`.
+   */
+  serviceByChain: Map<string, DumpServicePort>;
+  /** KUBE-SEP chain name → what it holds and who reaches it (keyed like `serviceByChain`: use `endpointOfChain`). */
+  endpointsByChain: Map<string, EndpointChainFacts>;
+  /** How many tables of the same name come before each table (0 for nearly every dump). */
+  tableGenerations: Map<Table, number>;
+  /** Plain address (no /32) → what it is: cluster IP, external IP, load-balancer IP, endpoint. */
+  addresses: Map<string, AddressFact[]>;
+  /** Line of a dispatch rule (KUBE-SERVICES, KUBE-NODEPORTS …) → the service port it serves. */
+  dispatchByLine: Map<number, DumpServicePort>;
+  /** Line of a service chain rule that jumps to an endpoint → the endpoint and its share. */
+  endpointRuleByLine: Map<number, EndpointRuleFacts>;
+  /** Kube diagnostics (codes `kube-…`), for the lead's diagnostics feature to append. */
+  diagnostics: DumpDiagnostic[];
+  /** Whether the dump holds any kube-proxy chain at all. */
+  hasKubeProxy: boolean;
+}
+
+/** Per-service-port working state while analysing. */
+interface Group {
+  key: string;
+  suffix?: string;
+  chains: Map<ChainKind, Chain>;
+  identities: CommentIdentity[];
+  protocol?: string;
+  service: DumpServicePort;
+  localIndicator: boolean;
+  noEndpointsRule?: Rule;
+  /** Endpoint chains by name, for merging repeated jumps. */
+  endpointIndex: Map<string, DumpEndpoint>;
+  localEndpointIndex: Map<string, DumpEndpoint>;
+  /** The random split of each endpoint-choosing chain, checked once the service port has a name. */
+  splits: Split[];
+}
+
+interface SplitRule {
+  rule: Rule;
+  endpoint: DumpEndpoint;
+  probability: number;
+  share: number;
+}
+
+interface Split {
+  chain: Chain;
+  endpoints: DumpEndpoint[];
+  rules: SplitRule[];
+  remaining: number;
+  counted: boolean;
+}
+
+const DISPATCH_KINDS: ReadonlySet<ChainKind> = new Set<ChainKind>([
+  'services',
+  'nodeports',
+  'external-services',
+  'proxy-firewall',
+  'userspace',
+]);
+/** Chains whose rules choose an endpoint. */
+const ENDPOINT_CHOOSING_KINDS: ReadonlySet<ChainKind> = new Set<ChainKind>(['service', 'service-local', 'external-local']);
+const PROTOCOLS = ['tcp', 'udp', 'sctp'];
+/** Shares below this are rounding noise from kube-proxy's 11-decimal probabilities. */
+const EPSILON = 1e-9;
+/** An endpoint that got no packets is worth a look when that would happen by chance less often than this. */
+const SKEW_CHANCE = 0.001;
+
+/** Identity of a rule for the diagnostic span: its comment, or the whole line. */
+function ruleSpan(rule: Rule): Span {
+  return { line: rule.line, start: 0, end: rule.text.length };
+}
+
+function chainRef(chain: Chain): ChainRef {
+  const ref: ChainRef = { name: chain.name, table: chain.table.name };
+  const span = chain.declaration ?? chain.rules[0]?.chainName;
+  if (span !== undefined) {
+    ref.span = span;
+  }
+  return ref;
+}
+
+/** Where to put a diagnostic about a chain: its declaration, else its first rule, else the first jump to it. */
+function chainSpan(chain: Chain): Span | undefined {
+  if (chain.declaration !== undefined) {
+    return chain.declaration;
+  }
+  const first = chain.rules[0];
+  if (first !== undefined) {
+    return first.chainName ?? ruleSpan(first);
+  }
+  return chain.referencedBy[0]?.target?.span;
+}
+
+function newService(label: string): DumpServicePort {
+  return {
+    clusterIPs: [],
+    externalIPs: [],
+    loadBalancerIPs: [],
+    nodePorts: [],
+    chains: [],
+    endpoints: [],
+    localEndpoints: [],
+    noEndpoints: false,
+    dispatchRules: [],
+    hashMatches: null,
+    label,
+  };
+}
+
+function pushUnique<T>(list: T[], value: T): void {
+  if (!list.includes(value)) {
+    list.push(value);
+  }
+}
+
+function identityPortName(identity: CommentIdentity, legacy: boolean): string {
+  return servicePortName(identity.namespace, identity.name, identity.port, legacy);
+}
+
+/**
+ * Analyses kube-proxy's rules in a dump. Pure and linear in the dump's size; safe on dumps with no kube-proxy
+ * rules (returns empty maps).
+ */
+export function analyzeKube(dump: Dump): KubeAnalysis {
+  return new KubeAnalyzer(dump).run();
+}
+
+class KubeAnalyzer {
+  private readonly groups = new Map<string, Group>();
+  private readonly groupByIdentity = new Map<string, Group>();
+  private readonly result: KubeAnalysis = {
+    services: [],
+    serviceByChain: new Map(),
+    endpointsByChain: new Map(),
+    tableGenerations: new Map(),
+    addresses: new Map(),
+    dispatchByLine: new Map(),
+    endpointRuleByLine: new Map(),
+    diagnostics: [],
+    hasKubeProxy: false,
+  };
+  /** The DNAT rule of each endpoint chain, read for its protocol and comment only when needed. */
+  private readonly dnatRules = new Map<EndpointChainFacts, Rule>();
+  /** The endpoint chain behind each endpoint entry of a service port. */
+  private readonly factsOfEndpoint = new Map<DumpEndpoint, EndpointChainFacts>();
+  /** Occurrence of each table name so far: a dump may hold the same table twice (IPv4 and IPv6 dumps pasted together). */
+  private generation = 0;
+
+  constructor(private readonly dump: Dump) {}
+
+  run(): KubeAnalysis {
+    const seen = new Map<string, number>();
+    const dispatchChains: Chain[] = [];
+    const endpointChains: Chain[] = [];
+    for (const table of this.dump.tables) {
+      const occurrence = seen.get(table.name) ?? 0;
+      seen.set(table.name, occurrence + 1);
+      this.generation = occurrence;
+      for (const chain of table.chains.values()) {
+        const kind = chainKind(chain.name);
+        if (isServiceChainKind(kind)) {
+          this.groupForChain(chain, kind);
+        } else if (kind === 'endpoint') {
+          endpointChains.push(chain);
+        } else if (DISPATCH_KINDS.has(kind)) {
+          dispatchChains.push(chain);
+        }
+      }
+    }
+    this.result.hasKubeProxy = this.groups.size > 0 || endpointChains.length > 0 || dispatchChains.length > 0;
+    for (const chain of endpointChains) {
+      this.readEndpointChain(chain);
+    }
+    for (const group of this.groups.values()) {
+      this.readGroupChains(group);
+    }
+    for (const chain of dispatchChains) {
+      this.readDispatchChain(chain, true);
+    }
+    for (const group of this.groups.values()) {
+      this.settleIdentity(group);
+    }
+    // Rules that name a service port without jumping to its chains ("has no endpoints" REJECTs, health checks,
+    // firewall drops) can only be placed once every chain group knows its name.
+    for (const chain of dispatchChains) {
+      this.readDispatchChain(chain, false);
+    }
+    for (const group of this.groups.values()) {
+      this.finish(group);
+    }
+    this.checkEndpointChains();
+    return this.result;
+  }
+
+  private detailsOf(rule: Rule): RuleDetails {
+    // Not cached: holding hundreds of thousands of parsed rules costs more in garbage collection than the
+    // few rules read twice cost to parse again.
+    return ruleDetails(rule);
+  }
+
+  private groupKey(suffix: string): string {
+    return this.generation === 0 ? suffix : `${this.generation}#${suffix}`;
+  }
+
+  private newGroup(key: string, suffix: string | undefined, label: string): Group {
+    const group: Group = {
+      key,
+      suffix,
+      chains: new Map(),
+      identities: [],
+      service: newService(label),
+      localIndicator: false,
+      endpointIndex: new Map(),
+      localEndpointIndex: new Map(),
+      splits: [],
+    };
+    this.groups.set(key, group);
+    this.result.services.push(group.service);
+    return group;
+  }
+
+  private groupForChain(chain: Chain, kind: ChainKind): Group {
+    const suffix = chain.name.slice(chain.name.indexOf('-', 5) + 1);
+    const key = this.groupKey(suffix);
+    const group = this.groups.get(key) ?? this.newGroup(key, suffix, chain.name);
+    if (!group.chains.has(kind)) {
+      group.chains.set(kind, chain);
+      group.service.chains.push(chainRef(chain));
+    }
+    const chainKey = this.groupKey(chain.name);
+    if (!this.result.serviceByChain.has(chainKey)) {
+      this.result.serviceByChain.set(chainKey, group.service);
+    }
+    if (kind === 'service-local' || kind === 'external-local') {
+      group.localIndicator = true;
+    }
+    return group;
+  }
+
+  /** The group of a service chain jumped to from a rule in `table`. */
+  private groupOfTarget(name: string, generation: number): Group | undefined {
+    const kind = chainKind(name);
+    if (!isServiceChainKind(kind)) {
+      return undefined;
+    }
+    const suffix = name.slice(name.indexOf('-', 5) + 1);
+    return this.groups.get(generation === 0 ? suffix : `${generation}#${suffix}`);
+  }
+
+  private addAddress(address: string, fact: AddressFact): void {
+    const facts = this.result.addresses.get(address);
+    if (facts === undefined) {
+      this.result.addresses.set(address, [fact]);
+    } else if (!facts.some((f) => f.role === fact.role && f.service === fact.service && f.endpoint === fact.endpoint)) {
+      facts.push(fact);
+    }
+  }
+
+  private readEndpointChain(chain: Chain): void {
+    const facts: EndpointChainFacts = { chain: chainRef(chain), reachedBy: [], hashMatches: null };
+    for (const rule of chain.rules) {
+      const target = rule.target?.name;
+      if (target === 'DNAT' && facts.dnatRule === undefined) {
+        facts.dnatRule = ruleSpan(rule);
+        this.dnatRules.set(facts, rule);
+        const to = fastDnatDestination(rule);
+        if (to !== undefined) {
+          const { ip, port } = splitHostPort(to);
+          facts.ip = ip;
+          facts.port = port;
+          facts.address = formatEndpoint(ip, port);
+        }
+      } else if ((target === 'KUBE-MARK-MASQ' || target === 'MARK') && facts.masqueradeRule === undefined) {
+        // In an endpoint chain the only masquerade mark is the hairpin one (`-s podIP`).
+        facts.masqueradeRule = ruleSpan(rule);
+      }
+    }
+    const generation = this.generationOf(chain.table);
+    const key = generation === 0 ? chain.name : `${generation}#${chain.name}`;
+    if (!this.result.endpointsByChain.has(key)) {
+      this.result.endpointsByChain.set(key, facts);
+    }
+    if (facts.ip !== undefined) {
+      this.addAddress(facts.ip, { role: 'endpoint', endpoint: facts });
+    }
+  }
+
+  /** The protocol and comment identity of an endpoint chain, read from its rules when first needed. */
+  private endpointDetails(facts: EndpointChainFacts): void {
+    if (facts.identity !== undefined || facts.protocol !== undefined) {
+      return;
+    }
+    const dnat = this.dnatRules.get(facts);
+    if (dnat !== undefined) {
+      facts.protocol = ruleProtocol(this.detailsOf(dnat));
+    }
+    const chain = this.findChain(facts.chain);
+    for (const rule of chain?.rules ?? []) {
+      const comment = ruleComment(rule);
+      const identity = comment === undefined ? undefined : parseKubeComment(comment);
+      if (identity !== undefined) {
+        facts.identity = identity;
+        break;
+      }
+    }
+  }
+
+  private readGroupChains(group: Group): void {
+    for (const [kind, chain] of group.chains) {
+      const choosing = ENDPOINT_CHOOSING_KINDS.has(kind);
+      const local = kind !== 'service';
+      const endpoints = local ? group.service.localEndpoints : group.service.endpoints;
+      const index = local ? group.localEndpointIndex : group.endpointIndex;
+      // Session-affinity checks come before the random split and send returning clients back to their
+      // endpoint; they are not part of the split, so they are read aside and joined to the endpoints after.
+      const affinity: { rule: Rule; target: string; seconds: number }[] = [];
+      let remaining = 1;
+      let counted = false;
+      const reachingByRule: (SplitRule & { reaching: number })[] = [];
+      for (const rule of chain.rules) {
+        const comment = ruleComment(rule);
+        if (comment !== undefined) {
+          if (kind === 'external' && comment.startsWith('pod traffic for')) {
+            // Only externalTrafficPolicy: Local splits pod traffic from the rest in KUBE-EXT.
+            group.localIndicator = true;
+          }
+          if (!namesKnownIdentity(group, comment)) {
+            const identity = parseKubeComment(comment);
+            if (identity !== undefined) {
+              group.identities.push(identity);
+            }
+          }
+        }
+        const target = rule.target?.name;
+        if (target === undefined) {
+          continue;
+        }
+        if (kind === 'external' && target.startsWith('KUBE-SVL-')) {
+          group.localIndicator = true;
+        }
+        if (!choosing || !(target.startsWith('KUBE-SEP-') || target === 'DNAT')) {
+          continue;
+        }
+        if (rule.counters !== undefined) {
+          counted = true;
+        }
+        const seconds = fastAffinitySeconds(rule);
+        if (seconds !== undefined) {
+          affinity.push({ rule, target, seconds });
+          continue;
+        }
+        const probability = fastProbability(rule);
+        const share = remaining * probability;
+        const reaching = remaining;
+        remaining -= share;
+        if (remaining < EPSILON) {
+          remaining = 0;
+        }
+        const endpointChain = target === 'DNAT' ? chain : this.endpointChainOf(target, chain.table);
+        let endpoint = index.get(endpointChain?.name ?? target);
+        if (endpoint === undefined) {
+          endpoint = this.newEndpoint(group, rule, target, endpointChain, probability, share);
+          index.set(endpointChain?.name ?? target, endpoint);
+          endpoints.push(endpoint);
+        } else {
+          endpoint.share += share;
+        }
+        if (rule.counters !== undefined) {
+          endpoint.observedPackets = (endpoint.observedPackets ?? 0) + rule.counters.packets;
+          if (rule.counters.approximate) {
+            group.service.observedApproximate = true;
+          }
+        }
+        reachingByRule.push({ rule, endpoint, probability, reaching, share });
+      }
+      for (const check of affinity) {
+        const endpoint = index.get(check.target);
+        if (endpoint !== undefined) {
+          endpoint.affinitySeconds = check.seconds;
+          group.service.affinitySeconds = check.seconds;
+          if (check.rule.counters !== undefined) {
+            endpoint.observedPackets = (endpoint.observedPackets ?? 0) + check.rule.counters.packets;
+            if (check.rule.counters.approximate) {
+              group.service.observedApproximate = true;
+            }
+          }
+          this.result.endpointRuleByLine.set(check.rule.line, {
+            service: group.service,
+            endpoint,
+            local,
+            probability: 1,
+            share: 0,
+            reaching: 1,
+            affinity: true,
+          });
+        }
+      }
+      for (const entry of reachingByRule) {
+        this.result.endpointRuleByLine.set(entry.rule.line, {
+          service: group.service,
+          endpoint: entry.endpoint,
+          local,
+          probability: entry.probability,
+          share: entry.share,
+          reaching: entry.reaching,
+          affinity: false,
+        });
+      }
+      if (choosing && endpoints.length > 0) {
+        group.splits.push({ chain, endpoints, rules: reachingByRule, remaining, counted });
+      }
+    }
+  }
+
+  private endpointFactsOf(endpoint: DumpEndpoint): EndpointChainFacts | undefined {
+    return this.factsOfEndpoint.get(endpoint);
+  }
+
+  private endpointChainOf(name: string, table: Table): Chain | undefined {
+    return table.chains.get(name);
+  }
+
+  private newEndpoint(
+    group: Group,
+    rule: Rule,
+    target: string,
+    endpointChain: Chain | undefined,
+    probability: number,
+    share: number,
+  ): DumpEndpoint {
+    const endpoint: DumpEndpoint = {
+      chain: endpointChain !== undefined ? chainRef(endpointChain) : { name: target, table: rule.table.name },
+      probability,
+      share,
+      jumpRule: ruleSpan(rule),
+      hashMatches: null,
+    };
+    if (target === 'DNAT') {
+      // Userspace-era and hand-written service chains DNAT directly, with no endpoint chain in between.
+      endpoint.dnatRule = ruleSpan(rule);
+      const to = fastDnatDestination(rule);
+      if (to !== undefined) {
+        const { ip, port } = splitHostPort(to);
+        endpoint.ip = ip;
+        endpoint.port = port;
+        endpoint.address = formatEndpoint(ip, port);
+      }
+      return endpoint;
+    }
+    const generation = this.generationOf(rule.table);
+    const facts = this.result.endpointsByChain.get(generation === 0 ? target : `${generation}#${target}`);
+    if (facts !== undefined) {
+      if (facts.ip !== undefined) {
+        endpoint.ip = facts.ip;
+      }
+      if (facts.port !== undefined) {
+        endpoint.port = facts.port;
+      }
+      if (facts.address !== undefined) {
+        endpoint.address = facts.address;
+      }
+      if (facts.dnatRule !== undefined) {
+        endpoint.dnatRule = facts.dnatRule;
+      }
+      if (facts.masqueradeRule !== undefined) {
+        endpoint.masqueradeRule = facts.masqueradeRule;
+      }
+      this.factsOfEndpoint.set(endpoint, facts);
+      facts.reachedBy.push({ service: group.service, endpoint, local: isLocalChainRule(rule), serviceChain: rule.chain.name });
+    } else {
+      // Without the endpoint chain (an excerpt), the "ns/svc:port -> ip:port" comment still gives the address.
+      const comment = ruleComment(rule);
+      const identity = comment === undefined ? undefined : parseKubeComment(comment);
+      if (identity?.endpoint !== undefined) {
+        const { ip, port } = splitHostPort(identity.endpoint);
+        endpoint.ip = ip;
+        endpoint.port = port;
+        endpoint.address = formatEndpoint(ip, port);
+      }
+    }
+    return endpoint;
+  }
+
+  /** Warns when the conditional probabilities leave traffic with no endpoint, or give an endpoint nothing. */
+  private checkShares(group: Group, split: Split): void {
+    const { chain, remaining, rules } = split;
+    const last = rules[rules.length - 1];
+    if (remaining > EPSILON && last !== undefined) {
+      group.service.unassignedShare = remaining;
+      this.result.diagnostics.push({
+        span: statisticFragment(last.rule) ?? ruleSpan(last.rule),
+        severity: 'warning',
+        code: 'kube-unassigned-traffic',
+        message:
+          `The probabilities in ${chain.name} leave ${percent(remaining)} of ${group.service.label}'s traffic with no endpoint: ` +
+          `the last endpoint rule should have no statistic match, so that it takes what is left. That traffic falls through to the end of the chain.`,
+      });
+    }
+    for (const entry of rules) {
+      if (entry.share <= EPSILON) {
+        this.result.diagnostics.push({
+          span: ruleSpan(entry.rule),
+          severity: 'warning',
+          code: 'kube-endpoint-never-chosen',
+          message:
+            `${entry.endpoint.chain.name}${entry.endpoint.address !== undefined ? ` (${entry.endpoint.address})` : ''} can never be chosen: ` +
+            (entry.probability === 0
+              ? 'its rule has probability 0.'
+              : 'the rules above it already take all of the traffic.'),
+        });
+      }
+    }
+  }
+
+  /** Observed shares from the jump rules' packet counters, and the skew worth a look. */
+  private observe(group: Group, split: Split): void {
+    const { chain, endpoints } = split;
+    let total = 0;
+    for (const endpoint of endpoints) {
+      endpoint.observedPackets ??= 0;
+      total += endpoint.observedPackets;
+    }
+    if (chain.name === group.chains.get('service')?.name || !group.chains.has('service')) {
+      group.service.observedPackets = total;
+    }
+    if (total === 0) {
+      return;
+    }
+    for (const endpoint of endpoints) {
+      const packets = endpoint.observedPackets ?? 0;
+      endpoint.observedShare = packets / total;
+      // Each connection crosses the nat table once, so packets here count connections: independent draws.
+      if (packets === 0 && endpoint.share > EPSILON && Math.pow(1 - endpoint.share, total) < SKEW_CHANCE) {
+        const approximate = group.service.observedApproximate === true ? ' (counters are approximate: K/M/G suffixes)' : '';
+        this.result.diagnostics.push({
+          span: endpoint.jumpRule,
+          severity: 'information',
+          code: 'kube-traffic-skew',
+          message:
+            `${endpoint.chain.name}${endpoint.address !== undefined ? ` (${endpoint.address})` : ''} got no packets of the ${total} ` +
+            `${chain.name} sent to endpoints${approximate}, though its expected share is ${percent(endpoint.share)}. ` +
+            `Worth a look: a stale endpoint, a conntrack-pinned client, or session affinity.`,
+        });
+      }
+    }
+  }
+
+  /**
+   * Dispatch rules. With `jumps`, the rules that jump to a service chain (they give cluster IPs, ports, node
+   * ports, protocols and identities); without, the rules that only name a service port in a comment.
+   */
+  private readDispatchChain(chain: Chain, jumps: boolean): void {
+    const kind = chainKind(chain.name);
+    const generation = this.generationOf(chain.table);
+    for (const rule of chain.rules) {
+      const target = rule.target?.name;
+      const group = target === undefined ? undefined : this.groupOfTarget(target, generation);
+      if (jumps) {
+        if (group !== undefined) {
+          this.readDispatchJump(group, kind, rule);
+        }
+        continue;
+      }
+      if (group !== undefined) {
+        continue;
+      }
+      const details = this.detailsOf(rule);
+      const identity = details.comment === undefined ? undefined : parseKubeComment(details.comment);
+      if (identity === undefined) {
+        continue;
+      }
+      const protocol = ruleProtocol(details);
+      const named = this.groupForIdentity(identity, protocol, generation);
+      if (named === undefined) {
+        continue;
+      }
+      this.result.dispatchByLine.set(rule.line, named.service);
+      this.readNamingRule(named, kind, rule, details, identity);
+    }
+  }
+
+  private generationCache = new Map<Table, number>();
+
+  private generationOf(table: Table): number {
+    let generation = this.generationCache.get(table);
+    if (generation === undefined) {
+      generation = 0;
+      for (const other of this.dump.tables) {
+        if (other === table) {
+          break;
+        }
+        if (other.name === table.name) {
+          generation++;
+        }
+      }
+      this.generationCache.set(table, generation);
+      this.result.tableGenerations.set(table, generation);
+    }
+    return generation;
+  }
+
+  private readDispatchJump(group: Group, kind: ChainKind, rule: Rule): void {
+    const details = this.detailsOf(rule);
+    const service = group.service;
+    const identity = details.comment === undefined ? undefined : parseKubeComment(details.comment);
+    if (identity !== undefined) {
+      group.identities.push(identity);
+    }
+    const protocol = ruleProtocol(details);
+    group.protocol ??= protocol;
+    service.dispatchRules.push(ruleSpan(rule));
+    this.result.dispatchByLine.set(rule.line, service);
+    const targetKind = chainKind(rule.target?.name ?? '');
+    const destination = destinationAddress(details);
+    const port = destinationPort(details);
+    if (kind === 'nodeports') {
+      if (port !== undefined) {
+        pushUnique(service.nodePorts, port);
+      }
+      return;
+    }
+    let role = identity?.role;
+    if (role !== 'cluster-ip' && role !== 'external-ip' && role !== 'loadbalancer-ip') {
+      // No comment (kube-proxy drops most above 1,000 endpoints): the target's kind says which IP this is.
+      role = targetKind === 'firewall' ? 'loadbalancer-ip' : targetKind === 'external' ? 'external-ip' : 'cluster-ip';
+    }
+    if (destination === undefined) {
+      return;
+    }
+    if (role === 'cluster-ip') {
+      pushUnique(service.clusterIPs, destination);
+      if (port !== undefined) {
+        service.servicePort ??= port;
+      }
+    } else if (role === 'external-ip') {
+      pushUnique(service.externalIPs, destination);
+    } else {
+      pushUnique(service.loadBalancerIPs, destination);
+    }
+    if (port !== undefined) {
+      service.servicePort ??= port;
+    }
+  }
+
+  /** A dispatch rule that names a service port without jumping to its chains. */
+  private readNamingRule(group: Group, kind: ChainKind, rule: Rule, details: RuleDetails, identity: CommentIdentity): void {
+    const service = group.service;
+    service.dispatchRules.push(ruleSpan(rule));
+    const destination = destinationAddress(details);
+    const port = destinationPort(details);
+    switch (identity.role) {
+      case 'no-endpoints':
+        service.noEndpoints = true;
+        group.noEndpointsRule ??= rule;
+        if (destination !== undefined) {
+          if (kind === 'services') {
+            pushUnique(service.clusterIPs, destination);
+            if (port !== undefined) {
+              service.servicePort ??= port;
+            }
+          } else if (!service.loadBalancerIPs.includes(destination)) {
+            pushUnique(service.externalIPs, destination);
+          }
+        } else if (port !== undefined && kind === 'external-services') {
+          pushUnique(service.nodePorts, port);
+        }
+        break;
+      case 'no-local-endpoints':
+        group.localIndicator = true;
+        if (destination !== undefined) {
+          if (!service.loadBalancerIPs.includes(destination)) {
+            pushUnique(service.externalIPs, destination);
+          }
+        } else if (port !== undefined) {
+          pushUnique(service.nodePorts, port);
+        }
+        break;
+      case 'health-check-node-port':
+        group.localIndicator = true;
+        if (port !== undefined) {
+          service.healthCheckNodePort = port;
+        }
+        break;
+      case 'firewall-drop':
+        if (destination !== undefined) {
+          pushUnique(service.loadBalancerIPs, destination);
+        }
+        break;
+      case 'cluster-ip':
+        if (destination !== undefined) {
+          pushUnique(service.clusterIPs, destination);
+        }
+        if (port !== undefined) {
+          service.servicePort ??= port;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** The group of a service port named in a comment: the chain group with that name, else a chain-less one. */
+  private groupForIdentity(identity: CommentIdentity, protocol: string | undefined, generation: number): Group | undefined {
+    const candidates = protocol !== undefined ? [protocol] : PROTOCOLS;
+    for (const proto of candidates) {
+      for (const legacy of identity.port === '' ? [false, true] : [false]) {
+        const found = this.groupByIdentity.get(`${generation}|${identityPortName(identity, legacy)}|${proto}`);
+        if (found !== undefined) {
+          return found;
+        }
+      }
+    }
+    if (protocol === undefined) {
+      return undefined; // a comment with no protocol and no chain: nothing to hang it on
+    }
+    // A service port with no chains (no endpoints at all): key it by the hash its chains would have.
+    const portName = identityPortName(identity, identity.legacyUnnamed);
+    const suffix = chainHash(portName + protocol);
+    const key = generation === 0 ? suffix : `${generation}#${suffix}`;
+    let group = this.groups.get(key);
+    if (group === undefined) {
+      group = this.newGroup(key, undefined, portName);
+      group.identities.push(identity);
+      group.protocol = protocol;
+      this.settleIdentity(group);
+    }
+    return group;
+  }
+
+  /** Picks the identity whose hash gives the group's chain names, and records the protocol it implies. */
+  private settleIdentity(group: Group): void {
+    const service = group.service;
+    if (group.identities.length === 0 || group.protocol === undefined) {
+      this.identityFromStructure(group);
+    }
+    const generation = group.key.includes('#') ? Number(group.key.slice(0, group.key.indexOf('#'))) : 0;
+    let chosen: CommentIdentity | undefined;
+    let chosenLegacy = false;
+    let matches: boolean | null = null;
+    const seen = new Set<string>();
+    if (group.suffix !== undefined) {
+      const protocols = group.protocol !== undefined ? [group.protocol] : PROTOCOLS;
+      search: for (const identity of group.identities) {
+        const id = `${identity.namespace}/${identity.name}:${identity.port}`;
+        if (seen.has(id)) {
+          continue;
+        }
+        seen.add(id);
+        for (const legacy of identity.port === '' ? [identity.legacyUnnamed, !identity.legacyUnnamed] : [false]) {
+          for (const protocol of protocols) {
+            if (chainHash(identityPortName(identity, legacy) + protocol) === group.suffix) {
+              chosen = identity;
+              chosenLegacy = legacy;
+              matches = true;
+              group.protocol = protocol;
+              break search;
+            }
+          }
+        }
+      }
+    }
+    if (chosen === undefined && group.identities.length > 0) {
+      chosen = group.identities[0];
+      chosenLegacy = chosen.legacyUnnamed;
+      matches = group.suffix === undefined ? null : false;
+    }
+    service.hashMatches = matches;
+    if (group.protocol !== undefined) {
+      service.protocol = group.protocol;
+    }
+    if (chosen !== undefined) {
+      service.namespace = chosen.namespace;
+      service.name = chosen.name;
+      service.port = chosen.port;
+      service.portName = identityPortName(chosen, chosenLegacy);
+      if (group.protocol !== undefined) {
+        const key = `${generation}|${service.portName}|${group.protocol}`;
+        if (!this.groupByIdentity.has(key)) {
+          this.groupByIdentity.set(key, group);
+        }
+        if (chosen.port === '') {
+          // Index both spellings of an unnamed port, so "ns/svc" and "ns/svc:" comments find the same group.
+          const other = `${generation}|${identityPortName(chosen, !chosenLegacy)}|${group.protocol}`;
+          if (!this.groupByIdentity.has(other)) {
+            this.groupByIdentity.set(other, group);
+          }
+        }
+      }
+    }
+    service.label = serviceLabel(service, group.chains);
+  }
+
+  /**
+   * When the service chains and dispatch rules leave the name or protocol open (comments dropped, an excerpt),
+   * the endpoint chains' DNAT rules and comments, and the service chains' own matches, may still say.
+   */
+  private identityFromStructure(group: Group): void {
+    for (const endpoint of [...group.service.endpoints, ...group.service.localEndpoints]) {
+      const facts = this.endpointFactsOf(endpoint);
+      if (facts === undefined) {
+        continue;
+      }
+      this.endpointDetails(facts);
+      group.protocol ??= facts.protocol;
+      if (facts.identity !== undefined && group.identities.length === 0) {
+        group.identities.push(facts.identity);
+      }
+      if (group.protocol !== undefined && group.identities.length > 0) {
+        return;
+      }
+    }
+    for (const chain of group.chains.values()) {
+      for (const rule of chain.rules) {
+        if (group.protocol !== undefined) {
+          return;
+        }
+        group.protocol = ruleProtocol(this.detailsOf(rule));
+      }
+    }
+  }
+
+  private finish(group: Group): void {
+    const service = group.service;
+    service.label = serviceLabel(service, group.chains);
+    if (group.localIndicator) {
+      service.trafficPolicy = 'Local';
+    } else if (group.chains.has('service') || group.chains.has('external')) {
+      service.trafficPolicy = 'Cluster';
+    }
+    for (const split of group.splits) {
+      this.checkShares(group, split);
+      if (split.counted) {
+        this.observe(group, split);
+      }
+    }
+    for (const ip of service.clusterIPs) {
+      this.addAddress(ip, { role: 'cluster-ip', service });
+    }
+    for (const ip of service.externalIPs) {
+      this.addAddress(ip, { role: 'external-ip', service });
+    }
+    for (const ip of service.loadBalancerIPs) {
+      this.addAddress(ip, { role: 'loadbalancer-ip', service });
+    }
+    if (service.hashMatches === false) {
+      for (const chain of group.chains.values()) {
+        const span = chainSpan(chain);
+        if (span !== undefined) {
+          this.result.diagnostics.push({
+            span,
+            severity: 'warning',
+            code: 'kube-hash-mismatch',
+            message:
+              `${chain.name} is not the name kube-proxy gives ${service.portName ?? 'this service port'}` +
+              `${service.protocol !== undefined ? `/${service.protocol}` : ''} (expected ${chain.name.slice(0, chain.name.indexOf('-', 5) + 1)}` +
+              `${chainHash((service.portName ?? '') + (service.protocol ?? 'tcp'))}): the dump was edited by hand, or was not written by kube-proxy.`,
+          });
+        }
+      }
+    }
+    if (group.noEndpointsRule !== undefined) {
+      const rule = group.noEndpointsRule;
+      const details = this.detailsOf(rule);
+      const comment = details.matches.find((option) => option.name === '--comment');
+      this.result.diagnostics.push({
+        span: comment?.span ?? ruleSpan(rule),
+        severity: 'information',
+        code: 'kube-no-endpoints',
+        message: `Service ${service.label} has no endpoints: kube-proxy rejects its traffic (no ready pod backs it).`,
+      });
+    } else if (service.endpoints.length === 0 && service.localEndpoints.length === 0) {
+      const svc = group.chains.get('service');
+      if (svc !== undefined && svc.declaration !== undefined && !svc.rules.some((rule) => isOnwardJump(rule.target?.name))) {
+        service.noEndpoints = true;
+        this.result.diagnostics.push({
+          span: svc.declaration,
+          severity: 'information',
+          code: 'kube-no-endpoints',
+          message: `Service ${service.label} has no endpoints in this dump: ${svc.name} jumps to no endpoint chain.`,
+        });
+      }
+    }
+  }
+
+  /** Hash check of every endpoint chain against the service ports that reach it, and the missing-DNAT warning. */
+  private checkEndpointChains(): void {
+    for (const facts of this.result.endpointsByChain.values()) {
+      const name = facts.chain.name;
+      const chain = this.findChain(facts.chain);
+      const declared = chain !== undefined && (chain.declaration !== undefined || chain.rules.length > 0);
+      if (facts.dnatRule === undefined && declared) {
+        const span = chainSpan(chain);
+        if (span !== undefined) {
+          this.result.diagnostics.push({
+            span,
+            severity: 'warning',
+            code: 'kube-endpoint-without-dnat',
+            message: `${name} has no DNAT rule: traffic kube-proxy sends here is not redirected to any pod.`,
+          });
+        }
+      }
+      facts.hashMatches = this.endpointHashMatches(name, facts);
+      for (const reach of facts.reachedBy) {
+        reach.endpoint.hashMatches = facts.hashMatches;
+      }
+      if (facts.hashMatches === false && chain !== undefined) {
+        const span = chainSpan(chain);
+        if (span !== undefined) {
+          this.result.diagnostics.push({
+            span,
+            severity: 'warning',
+            code: 'kube-hash-mismatch',
+            message: `${name} is not the name kube-proxy gives endpoint ${facts.address ?? '?'} of ${this.endpointOwners(facts)}: the dump was edited by hand, or was not written by kube-proxy.`,
+          });
+        }
+      }
+    }
+  }
+
+  private endpointOwners(facts: EndpointChainFacts): string {
+    const labels = facts.reachedBy.map((reach) => reach.service.label);
+    if (labels.length === 0 && facts.identity !== undefined) {
+      labels.push(identityPortName(facts.identity, facts.identity.legacyUnnamed));
+    }
+    return [...new Set(labels)].join(', ');
+  }
+
+  private endpointHashMatches(name: string, facts: EndpointChainFacts): boolean | null {
+    if (facts.ip === undefined || facts.port === undefined) {
+      return null;
+    }
+    const address = formatEndpoint(facts.ip, facts.port);
+    const candidates: { portName: string; protocol: string }[] = [];
+    for (const reach of facts.reachedBy) {
+      const service = reach.service;
+      if (service.portName !== undefined && service.protocol !== undefined && service.namespace !== undefined) {
+        candidates.push({ portName: service.portName, protocol: service.protocol });
+        if (service.port === '') {
+          candidates.push({
+            portName: servicePortName(service.namespace, service.name ?? '', '', !service.portName.endsWith(':')),
+            protocol: service.protocol,
+          });
+        }
+      }
+    }
+    if (candidates.length === 0) {
+      this.endpointDetails(facts);
+    }
+    const protocol = facts.protocol;
+    if (candidates.length === 0 && facts.identity !== undefined && protocol !== undefined) {
+      candidates.push({ portName: identityPortName(facts.identity, facts.identity.legacyUnnamed), protocol });
+      if (facts.identity.port === '') {
+        candidates.push({ portName: identityPortName(facts.identity, !facts.identity.legacyUnnamed), protocol });
+      }
+    }
+    if (candidates.length === 0) {
+      return null;
+    }
+    return candidates.some((c) => endpointChainName(c.portName, c.protocol, address) === name);
+  }
+
+  private findChain(ref: ChainRef): Chain | undefined {
+    const owner = ref.span === undefined ? undefined : this.dump.lineOwners[ref.span.line];
+    if (owner !== undefined && 'rules' in owner && owner.name === ref.name) {
+      return owner;
+    }
+    if (owner !== undefined && 'chain' in owner && owner.chain.name === ref.name) {
+      return owner.chain;
+    }
+    for (const table of this.dump.tables) {
+      if (table.name === ref.table) {
+        const chain = table.chains.get(ref.name);
+        if (chain !== undefined) {
+          return chain;
+        }
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Whether a comment names the service port the group already knows (so it need not be parsed again). */
+function namesKnownIdentity(group: Group, comment: string): boolean {
+  const known = group.identities[0];
+  if (known === undefined) {
+    return false;
+  }
+  const token = known.port === '' && !known.legacyUnnamed ? `${known.namespace}/${known.name}` : `${known.namespace}/${known.name}:${known.port}`;
+  const at = comment.indexOf(token);
+  if (at < 0) {
+    return false;
+  }
+  const after = comment.charCodeAt(at + token.length);
+  const before = at === 0 ? 32 : comment.charCodeAt(at - 1);
+  // The token must stand alone: "ns/svc" must not match "ns/svc2" or "ns/svc:http".
+  return (Number.isNaN(after) || after === 32 || after === 34) && (before === 32 || before === 34);
+}
+
+/** A jump that takes service traffic on (to an endpoint or another kube-proxy chain), unlike KUBE-MARK-MASQ. */
+function isOnwardJump(target: string | undefined): boolean {
+  return target !== undefined && target !== 'KUBE-MARK-MASQ' && target !== 'KUBE-MARK-DROP' && target !== 'MARK' && target !== 'RETURN';
+}
+
+function isLocalChainRule(rule: Rule): boolean {
+  const kind = chainKind(rule.chain.name);
+  return kind === 'service-local' || kind === 'external-local';
+}
+
+/**
+ * `default/my-nginx:80/tcp` for an unnamed port, `kube-system/kube-dns:dns (53/udp)` for a named one, or the
+ * service chain's name when no comment names the port.
+ */
+export function serviceLabel(service: DumpServicePort, chains?: Map<ChainKind, Chain>): string {
+  const proto = service.protocol !== undefined ? `/${service.protocol}` : '';
+  if (service.namespace !== undefined && service.name !== undefined) {
+    const base = `${service.namespace}/${service.name}`;
+    if (service.port === '' || service.port === undefined) {
+      return service.servicePort !== undefined ? `${base}:${service.servicePort}${proto}` : `${base}${proto}`;
+    }
+    if (service.servicePort !== undefined) {
+      return `${base}:${service.port} (${service.servicePort}${proto})`;
+    }
+    return `${base}:${service.port}${proto}`;
+  }
+  const chain = chains?.get('service') ?? chains?.values().next().value;
+  const name = chain?.name ?? service.chains[0]?.name ?? 'service';
+  const ip = service.clusterIPs[0];
+  if (ip !== undefined) {
+    return `${name} (${ip}${service.servicePort !== undefined ? `:${service.servicePort}` : ''}${proto})`;
+  }
+  return name;
+}
+
+function generationKey(analysis: KubeAnalysis, name: string, table: Table | undefined): string {
+  const generation = table === undefined ? 0 : (analysis.tableGenerations.get(table) ?? 0);
+  return generation === 0 ? name : `${generation}#${name}`;
+}
+
+/** The service port of a KUBE-SVC/SVL/EXT/FW/XLB chain name, in `table` (default: the first table of its name). */
+export function serviceOfChain(analysis: KubeAnalysis, name: string, table?: Table): DumpServicePort | undefined {
+  return analysis.serviceByChain.get(generationKey(analysis, name, table)) ?? analysis.serviceByChain.get(name);
+}
+
+/** What a KUBE-SEP chain holds, in `table` (default: the first table of its name). */
+export function endpointOfChain(analysis: KubeAnalysis, name: string, table?: Table): EndpointChainFacts | undefined {
+  return analysis.endpointsByChain.get(generationKey(analysis, name, table)) ?? analysis.endpointsByChain.get(name);
+}
+
+/**
+ * The detail the outline shows beside a chain: `default/my-nginx:80/tcp` for a service chain,
+ * `10.200.165.70:80 ← default/my-nginx:80/tcp` for an endpoint chain; undefined for other chains.
+ */
+export function serviceSymbolDetail(analysis: KubeAnalysis, chainName: string, table?: Table): string | undefined {
+  const service = serviceOfChain(analysis, chainName, table);
+  if (service !== undefined) {
+    return service.label === chainName ? undefined : service.label;
+  }
+  const endpoint = endpointOfChain(analysis, chainName, table);
+  if (endpoint !== undefined) {
+    const services = [...new Set(endpoint.reachedBy.map((reach) => reach.service.label))];
+    const address = endpoint.address ?? 'no DNAT';
+    return services.length === 0 ? address : `${address} ← ${services.join(', ')}`;
+  }
+  return undefined;
+}

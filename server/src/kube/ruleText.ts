@@ -1,0 +1,121 @@
+// Fast reads of the few values kube-proxy's own rules carry, straight from the rule text.
+//
+// A large cluster's dump has hundreds of thousands of KUBE-SVC/KUBE-SEP rules, and parsing every one into
+// options (ruleDetails) costs more than the whole analysis may. These rules come from one program in a few
+// fixed shapes (`-m statistic --mode random --probability 0.5` / `statistic mode random probability 0.5`,
+// `--to-destination 10.0.0.1:80` / `to:10.0.0.1:80`), so a substring search finds each value; whatever
+// does not have that shape (an `nth` statistic, an odd comment) falls back to ruleDetails.
+import type { Rule, Span } from '../model/types';
+import { ruleDetails } from '../parse/details';
+import { affinityCheckSeconds, findOption, ruleProbability } from './values';
+
+function tokenAt(text: string, start: number): string {
+  let end = start;
+  while (end < text.length && text.charCodeAt(end) !== 32 && text.charCodeAt(end) !== 9) {
+    end++;
+  }
+  return text.slice(start, end);
+}
+
+/** The value after ` name ` in the rule's option text, or undefined. */
+function valueAfter(rule: Rule, name: string): string | undefined {
+  const at = rule.text.indexOf(name, rule.bodyStart);
+  if (at < 0) {
+    return undefined;
+  }
+  return tokenAt(rule.text, at + name.length);
+}
+
+/** The rule's comment (`--comment "…"` or `/* … *\/`), quotes and escapes removed. */
+export function ruleComment(rule: Rule): string | undefined {
+  const text = rule.text;
+  if (rule.format === 'list') {
+    const open = text.indexOf('/* ', rule.bodyStart);
+    if (open < 0) {
+      return undefined;
+    }
+    const close = text.indexOf('*/', open + 3);
+    return text.slice(open + 3, close < 0 ? text.length : close).trim();
+  }
+  const at = text.indexOf('--comment ', rule.bodyStart);
+  if (at < 0) {
+    return undefined;
+  }
+  const start = at + '--comment '.length;
+  if (text.charCodeAt(start) !== 34 /* " */) {
+    return tokenAt(text, start);
+  }
+  let value = '';
+  for (let i = start + 1; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\\' && i + 1 < text.length) {
+      value += text[++i];
+    } else if (ch === '"') {
+      return value;
+    } else {
+      value += ch;
+    }
+  }
+  return value;
+}
+
+/** The conditional probability of a rule's statistic match (1 without one). */
+export function fastProbability(rule: Rule): number {
+  if (!rule.text.includes('statistic', rule.bodyStart)) {
+    return 1;
+  }
+  const value = valueAfter(rule, rule.format === 'list' ? ' probability ' : ' --probability ');
+  const p = value === undefined ? NaN : Number(value);
+  if (Number.isFinite(p)) {
+    return Math.min(1, Math.max(0, p));
+  }
+  return ruleProbability(ruleDetails(rule));
+}
+
+/** kube-proxy's session-affinity check (`-m recent --rcheck --seconds N`): its timeout, or undefined. */
+export function fastAffinitySeconds(rule: Rule): number | undefined {
+  if (!rule.text.includes('recent', rule.bodyStart)) {
+    return undefined;
+  }
+  const text = rule.text;
+  if (rule.format === 'list') {
+    if (!text.includes('recent: CHECK') && !text.includes('recent: UPDATE')) {
+      return undefined;
+    }
+    const seconds = valueAfter(rule, 'seconds: ');
+    return seconds !== undefined && /^\d+$/.test(seconds) ? Number(seconds) : affinityCheckSeconds(ruleDetails(rule));
+  }
+  if (!text.includes(' --rcheck') && !text.includes(' --update')) {
+    return undefined;
+  }
+  const seconds = valueAfter(rule, ' --seconds ');
+  return seconds !== undefined && /^\d+$/.test(seconds) ? Number(seconds) : affinityCheckSeconds(ruleDetails(rule));
+}
+
+/** A DNAT rule's destination (`10.0.0.1:80`). */
+export function fastDnatDestination(rule: Rule): string | undefined {
+  const value = valueAfter(rule, rule.format === 'list' ? ' to:' : ' --to-destination ');
+  if (value !== undefined && value !== '') {
+    return value;
+  }
+  return findOption(ruleDetails(rule).targetOptions, '--to-destination')?.values[0];
+}
+
+/** The `statistic …` text of a rule (`-m statistic --mode random --probability p` or `statistic mode random probability p`). */
+export function statisticFragment(rule: Rule): Span | undefined {
+  if (!rule.text.includes('statistic', rule.bodyStart)) {
+    return undefined;
+  }
+  const options = ruleDetails(rule).matches.filter((option) => option.module === 'statistic');
+  if (options.length === 0) {
+    return undefined;
+  }
+  let start = Math.min(...options.map((option) => option.span.start));
+  const end = Math.max(...options.map((option) => option.span.end));
+  // Include the module word in front (`-m statistic ` / `statistic `), so the whole fragment answers.
+  const head = rule.text.lastIndexOf('statistic', start);
+  if (head >= 0 && rule.text.slice(head + 'statistic'.length, start).trim() === '') {
+    start = rule.text.slice(Math.max(0, head - 3), head) === '-m ' ? head - 3 : head;
+  }
+  return { line: rule.line, start, end };
+}
