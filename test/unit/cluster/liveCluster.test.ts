@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { dumpYaml } from '@kubernetes/client-node';
 import { ClusterClient } from '../../../client/src/cluster/clusterClient';
 import { mergeKubeconfigFiles } from '../../../client/src/cluster/kubeconfig';
+import { runServicesCommand } from '../../../client/src/cluster/servicesCommand';
 import { buildServicesModel, chainIndexFromDump } from '../../../client/src/cluster/servicesModel';
 import type { DumpChainIndex, PortModel, ServicesModel } from '../../../client/src/cluster/servicesModel';
 import { ContextNode } from '../../../client/src/tree/contextNode';
@@ -355,5 +356,34 @@ describe('services against a real kube-apiserver', function () {
     assert.ok(!r.ok);
     assert.equal(r.error.kind, 'unreachable');
     assert.match(r.error.message, new RegExp(`Cannot reach the cluster at https://127\\.0\\.0\\.1:${closedPort} \\(ECONNREFUSED\\)`));
+  });
+
+  it('prints the same model from the CLI command: text, JSON, and a calm error without a kubeconfig', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { readFile: (f: string) => fs.readFileSync(f, 'utf8'), out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
+    assert.equal(await runServicesCommand([DUMP_FILE, '--kubeconfig', server.kubeconfigPath, '--namespace', 'ns4'], io), 0, err.join('\n'));
+    assert.match(out[0], /^context admin \(https:\/\/127\.0\.0\.1:\d+\), endpoints from discovery\.k8s\.io\/v1beta1$/);
+    const lines = out.slice(1);
+    assert.equal(lines[0], 'ns4');
+    assert.match(lines[1], /^ {2}svc4 {2}ClusterIP 10\.96\.\d+\.\d+$/);
+    const dumpLines = fs.readFileSync(DUMP_FILE, 'utf8').split('\n');
+    const declared = dumpLines.findIndex((l) => l.startsWith(':KUBE-SVC-4SW47YFZTEDKD3PK ')) + 1;
+    const dnat = dumpLines.findIndex((l) => /^-A KUBE-SEP-UKSFD7AGPMPPLUHC .*DNAT --to-destination 10\.180\.0\.4:80$/.test(l)) + 1;
+    assert.ok(declared > 0 && dnat > 0);
+    assert.equal(lines[2], `    p80 80/tcp → 80  KUBE-SVC-4SW47YFZTEDKD3PK  in dump (line ${declared})`);
+    assert.equal(lines[3], `      10.180.0.4:80  ready node=node-a pod=svc4-a  KUBE-SEP-UKSFD7AGPMPPLUHC  in dump (line ${dnat})`);
+    assert.match(lines[5], /^ {6}10\.180\.0\.6:80 {2}ready node=node-b pod=svc4-new {2}KUBE-SEP-\w{16} {2}not in dump: stale dump/);
+
+    out.length = 0;
+    assert.equal(await runServicesCommand([DUMP_FILE, '--kubeconfig', server.kubeconfigPath, '--json'], io), 0);
+    const model = JSON.parse(out.join('\n')) as ServicesModel;
+    assert.equal(port(model, 'ns1', 'svc1').endpoints[0].link.chain, 'KUBE-SEP-SXIVWICOYRO3J4NJ');
+
+    out.length = 0;
+    err.length = 0;
+    assert.equal(await runServicesCommand([DUMP_FILE, '--kubeconfig', path.join(server.dir, 'no-such-file')], io), 1);
+    assert.deepEqual(out, []);
+    assert.match(err[0], /^iptables-lens: The kubeconfig file .*no-such-file does not exist\.$/);
   });
 });
