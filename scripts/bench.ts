@@ -1,0 +1,349 @@
+// `npm run bench`: how the parser and the language server hold up on kube-proxy dumps of 1k, 5k and 20k
+// services (save and `-L -n -v`), against the floor of reading the file and splitting it into lines and
+// words. Prints a Markdown table, writes .bench/results.json and .bench/results.md.
+//
+//   npm run bench                                  # all sizes, both formats, 3 runs each
+//   npm run bench -- --sizes 1000 --runs 5         # one size
+//   npm run bench -- --formats save --label after  # one format; the label goes into the JSON
+//
+// Each dump is measured over several runs: the parse in a fresh child process per dump (floor and parse
+// alternating, so both see the same machine load), and the server in a fresh process per run. Other work on
+// the machine makes wall-clock times noisy: CPU times are reported beside them, and every figure is a median
+// with its range over the runs.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Dump } from '../server/src/model/types';
+import { BENCH_DIR, ensureDump } from './bench/dumps';
+import type { BenchFormat } from './bench/dumps';
+import { runSession, SERVER_JS } from './bench/lspSession';
+import type { NavigationMethod, Position, SessionResult } from './bench/lspSession';
+import { median, quantile, seededRandom, summarize } from './bench/stats';
+import type { Summary } from './bench/stats';
+
+interface Options {
+  sizes: number[];
+  formats: BenchFormat[];
+  runs: number;
+  samples: number;
+  edits: number;
+  label: string;
+}
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+interface WorkerResult {
+  floors: Timing[];
+  parses: Timing[];
+  retainedBytes: number;
+  lines: number;
+  chains: number;
+  rules: number;
+}
+
+interface DumpResult {
+  services: number;
+  format: BenchFormat;
+  file: string;
+  bytes: number;
+  lines: number;
+  chains: number;
+  rules: number;
+  floorWallMs: Summary;
+  floorCpuMs: Summary;
+  parseWallMs: Summary;
+  parseCpuMs: Summary;
+  parseRetainedBytes: number;
+  openToOutlineMs: Summary;
+  openServerCpuMs: Summary;
+  openToDiagnosticsMs: Summary;
+  outlineSymbols: number;
+  outlineBytes: number;
+  /** Per method: the p50 and p99 of each run, summarised over runs; null when the server lacks the method. */
+  latency: Record<NavigationMethod, { p50: Summary; p99: Summary; serverCpuMs: Summary } | null>;
+  editToHoverMs: Summary;
+  editToOutlineMs: Summary;
+  editToDiagnosticsMs: Summary;
+  editServerCpuMs: Summary;
+  progressNotifications: number;
+  peakRssBytes: Summary;
+  targets: Record<string, boolean>;
+}
+
+const USAGE = 'usage: bench.ts [--sizes 1000,5000,20000] [--formats save,list] [--runs 3] [--samples 200] [--edits 3] [--label NAME]';
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { sizes: [1000, 5000, 20000], formats: ['save', 'list'], runs: 3, samples: 200, edits: 3, label: '' };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    switch (argv[i]) {
+      case '--sizes':
+        options.sizes = value.split(',').map(Number);
+        break;
+      case '--formats':
+        options.formats = value.split(',') as BenchFormat[];
+        break;
+      case '--runs':
+        options.runs = Number(value);
+        break;
+      case '--samples':
+        options.samples = Number(value);
+        break;
+      case '--edits':
+        options.edits = Number(value);
+        break;
+      case '--label':
+        options.label = value;
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
+    }
+    i++;
+  }
+  if (options.sizes.some((n) => !Number.isInteger(n) || n <= 0) || !(options.runs >= 1) || options.formats.some((f) => f !== 'save' && f !== 'list')) {
+    throw new Error(USAGE);
+  }
+  return options;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function runWorker(file: string, runs: number): WorkerResult {
+  const worker = path.join(__dirname, 'bench', 'parseWorker.ts');
+  const result = spawnSync(process.execPath, ['--expose-gc', '-r', 'tsx/cjs', worker, file, String(runs)], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (result.status !== 0) {
+    throw new Error(`parse worker failed on ${file}:\n${result.stderr}`);
+  }
+  return JSON.parse(result.stdout) as WorkerResult;
+}
+
+/** What the sessions ask about: `samples` chains picked at random, each at a jump to it (or its declaration). */
+function planQuestions(dump: Dump, samples: number, seed: number): { positions: Position[]; editLine: number } {
+  const random = seededRandom(seed);
+  const chains = [];
+  for (const table of dump.tables) {
+    for (const chain of table.chains.values()) {
+      if (chain.declaration) {
+        chains.push(chain);
+      }
+    }
+  }
+  const positions: Position[] = [];
+  for (let i = 0; i < samples && chains.length > 0; i++) {
+    const chain = chains[Math.floor(random() * chains.length)];
+    const jumps = chain.referencedBy.filter((rule) => rule.target);
+    const span = jumps.length > 0 ? jumps[Math.floor(random() * jumps.length)].target!.span : chain.declaration!;
+    positions.push({ line: span.line, character: span.start + 1 });
+  }
+  // Type in the middle of the dump, on a rule line.
+  let editLine = Math.floor(dump.lineCount / 2);
+  while (editLine < dump.lineCount - 1 && !(dump.lineOwners[editLine] && 'bodyStart' in dump.lineOwners[editLine]!)) {
+    editLine++;
+  }
+  return { positions, editLine };
+}
+
+async function benchDump(services: number, format: BenchFormat, options: Options): Promise<DumpResult> {
+  const file = ensureDump(services, format, log);
+  const bytes = fs.statSync(file).size;
+  log(`${path.basename(file)}: parse ×${options.runs} (floor alternating) …`);
+  const worker = runWorker(file, options.runs);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseDump } = require(path.resolve(__dirname, '../server/out/parse/index.js')) as typeof import('../server/src/parse/index');
+  const text = fs.readFileSync(file, 'utf8');
+  const { positions, editLine } = planQuestions(parseDump(text), options.samples, services);
+  const lines = text.split(/\r\n|\r|\n/);
+  const uri = `file://${file}`;
+  const sessions: SessionResult[] = [];
+  for (let run = 0; run < options.runs; run++) {
+    log(`${path.basename(file)}: server run ${run + 1}/${options.runs} …`);
+    sessions.push(await runSession({ uri, text, positions, editLine, editLineLength: lines[editLine].length, edits: options.edits }));
+  }
+  const latency = {} as DumpResult['latency'];
+  for (const method of ['definition', 'hover', 'references', 'implementation'] as const) {
+    const perRun = sessions.map((s) => s.latencies[method]);
+    latency[method] = perRun.some((times) => times === null)
+      ? null
+      : {
+          p50: summarize(perRun.map((times) => quantile(times!, 0.5))),
+          p99: summarize(perRun.map((times) => quantile(times!, 0.99))),
+          serverCpuMs: summarize(sessions.map((s) => s.serverCpuPerRequestMs[method]!)),
+        };
+  }
+  const floorWallMs = summarize(worker.floors.map((t) => t.wallMs));
+  const openToOutlineMs = summarize(sessions.map((s) => s.openToOutlineMs));
+  const peakRssBytes = summarize(sessions.map((s) => s.peakRssBytes));
+  const editToHoverMs = summarize(sessions.flatMap((s) => s.editToHoverMs));
+  const editToOutlineMs = summarize(sessions.flatMap((s) => s.editToOutlineMs));
+  const result: DumpResult = {
+    services,
+    format,
+    file: path.relative(process.cwd(), file),
+    bytes,
+    lines: worker.lines,
+    chains: worker.chains,
+    rules: worker.rules,
+    floorWallMs,
+    floorCpuMs: summarize(worker.floors.map((t) => t.cpuMs)),
+    parseWallMs: summarize(worker.parses.map((t) => t.wallMs)),
+    parseCpuMs: summarize(worker.parses.map((t) => t.cpuMs)),
+    parseRetainedBytes: worker.retainedBytes,
+    openToOutlineMs,
+    openServerCpuMs: summarize(sessions.map((s) => s.openServerCpuMs)),
+    openToDiagnosticsMs: summarize(sessions.map((s) => s.openToDiagnosticsMs)),
+    outlineSymbols: sessions[0].outlineSymbols,
+    outlineBytes: sessions[0].outlineBytes,
+    latency,
+    editToHoverMs,
+    editToOutlineMs,
+    editToDiagnosticsMs: summarize(sessions.flatMap((s) => s.editToDiagnosticsMs)),
+    editServerCpuMs: summarize(sessions.flatMap((s) => s.editServerCpuMs)),
+    progressNotifications: sessions[0].progressNotifications,
+    peakRssBytes,
+    targets: {},
+  };
+  const nav = [latency.definition, latency.hover];
+  result.targets = {
+    'open→outline ≤ 3× floor': openToOutlineMs.median <= 3 * floorWallMs.median,
+    'hover/definition p50 ≤ 5 ms, p99 ≤ 25 ms': nav.every((l) => l !== null && l.p50.median <= 5 && l.p99.median <= 25),
+    'edit re-answered ≤ 200 ms': editToHoverMs.median <= 200,
+    'server RSS ≤ 6× file': peakRssBytes.median <= 6 * bytes,
+  };
+  return result;
+}
+
+// ---- output ----
+
+function ms(s: Summary): string {
+  const round = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  return s.runs > 1 ? `${round(s.median)} (${round(s.min)}–${round(s.max)})` : round(s.median);
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1048576).toFixed(1);
+}
+
+function markdownTable(results: DumpResult[]): string {
+  const header = [
+    'dump',
+    'lines',
+    'MB',
+    'floor ms (CPU)',
+    'parse+index ms (CPU)',
+    'open→outline ms (server CPU)',
+    '× floor',
+    'definition p50 / p99 ms (server CPU per request)',
+    'hover p50 / p99 ms (server CPU per request)',
+    'references p50 / p99 ms (server CPU per request)',
+    'implementation p50 / p99 ms (server CPU per request)',
+    'edit→hover ms (server CPU per edit)',
+    'edit→outline ms',
+    'server peak RSS MB',
+    '× file',
+  ];
+  const rows = results.map((r) => {
+    const nav = (method: NavigationMethod): string => {
+      const l = r.latency[method];
+      return l ? `${ms(l.p50)} / ${ms(l.p99)} (${l.serverCpuMs.median.toFixed(1)})` : 'n/a';
+    };
+    return [
+      `${r.services / 1000}k ${r.format}`,
+      String(r.lines),
+      mb(r.bytes),
+      `${ms(r.floorWallMs)} (${r.floorCpuMs.median.toFixed(0)})`,
+      `${ms(r.parseWallMs)} (${r.parseCpuMs.median.toFixed(0)})`,
+      `${ms(r.openToOutlineMs)} (${r.openServerCpuMs.median.toFixed(0)})`,
+      (r.openToOutlineMs.median / r.floorWallMs.median).toFixed(1),
+      nav('definition'),
+      nav('hover'),
+      nav('references'),
+      nav('implementation'),
+      `${ms(r.editToHoverMs)} (${r.editServerCpuMs.median.toFixed(0)})`,
+      ms(r.editToOutlineMs),
+      `${mb(r.peakRssBytes.median)} (${mb(r.peakRssBytes.min)}–${mb(r.peakRssBytes.max)})`,
+      (r.peakRssBytes.median / r.bytes).toFixed(1),
+    ];
+  });
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+function growthLines(results: DumpResult[]): string[] {
+  const out: string[] = [];
+  for (const format of ['save', 'list'] as const) {
+    const rows = results.filter((r) => r.format === format).sort((a, b) => a.services - b.services);
+    if (rows.length < 2) {
+      continue;
+    }
+    const perMb = (r: DumpResult, v: number): string => (v / (r.bytes / 1048576)).toFixed(1);
+    out.push(
+      `${format}: per MB of dump — parse CPU ${rows.map((r) => perMb(r, r.parseCpuMs.median)).join(' → ')} ms; ` +
+        `open→outline ${rows.map((r) => perMb(r, r.openToOutlineMs.median)).join(' → ')} ms; ` +
+        `server peak RSS ${rows.map((r) => perMb(r, r.peakRssBytes.median / 1048576)).join(' → ')} MB`,
+    );
+  }
+  return out;
+}
+
+function machine(): Record<string, string | number> {
+  return {
+    nproc: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+function gitCommit(): string {
+  const result = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : 'unknown';
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (!fs.existsSync(SERVER_JS)) {
+    throw new Error(`${SERVER_JS} is missing: run \`npx tsc -b server\` first (npm run bench does).`);
+  }
+  const results: DumpResult[] = [];
+  for (const services of options.sizes) {
+    for (const format of options.formats) {
+      const result = await benchDump(services, format, options);
+      results.push(result);
+      log(markdownTable([result]).split('\n')[2]);
+    }
+  }
+  const info = machine();
+  const when = new Date().toISOString();
+  const commit = gitCommit();
+  const targets = results.map((r) => `${r.services / 1000}k ${r.format}: ${Object.entries(r.targets).map(([name, ok]) => `${ok ? '✓' : '✗'} ${name}`).join(', ')}`);
+  const markdown = [
+    `Machine: ${info.nproc} cores (${info.cpu}), ${info.memory}, Node ${info.node}; commit ${commit}, ${when}, ${options.runs} runs per dump, ${options.samples} chains sampled.`,
+    '',
+    markdownTable(results),
+    '',
+    ...growthLines(results).map((line) => `- ${line}`),
+    ...targets.map((line) => `- ${line}`),
+  ].join('\n');
+  fs.mkdirSync(BENCH_DIR, { recursive: true });
+  fs.writeFileSync(path.join(BENCH_DIR, 'results.json'), JSON.stringify({ label: options.label, when, commit, machine: info, options, results }, null, 2) + '\n');
+  fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), markdown + '\n');
+  if (options.label) {
+    fs.writeFileSync(path.join(BENCH_DIR, `results-${options.label}.json`), JSON.stringify({ label: options.label, when, commit, machine: info, options, results }, null, 2) + '\n');
+    fs.writeFileSync(path.join(BENCH_DIR, `results-${options.label}.md`), markdown + '\n');
+  }
+  process.stdout.write(markdown + '\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+// The benchmark's inputs: kube-proxy-shaped dumps made by the project's generator, cached under .bench/dumps
+// (the generator is deterministic, so a cached file is the same as a fresh one for the same options).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { generateKubeDump, renderListing, renderSave } from '../../test/support/generateKubeDump';
+
+export type BenchFormat = 'save' | 'list';
+
+export const BENCH_DIR = path.resolve(__dirname, '../../.bench');
+const SEED = 1;
+const MAX_ENDPOINTS = 10;
+
+/** The path of the dump for `services` services in `format`, generated on first use. */
+export function ensureDump(services: number, format: BenchFormat, log: (line: string) => void): string {
+  const dir = path.join(BENCH_DIR, 'dumps');
+  const file = path.join(dir, `kube-${services}-${format}.txt`);
+  if (fs.existsSync(file) && fs.statSync(file).size > 0) {
+    return file;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const started = performance.now();
+  const dump = generateKubeDump({ services, maxEndpoints: MAX_ENDPOINTS, seed: SEED });
+  const text = format === 'save' ? renderSave(dump) : renderListing(dump);
+  const partial = `${file}.partial`;
+  fs.writeFileSync(partial, text);
+  fs.renameSync(partial, file);
+  log(`generated ${path.relative(process.cwd(), file)} (${(text.length / 1e6).toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return file;
+}

@@ -1,0 +1,248 @@
+// One benchmark session against the built language server over stdio, as an editor drives it: open a dump,
+// ask for its outline, navigate, type a character. Times are measured at the client (what a user waits),
+// CPU time and peak RSS are read for the server process from /proc.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+
+export const SERVER_JS = path.resolve(__dirname, '../../server/out/server.js');
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface SessionPlan {
+  uri: string;
+  text: string;
+  /** Positions of chain names to ask about (one per sampled chain). */
+  positions: Position[];
+  /** A line to type on (a character is added at its end, then removed). */
+  editLine: number;
+  editLineLength: number;
+  /** Edits per kind (answered by hover, answered by the outline). */
+  edits: number;
+}
+
+export type NavigationMethod = 'definition' | 'hover' | 'references' | 'implementation';
+
+export interface SessionResult {
+  openToOutlineMs: number;
+  /** Server CPU spent from didOpen to the outline answer. */
+  openServerCpuMs: number;
+  openToDiagnosticsMs: number;
+  outlineSymbols: number;
+  outlineBytes: number;
+  /** Per method, each request's round-trip time; null when the server does not offer the method. */
+  latencies: Record<NavigationMethod, number[] | null>;
+  /** Per method, the server's CPU time per request (mean over the requests; less noisy than round trips). */
+  serverCpuPerRequestMs: Record<NavigationMethod, number | null>;
+  editToHoverMs: number[];
+  editToOutlineMs: number[];
+  editToDiagnosticsMs: number[];
+  /** Server CPU per edit, from didChange to its diagnostics (re-parse, answers, diagnostics). */
+  editServerCpuMs: number[];
+  progressNotifications: number;
+  peakRssBytes: number;
+}
+
+const CAPABILITY: Record<NavigationMethod, string> = {
+  definition: 'definitionProvider',
+  hover: 'hoverProvider',
+  references: 'referencesProvider',
+  implementation: 'implementationProvider',
+};
+
+const REQUEST_DEADLINE_MS = 300_000;
+
+function withDeadline<T>(what: string, promise: Promise<T>, ms = REQUEST_DEADLINE_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** utime + stime of a process in ms, from /proc (clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields after the command name start at field 3 (state): utime is field 14, stime field 15.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The highest resident set size the process has had (VmHWM). */
+function peakRss(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+class DiagnosticsWatch {
+  private readonly versions = new Map<string, number | undefined>();
+  private waiters: (() => void)[] = [];
+
+  constructor(connection: MessageConnection) {
+    connection.onNotification('textDocument/publishDiagnostics', (params: { uri: string; version?: number }) => {
+      this.versions.set(params.uri, params.version);
+      this.waiters.splice(0).forEach((wake) => wake());
+    });
+  }
+
+  /** Waits until diagnostics for `version` or later (or, when the server sends no version, any) have arrived. */
+  async waitFor(uri: string, version: number): Promise<void> {
+    const deadline = Date.now() + REQUEST_DEADLINE_MS;
+    while (!(this.versions.has(uri) && (this.versions.get(uri) === undefined || this.versions.get(uri)! >= version))) {
+      if (Date.now() > deadline) {
+        throw new Error(`no diagnostics for version ${version} of ${uri}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  forget(uri: string): void {
+    this.versions.delete(uri);
+  }
+}
+
+export async function runSession(plan: SessionPlan): Promise<SessionResult> {
+  const child = spawn(process.execPath, [SERVER_JS, '--stdio'], { stdio: 'pipe' });
+  const pid = child.pid!;
+  const stderr: string[] = [];
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  let progressNotifications = 0;
+  connection.onRequest('window/workDoneProgress/create', () => null);
+  connection.onNotification('$/progress', () => {
+    progressNotifications++;
+  });
+  connection.onNotification('window/logMessage', () => undefined);
+  connection.onNotification('window/showMessage', () => undefined);
+  const diagnostics = new DiagnosticsWatch(connection);
+  connection.listen();
+  try {
+    const init = await withDeadline(
+      'initialize',
+      connection.sendRequest('initialize', {
+        processId: process.pid,
+        rootUri: null,
+        capabilities: {
+          window: { workDoneProgress: true },
+          textDocument: {
+            documentSymbol: { hierarchicalDocumentSymbolSupport: true },
+            hover: { contentFormat: ['markdown', 'plaintext'] },
+            synchronization: { didSave: false },
+          },
+        },
+      }) as Promise<{ capabilities: Record<string, unknown> }>,
+    );
+    await connection.sendNotification('initialized', {});
+    const { uri, text } = plan;
+    const document = { uri };
+
+    // didOpen → first outline answer.
+    const cpuBefore = processCpuMs(pid);
+    const opened = performance.now();
+    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
+    const outline = await withDeadline('documentSymbol', connection.sendRequest('textDocument/documentSymbol', { textDocument: document }) as Promise<unknown[]>);
+    const openToOutlineMs = performance.now() - opened;
+    const openServerCpuMs = processCpuMs(pid) - cpuBefore;
+    const outlineBytes = JSON.stringify(outline).length;
+    const outlineSymbols = countSymbols(outline);
+    await diagnostics.waitFor(uri, 1);
+    const openToDiagnosticsMs = performance.now() - opened;
+
+    const latencies = {} as Record<NavigationMethod, number[] | null>;
+    const serverCpuPerRequestMs = {} as Record<NavigationMethod, number | null>;
+    for (const method of ['definition', 'hover', 'references', 'implementation'] as const) {
+      if (!init.capabilities[CAPABILITY[method]]) {
+        latencies[method] = null;
+        serverCpuPerRequestMs[method] = null;
+        continue;
+      }
+      const times: number[] = [];
+      const cpuStart = processCpuMs(pid);
+      for (const position of plan.positions) {
+        const params = method === 'references' ? { textDocument: document, position, context: { includeDeclaration: true } } : { textDocument: document, position };
+        const started = performance.now();
+        await withDeadline(method, connection.sendRequest(`textDocument/${method}`, params));
+        times.push(performance.now() - started);
+      }
+      latencies[method] = times;
+      serverCpuPerRequestMs[method] = (processCpuMs(pid) - cpuStart) / Math.max(1, times.length);
+    }
+
+    // Typing: one character added at the end of a rule line, then removed; each answered by a hover
+    // elsewhere (or by the outline), then the diagnostics of that version awaited so edits do not overlap.
+    let version = 1;
+    const editToHoverMs: number[] = [];
+    const editToOutlineMs: number[] = [];
+    const editToDiagnosticsMs: number[] = [];
+    const editServerCpuMs: number[] = [];
+    const hoverAt = plan.positions.find((p) => p.line !== plan.editLine) ?? plan.positions[0];
+    for (let i = 0; i < plan.edits * 2; i++) {
+      version++;
+      const add = version % 2 === 0;
+      const at = { line: plan.editLine, character: plan.editLineLength };
+      const change = add
+        ? { range: { start: at, end: at }, text: 'x' }
+        : { range: { start: at, end: { line: plan.editLine, character: plan.editLineLength + 1 } }, text: '' };
+      const started = performance.now();
+      const cpuStart = processCpuMs(pid);
+      await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
+      if (i < plan.edits) {
+        await withDeadline('hover after edit', connection.sendRequest('textDocument/hover', { textDocument: document, position: hoverAt }));
+        editToHoverMs.push(performance.now() - started);
+      } else {
+        await withDeadline('outline after edit', connection.sendRequest('textDocument/documentSymbol', { textDocument: document }));
+        editToOutlineMs.push(performance.now() - started);
+      }
+      await diagnostics.waitFor(uri, version);
+      editToDiagnosticsMs.push(performance.now() - started);
+      editServerCpuMs.push(processCpuMs(pid) - cpuStart);
+    }
+    const peakRssBytes = peakRss(pid);
+    await connection.sendNotification('textDocument/didClose', { textDocument: document });
+    await withDeadline('shutdown', connection.sendRequest('shutdown'));
+    await connection.sendNotification('exit');
+    return {
+      openToOutlineMs,
+      openServerCpuMs,
+      openToDiagnosticsMs,
+      outlineSymbols,
+      outlineBytes,
+      latencies,
+      serverCpuPerRequestMs,
+      editToHoverMs,
+      editToOutlineMs,
+      editToDiagnosticsMs,
+      editServerCpuMs,
+      progressNotifications,
+      peakRssBytes,
+    };
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nserver stderr:\n${stderr.join('').slice(-4000)}`);
+  } finally {
+    connection.dispose();
+    const timer = setTimeout(() => child.kill(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function countSymbols(symbols: unknown[]): number {
+  let count = 0;
+  for (const symbol of symbols as { children?: unknown[] }[]) {
+    count += 1 + (symbol.children ? countSymbols(symbol.children) : 0);
+  }
+  return count;
+}
