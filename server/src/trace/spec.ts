@@ -37,7 +37,8 @@ export function parseEndpoint(text: string): { ip: string; port?: number; protoc
 }
 
 /**
- * Reads `DST[:PORT][/PROTO] [from SRC[:PORT] | from pod|node|external] [pod|node|external]`.
+ * Reads `DST[:PORT][/PROTO] [from SRC[:PORT] | from pod|node|external] [pod|node|external] [in IFACE] [out IFACE]
+ * [local NODE-IP,…]`.
  * Returns the packet, or a message saying what is wrong.
  */
 export function parsePacketSpec(text: string): TracePacket | string {
@@ -80,7 +81,17 @@ export function parsePacketSpec(text: string): TracePacket | string {
       i++;
       continue;
     }
-    return `Did not understand "${words[i]}": expected from SRC, pod, node, external, in IFACE or out IFACE`;
+    if (word === 'local' && words[i + 1]) {
+      const addresses = words[i + 1].split(',').filter(Boolean);
+      const bad = addresses.find((a) => !isAddress(a));
+      if (bad !== undefined) {
+        return `"${bad}" is not an address (local takes the node's addresses, comma-separated)`;
+      }
+      packet.localAddresses = addresses.map(normaliseAddress);
+      i++;
+      continue;
+    }
+    return `Did not understand "${words[i]}": expected from SRC, pod, node, external, in IFACE, out IFACE or local IP,…`;
   }
   return packet;
 }
@@ -94,6 +105,15 @@ export function formatPacketSpec(packet: TracePacket): string {
   }
   if (packet.from) {
     parts.push(packet.from);
+  }
+  if (packet.inInterface) {
+    parts.push('in', packet.inInterface);
+  }
+  if (packet.outInterface) {
+    parts.push('out', packet.outInterface);
+  }
+  if (packet.localAddresses?.length) {
+    parts.push('local', packet.localAddresses.join(','));
   }
   return parts.join(' ');
 }
