@@ -1,0 +1,61 @@
+// Runs last (see index.ts): leaves the workbench the way a user sees it — a dump open in the editor, its
+// Outline and the Services view — and, under scripts/e2e/run.mjs, has the runner photograph it and report
+// what the workbench painted (token colours, view rows), which this test then checks.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { DUMPS, EXTENSION_ID, openDump, positionOf, waitFor, whenProvided } from './harness';
+
+interface WorkbenchReport {
+  /** Distinct token colour classes (mtkN) on the visible lines of the active editor. */
+  tokenClasses: string[];
+  /** Rows of each expanded view, by title as shown. */
+  views: Record<string, string[]>;
+}
+
+/** Under scripts/e2e/run.mjs: asks the runner to photograph the workbench and waits for its report. */
+async function photographed(): Promise<WorkbenchReport | undefined> {
+  const reportPath = process.env.IPTABLES_LENS_E2E_WORKBENCH_REPORT;
+  if (!reportPath) {
+    return undefined;
+  }
+  console.log('E2E-SCREENSHOT-READY');
+  await waitFor('the runner to photograph the workbench', () => fs.existsSync(reportPath), 60_000);
+  return JSON.parse(fs.readFileSync(reportPath, 'utf8')) as WorkbenchReport;
+}
+
+describe('the workbench a user sees', () => {
+  it('shows a coloured dump with its outline and the Services view', async () => {
+    const document = await openDump(DUMPS.seedList);
+    const editor = await vscode.window.showTextDocument(document, { preview: false });
+    const service = positionOf(document, 'Chain KUBE-SVC-BEPXDJBUHFCSYIC3', 'KUBE-SVC-BEPXDJBUHFCSYIC3', 0);
+    editor.selection = new vscode.Selection(service, service);
+    editor.revealRange(new vscode.Range(service, service), vscode.TextEditorRevealType.InCenter);
+    await whenProvided('document symbols', () =>
+      vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', document.uri),
+    );
+
+    const views: { id: string; name: string }[] = Object.values<{ id: string; name: string }[]>(
+      vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON.contributes.views ?? {},
+    ).flat();
+    for (const view of views) {
+      await vscode.commands.executeCommand(`${view.id}.focus`);
+    }
+    await vscode.commands.executeCommand('outline.focus');
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), document.uri.toString());
+
+    const report = await photographed();
+    if (report) {
+      // Plain text paints in one colour; the grammar gives chain names, targets, counters… their own.
+      assert.ok(report.tokenClasses.length >= 4, `token colours: ${report.tokenClasses.join(' ')}`);
+      const outline = Object.entries(report.views).find(([title]) => /outline/i.test(title))?.[1] ?? [];
+      // The outline lists the table and, in file order, its chains (as many as fit the pane).
+      assert.match(outline[0] ?? '', /^nat/, `Outline rows: ${outline.join(' | ')}`);
+      assert.ok(
+        outline.some((row) => row.startsWith('PREROUTING')),
+        `Outline rows: ${outline.join(' | ')}`,
+      );
+    }
+  });
+});
