@@ -463,3 +463,94 @@ export function sharedApiServer(): Promise<RunningApiServer> {
   }
   return shared;
 }
+
+/** What a stand-in kubelet answers to one exec. */
+export interface ExecAnswer {
+  stdout?: string;
+  stderr?: string;
+  exitCode: number;
+}
+
+export interface StandInKubelet {
+  port: number;
+  /** `namespace/pod/container: command…` of every exec received. */
+  execs: string[];
+  close(): Promise<void>;
+}
+
+// `ws` ships no types; only this much of its server side is needed.
+interface WsSocket {
+  protocol: string;
+  send(data: Buffer, cb?: (err?: Error) => void): void;
+  close(code?: number): void;
+}
+interface WsServer {
+  handleUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, cb: (ws: WsSocket) => void): void;
+  close(cb?: () => void): void;
+}
+
+/**
+ * A small stand-in for a kubelet's exec endpoint: HTTPS on 127.0.0.1, `/exec/NS/POD/CONTAINER?command=…`
+ * upgraded to a websocket in the channel protocol (v4.channel.k8s.io): stdout on channel 1, stderr on 2,
+ * the final status on 3. The real apiserver proxies `pods/exec` to it once a Node points at its port.
+ */
+export async function startStandInKubelet(certDir: string, answer: (namespace: string, pod: string, container: string, command: string[]) => ExecAnswer): Promise<StandInKubelet> {
+  const { WebSocketServer } = require('ws') as { WebSocketServer: new (options: { noServer: boolean; handleProtocols: (protocols: Set<string>) => string | false }) => WsServer };
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false),
+  });
+  const execs: string[] = [];
+  const server = https.createServer({ key: fs.readFileSync(path.join(certDir, 'server.key')), cert: fs.readFileSync(path.join(certDir, 'server.crt')) }, (_req, res) => {
+    res.writeHead(404);
+    res.end();
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    const [, kind, namespace, pod, container] = url.pathname.split('/');
+    if (kind !== 'exec') {
+      socket.destroy();
+      return;
+    }
+    const command = url.searchParams.getAll('command');
+    execs.push(`${namespace}/${pod}/${container}: ${command.join(' ')}`);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const result = answer(namespace, pod, container, command);
+      const frame = (channel: number, text: string) => Buffer.concat([Buffer.from([channel]), Buffer.from(text, 'utf8')]);
+      const status =
+        result.exitCode === 0
+          ? { metadata: {}, status: 'Success' }
+          : {
+              metadata: {},
+              status: 'Failure',
+              message: `command terminated with non-zero exit code: exit status ${result.exitCode}`,
+              reason: 'NonZeroExitCode',
+              details: { causes: [{ reason: 'ExitCode', message: String(result.exitCode) }] },
+            };
+      const frames = [
+        ...(result.stdout ? [frame(1, result.stdout)] : []),
+        ...(result.stderr ? [frame(2, result.stderr)] : []),
+        frame(3, JSON.stringify(status)),
+      ];
+      let sent = 0;
+      for (const f of frames) {
+        ws.send(f, () => {
+          if (++sent === frames.length) {
+            ws.close(1000);
+          }
+        });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    execs,
+    close: () =>
+      new Promise<void>((resolve) => {
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

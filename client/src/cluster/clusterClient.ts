@@ -1,8 +1,9 @@
 // The one door to a live cluster: reads namespaces, services, pods and endpoints and watches them, with
 // every failure returned as a ClusterError value. It only ever reads (list, watch) and, on request,
 // execs `iptables-save` in a kube-proxy pod; it never writes to the cluster.
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, makeInformer } from '@kubernetes/client-node';
-import type { KubeConfig, KubernetesObject, V1Pod, V1Service } from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Exec, makeInformer } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Pod, V1Service, V1Status } from '@kubernetes/client-node';
 import { toClusterError } from './errors';
 import type { ClusterAction, CredentialFacts } from './errors';
 import { credentialFacts, loadKubeconfig } from './kubeconfig';
@@ -25,6 +26,13 @@ export interface WatchOptions {
   /** A broken watch is restarted after this long (default 5 s). */
   restartMs?: number;
   onError?: (error: ClusterError) => void;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** 0 on success; the command's exit code, or -1 when the status gave none. */
+  exitCode: number;
 }
 
 export interface Disposable {
@@ -189,6 +197,51 @@ export class ClusterClient {
     });
   }
 
+  /** Lists pods in one namespace with a label selector (`k8s-app=kube-proxy`). */
+  async listPodsWithLabel(namespace: string, labelSelector: string): Promise<Result<V1Pod[]>> {
+    const r = await this.call({ verb: 'list', resource: 'pods', namespace }, () => this.core.listNamespacedPod({ namespace, labelSelector }));
+    return r.ok ? ok(r.value.items) : r;
+  }
+
+  /**
+   * Runs a command in a container (no stdin, no tty) and collects its output; resolves when the stream
+   * closes. The only call of this client that is not a read: used to run `iptables-save` in kube-proxy.
+   */
+  async exec(namespace: string, pod: string, container: string, command: string[], timeoutMs = 60_000): Promise<Result<ExecResult>> {
+    const action: ClusterAction = { verb: 'create', resource: 'pods/exec', namespace };
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const sink = (chunks: Buffer[]) =>
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(Buffer.from(chunk));
+          done();
+        },
+      });
+    let status: V1Status | undefined;
+    const r = await this.call(action, async () => {
+      const socket = await new Exec(this.kc).exec(namespace, pod, container, command, sink(stdout), sink(stderr), null, false, (s) => (status = s));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          socket.close();
+          reject(Object.assign(new Error('exec timed out'), { code: 'ETIMEDOUT' }));
+        }, timeoutMs);
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.on('error', (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+      });
+    });
+    if (!r.ok) {
+      return r;
+    }
+    return ok({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), exitCode: exitCodeOf(status) });
+  }
+
   /**
    * Watches services, endpoints (from `endpointSource`, as found by listEndpoints) and pods, and calls
    * `onChange` once per burst of changes. The initial listing of each informer is not a change.
@@ -296,6 +349,19 @@ export class ClusterClient {
       },
     };
   }
+}
+
+/** The exit code in an exec stream's final status (`Success`, or `Failure` with an `ExitCode` cause). */
+function exitCodeOf(status: V1Status | undefined): number {
+  if (!status) {
+    return -1;
+  }
+  if (status.status === 'Success') {
+    return 0;
+  }
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  const code = Number(cause?.message);
+  return Number.isInteger(code) ? code : -1;
 }
 
 function isGroup(g: EndpointGroup | undefined): g is EndpointGroup {

@@ -13,6 +13,8 @@ export type ClusterErrorKind =
   | 'not-served'
   | 'timeout'
   | 'bad-snapshot'
+  | 'no-kube-proxy'
+  | 'exec-failed'
   | 'other';
 
 /** A failure in words a person can act on: `message` says what happened, `hint` what to do. */
