@@ -5,9 +5,11 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { ClusterClient } from '../cluster/clusterClient';
 import { mergeKubeconfigFiles } from '../cluster/kubeconfig';
+import { fetchNatTable, kubeProxyPods } from '../cluster/natTable';
 import { chainIndexFromDump, dumpChainIndex } from '../cluster/servicesModel';
 import type { DumpServicePort } from '../../../server/src/kube/types';
 import { parseDump } from '../../../server/src/parse';
+import { EndpointNode } from './endpointNode';
 import { ServicesController } from './servicesController';
 import type { OpenDump } from './servicesController';
 import { ServicesTreeProvider } from './servicesTreeProvider';
@@ -39,6 +41,57 @@ async function openDump(client: LanguageClient): Promise<OpenDump | undefined> {
   } catch {
     // A server without the request still lets the view link chains by name.
     return { uri, index: chainIndexFromDump(uri, parseDump(document.getText())) };
+  }
+}
+
+/**
+ * Fetches a node's nat table from its kube-proxy pod, after the user confirms, and opens it as a new
+ * iptables document. `node` comes from an endpoint item, else from a picker of the nodes running kube-proxy.
+ */
+async function fetchLiveNatTable(context: string | undefined, node: string | undefined): Promise<void> {
+  const created = ClusterClient.create({ kubeconfigPath: kubeconfigSetting(), context });
+  if (!created.ok) {
+    void vscode.window.showWarningMessage(`${created.error.message}${created.error.hint ? ` ${created.error.hint}` : ''}`);
+    return;
+  }
+  const client = created.value;
+  if (!node) {
+    const pods = await kubeProxyPods(client);
+    if (!pods.ok || pods.value.length === 0) {
+      const message = pods.ok ? 'No running kube-proxy pod in kube-system: nothing to fetch a nat table from (k3s/k0s embed kube-proxy; Cilium or Calico eBPF replace it).' : pods.error.message;
+      void vscode.window.showWarningMessage(message);
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      pods.value.map((p) => ({ label: p.node, description: `${p.namespace}/${p.pod}` })),
+      { title: 'Fetch the nat table of which node?' },
+    );
+    if (!picked) {
+      return;
+    }
+    node = picked.label;
+  }
+  const confirm = 'Run iptables-save';
+  const answer = await vscode.window.showWarningMessage(
+    `Run \`iptables-save -t nat\` in the kube-proxy pod of node ${node} (context ${client.context})?`,
+    { modal: true, detail: 'The command only reads the rules; it needs the pods/exec permission.' },
+    confirm,
+  );
+  if (answer !== confirm) {
+    return;
+  }
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Fetching the nat table of ${node}…` },
+    () => fetchNatTable(client, node as string),
+  );
+  if (!result.ok) {
+    void vscode.window.showErrorMessage(`${result.error.message}${result.error.hint ? ` ${result.error.hint}` : ''}`);
+    return;
+  }
+  const document = await vscode.workspace.openTextDocument({ language: 'iptables', content: result.value.text });
+  await vscode.window.showTextDocument(document);
+  if (result.value.note) {
+    void vscode.window.showInformationMessage(result.value.note);
   }
 }
 
@@ -132,6 +185,9 @@ export function registerServicesView(context: vscode.ExtensionContext, client: L
       }
     }),
     vscode.commands.registerCommand(SERVICES_COMMANDS.clearSnapshot, () => controller.loadSnapshot(undefined)),
+    vscode.commands.registerCommand(SERVICES_COMMANDS.fetchNatTable, (item?: unknown) =>
+      fetchLiveNatTable(controller.currentContext, item instanceof EndpointNode ? item.endpoint.node : undefined),
+    ),
     vscode.commands.registerCommand(SERVICES_COMMANDS.revealChain, async (target: RevealTarget) => {
       const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(target.uri));
       const editor = await vscode.window.showTextDocument(document, { preserveFocus: false });

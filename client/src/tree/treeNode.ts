@@ -34,6 +34,7 @@ export const SERVICES_COMMANDS = {
   clearSnapshot: 'iptablesLens.services.clearSnapshot',
   revealChain: 'iptablesLens.services.revealChain',
   revealInTree: 'iptablesLens.services.revealChainUnderCursor',
+  fetchNatTable: 'iptablesLens.services.fetchNatTable',
 } as const;
 
 /** The arguments of the reveal command: which document, and where. */
