@@ -32,7 +32,12 @@ export function codeLenses(dump: Dump, analysis: KubeAnalysis): KubeCodeLens[] {
       }
       const kind = chainKind(chain.name);
       const locations = endpointDnatSpans(service, kind);
-      const endpoints = kind === 'service-local' || kind === 'external-local' ? service.localEndpoints : service.endpoints.length > 0 ? service.endpoints : service.localEndpoints;
+      const endpoints =
+        kind === 'service-local' || kind === 'external-local'
+          ? service.localEndpoints
+          : service.endpoints.length > 0
+            ? service.endpoints
+            : service.localEndpoints;
       lenses.push({ span: chain.span, title: lensTitle(service, endpoints), locations, chain: chain.name, service: service.label });
     }
   }
@@ -47,7 +52,10 @@ function lensTitle(service: DumpServicePort, endpoints: DumpEndpoint[]): string 
   const observed = endpoints.filter((endpoint) => endpoint.observedShare !== undefined);
   if (observed.length > 0) {
     const total = endpoints.reduce((sum, endpoint) => sum + (endpoint.observedPackets ?? 0), 0);
-    const shares = endpoints.slice(0, 6).map((endpoint) => percent(endpoint.observedShare ?? 0)).join(' / ');
+    const shares = endpoints
+      .slice(0, 6)
+      .map((endpoint) => percent(endpoint.observedShare ?? 0))
+      .join(' / ');
     title += ` · observed ${service.observedApproximate === true ? '≈' : ''}${shares}${endpoints.length > 6 ? ' / …' : ''} of ${total} packets`;
   }
   return title;

@@ -147,7 +147,9 @@ export function describeService(service: DumpServicePort, chainName: string | un
   }
   const facts: string[] = [];
   if (service.clusterIPs.length > 0) {
-    facts.push(`cluster IP ${service.clusterIPs.map((ip) => code(service.servicePort !== undefined ? `${ip}:${service.servicePort}` : ip)).join(', ')}`);
+    facts.push(
+      `cluster IP ${service.clusterIPs.map((ip) => code(service.servicePort !== undefined ? `${ip}:${service.servicePort}` : ip)).join(', ')}`,
+    );
   }
   if (service.externalIPs.length > 0) {
     facts.push(`external IP ${service.externalIPs.map(code).join(', ')}`);
@@ -185,11 +187,15 @@ export function describeService(service: DumpServicePort, chainName: string | un
     out.push(...endpointTable(service.endpoints, approximate));
   }
   if (service.localEndpoints.length > 0) {
-    out.push('', `**${service.localEndpoints.length} node-local endpoint${service.localEndpoints.length === 1 ? '' : 's'}** (Local policy chain):`, '');
+    out.push(
+      '',
+      `**${service.localEndpoints.length} node-local endpoint${service.localEndpoints.length === 1 ? '' : 's'}** (Local policy chain):`,
+      '',
+    );
     out.push(...endpointTable(service.localEndpoints, approximate));
   }
   if (service.endpoints.length === 0 && service.localEndpoints.length === 0) {
-    out.push('', service.noEndpoints ? '**No endpoints**: kube-proxy rejects this service port\'s traffic.' : 'No endpoints in this dump.');
+    out.push('', service.noEndpoints ? "**No endpoints**: kube-proxy rejects this service port's traffic." : 'No endpoints in this dump.');
   }
   if (service.unassignedShare !== undefined) {
     out.push('', `⚠ ${percent(service.unassignedShare)} of the traffic is assigned to no endpoint (the last rule has a statistic match).`);
@@ -222,7 +228,10 @@ function describeEndpointChain(endpoint: EndpointChainFacts): string {
       );
     }
   } else if (endpoint.identity !== undefined) {
-    out.push('', `Service port ${code(`${endpoint.identity.namespace}/${endpoint.identity.name}${endpoint.identity.port !== '' ? `:${endpoint.identity.port}` : ''}`)} (from its comments); no service chain in this dump jumps here.`);
+    out.push(
+      '',
+      `Service port ${code(`${endpoint.identity.namespace}/${endpoint.identity.name}${endpoint.identity.port !== '' ? `:${endpoint.identity.port}` : ''}`)} (from its comments); no service chain in this dump jumps here.`,
+    );
   }
   if (endpoint.masqueradeRule !== undefined) {
     out.push('', `Hairpin masquerade on line ${endpoint.masqueradeRule.line + 1} (the pod reaching itself through the service is SNATed).`);
@@ -235,8 +244,14 @@ function describeEndpointChain(endpoint: EndpointChainFacts): string {
   return out.join('\n');
 }
 
-function describeStatistic(facts: { service: DumpServicePort; endpoint: DumpEndpoint; probability: number; share: number; reaching: number; affinity: boolean }, rule: Rule): string {
-  const target = facts.endpoint.address !== undefined ? `${code(facts.endpoint.address)} (${code(facts.endpoint.chain.name)})` : code(facts.endpoint.chain.name);
+function describeStatistic(
+  facts: { service: DumpServicePort; endpoint: DumpEndpoint; probability: number; share: number; reaching: number; affinity: boolean },
+  rule: Rule,
+): string {
+  const target =
+    facts.endpoint.address !== undefined
+      ? `${code(facts.endpoint.address)} (${code(facts.endpoint.chain.name)})`
+      : code(facts.endpoint.chain.name);
   const out: string[] = [];
   out.push(`**statistic: probability ${facts.probability}** (conditional)`);
   out.push('');
@@ -246,7 +261,10 @@ function describeStatistic(facts: { service: DumpServicePort; endpoint: DumpEndp
   );
   out.push('', `Left for the rules below: ${percent(Math.max(0, facts.reaching - facts.share))}.`);
   if (facts.endpoint.observedShare !== undefined) {
-    out.push('', `Observed: ${facts.service.observedApproximate === true ? '≈' : ''}${percent(facts.endpoint.observedShare)} (${facts.endpoint.observedPackets ?? 0} packets).`);
+    out.push(
+      '',
+      `Observed: ${facts.service.observedApproximate === true ? '≈' : ''}${percent(facts.endpoint.observedShare)} (${facts.endpoint.observedPackets ?? 0} packets).`,
+    );
   }
   return out.join('\n');
 }

@@ -21,9 +21,10 @@ import { chainHash, endpointChainName, servicePortName } from './chainNames';
 import { chainKind, isServiceChainKind } from './chainKinds';
 import { parseKubeComment } from './comments';
 import type { CommentIdentity } from './comments';
-import { fastAffinitySeconds, fastDnatDestination, fastProbability, ruleComment, statisticFragment } from './ruleText';
+import { dispatchMatch, fastAffinitySeconds, fastDnatDestination, fastProbability, ruleComment, statisticFragment } from './ruleText';
+import type { DispatchMatch } from './ruleText';
 import type { ChainKind, ChainRef, DumpEndpoint, DumpServicePort } from './types';
-import { destinationAddress, destinationPort, formatEndpoint, percent, ruleProtocol, splitHostPort } from './values';
+import { formatEndpoint, percent, ruleProtocol, splitHostPort } from './values';
 
 /** One way a service chain reaches an endpoint chain. */
 export interface EndpointReach {
@@ -582,9 +583,7 @@ class KubeAnalyzer {
           code: 'kube-endpoint-never-chosen',
           message:
             `${entry.endpoint.chain.name}${entry.endpoint.address !== undefined ? ` (${entry.endpoint.address})` : ''} can never be chosen: ` +
-            (entry.probability === 0
-              ? 'its rule has probability 0.'
-              : 'the rules above it already take all of the traffic.'),
+            (entry.probability === 0 ? 'its rule has probability 0.' : 'the rules above it already take all of the traffic.'),
         });
       }
     }
@@ -642,18 +641,18 @@ class KubeAnalyzer {
       if (group !== undefined) {
         continue;
       }
-      const details = this.detailsOf(rule);
-      const identity = details.comment === undefined ? undefined : parseKubeComment(details.comment);
+      const comment = ruleComment(rule);
+      const identity = comment === undefined ? undefined : parseKubeComment(comment);
       if (identity === undefined) {
         continue;
       }
-      const protocol = ruleProtocol(details);
-      const named = this.groupForIdentity(identity, protocol, generation);
+      const match = dispatchMatch(rule);
+      const named = this.groupForIdentity(identity, match.protocol, generation);
       if (named === undefined) {
         continue;
       }
       this.result.dispatchByLine.set(rule.line, named.service);
-      this.readNamingRule(named, kind, rule, details, identity);
+      this.readNamingRule(named, kind, rule, match, identity);
     }
   }
 
@@ -678,19 +677,18 @@ class KubeAnalyzer {
   }
 
   private readDispatchJump(group: Group, kind: ChainKind, rule: Rule): void {
-    const details = this.detailsOf(rule);
+    const match = dispatchMatch(rule);
     const service = group.service;
-    const identity = details.comment === undefined ? undefined : parseKubeComment(details.comment);
-    if (identity !== undefined) {
+    const identity = match.comment === undefined ? undefined : parseKubeComment(match.comment);
+    if (identity !== undefined && !namesKnownIdentity(group, match.comment ?? '')) {
       group.identities.push(identity);
     }
-    const protocol = ruleProtocol(details);
-    group.protocol ??= protocol;
+    group.protocol ??= match.protocol;
     service.dispatchRules.push(ruleSpan(rule));
     this.result.dispatchByLine.set(rule.line, service);
     const targetKind = chainKind(rule.target?.name ?? '');
-    const destination = destinationAddress(details);
-    const port = destinationPort(details);
+    const destination = match.destination;
+    const port = match.destinationPort;
     if (kind === 'nodeports') {
       if (port !== undefined) {
         pushUnique(service.nodePorts, port);
@@ -721,11 +719,11 @@ class KubeAnalyzer {
   }
 
   /** A dispatch rule that names a service port without jumping to its chains. */
-  private readNamingRule(group: Group, kind: ChainKind, rule: Rule, details: RuleDetails, identity: CommentIdentity): void {
+  private readNamingRule(group: Group, kind: ChainKind, rule: Rule, match: DispatchMatch, identity: CommentIdentity): void {
     const service = group.service;
     service.dispatchRules.push(ruleSpan(rule));
-    const destination = destinationAddress(details);
-    const port = destinationPort(details);
+    const destination = match.destination;
+    const port = match.destinationPort;
     switch (identity.role) {
       case 'no-endpoints':
         service.noEndpoints = true;
@@ -1063,7 +1061,8 @@ function namesKnownIdentity(group: Group, comment: string): boolean {
   if (known === undefined) {
     return false;
   }
-  const token = known.port === '' && !known.legacyUnnamed ? `${known.namespace}/${known.name}` : `${known.namespace}/${known.name}:${known.port}`;
+  const token =
+    known.port === '' && !known.legacyUnnamed ? `${known.namespace}/${known.name}` : `${known.namespace}/${known.name}:${known.port}`;
   const at = comment.indexOf(token);
   if (at < 0) {
     return false;

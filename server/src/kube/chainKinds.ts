@@ -148,11 +148,5 @@ export function chainKindLabel(kind: ChainKind, name?: string): string {
 
 /** Whether a kind is one of kube-proxy's per-service-port chains (SVC, SVL, EXT, FW, XLB). */
 export function isServiceChainKind(kind: ChainKind): boolean {
-  return (
-    kind === 'service' ||
-    kind === 'service-local' ||
-    kind === 'external' ||
-    kind === 'firewall' ||
-    kind === 'external-local'
-  );
+  return kind === 'service' || kind === 'service-local' || kind === 'external' || kind === 'firewall' || kind === 'external-local';
 }

@@ -7,7 +7,17 @@
 // does not have that shape (an `nth` statistic, an odd comment) falls back to ruleDetails.
 import type { Rule, Span } from '../model/types';
 import { ruleDetails } from '../parse/details';
-import { affinityCheckSeconds, findOption, ruleProbability } from './values';
+import {
+  affinityCheckSeconds,
+  destinationAddress,
+  destinationPort,
+  findOption,
+  normaliseProtocol,
+  plainAddress,
+  portNumber,
+  ruleProbability,
+  ruleProtocol,
+} from './values';
 
 function tokenAt(text: string, start: number): string {
   let end = start;
@@ -45,6 +55,12 @@ export function ruleComment(rule: Rule): string | undefined {
   if (text.charCodeAt(start) !== 34 /* " */) {
     return tokenAt(text, start);
   }
+  const close = text.indexOf('"', start + 1);
+  const plain = close < 0 ? text.slice(start + 1) : text.slice(start + 1, close);
+  if (!plain.includes('\\')) {
+    return plain;
+  }
+  // An escaped quote or backslash inside the comment: unescape character by character.
   let value = '';
   for (let i = start + 1; i < text.length; i++) {
     const ch = text[i];
@@ -118,4 +134,59 @@ export function statisticFragment(rule: Rule): Span | undefined {
     start = rule.text.slice(Math.max(0, head - 3), head) === '-m ' ? head - 3 : head;
   }
   return { line: rule.line, start, end };
+}
+
+/** What a dispatch rule (KUBE-SERVICES, KUBE-NODEPORTS …) matches: the service port's address, port and protocol. */
+export interface DispatchMatch {
+  comment?: string;
+  /** Destination address without a host prefix (`10.96.0.1`); undefined when absent, negated or "anywhere". */
+  destination?: string;
+  destinationPort?: number;
+  protocol?: string;
+}
+
+/** The value of the first of `names` in `text`, unless it is negated (`! -d …`). */
+function optionIn(text: string, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const at = text.indexOf(name);
+    if (at >= 0) {
+      if (text.slice(Math.max(0, at - 2), at + 1) === ' ! ' || text.slice(Math.max(0, at - 1), at + 1) === '! ') {
+        return undefined;
+      }
+      return tokenAt(text, at + name.length);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Reads a dispatch rule. Save and `-S` text is searched directly (kube-proxy writes `-d IP/32 -p tcp … --dport N`,
+ * and the comment is cut out first so its words cannot be mistaken for options); `-L` columns go through ruleDetails.
+ */
+export function dispatchMatch(rule: Rule): DispatchMatch {
+  if (rule.format === 'list') {
+    const details = ruleDetails(rule);
+    return {
+      comment: details.comment,
+      destination: destinationAddress(details),
+      destinationPort: destinationPort(details),
+      protocol: ruleProtocol(details),
+    };
+  }
+  const comment = ruleComment(rule);
+  let text = rule.text.slice(rule.bodyStart);
+  if (comment !== undefined) {
+    const at = text.indexOf('--comment ');
+    const quoted = text.charCodeAt(at + 10) === 34;
+    const end = quoted ? text.indexOf('"', at + 11 + comment.length) + 1 : at + 10 + comment.length;
+    text = text.slice(0, at) + text.slice(Math.max(end, at + 10));
+  }
+  text = ' ' + text + ' ';
+  const destination = optionIn(text, [' -d ', ' --destination ', ' --dst ']);
+  return {
+    comment,
+    destination: destination === undefined || destination === '0.0.0.0/0' || destination === '::/0' ? undefined : plainAddress(destination),
+    destinationPort: portNumber(optionIn(text, [' --dport ', ' --destination-port '])),
+    protocol: normaliseProtocol(optionIn(text, [' -p ', ' --protocol '])),
+  };
 }

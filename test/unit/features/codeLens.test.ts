@@ -25,7 +25,11 @@ describe('kube code lenses', () => {
         '0 0 DNAT tcp -- * * 0.0.0.0/0 0.0.0.0/0 tcp to:10.200.165.71:80',
       ],
     );
-    assert.deepEqual(all.map((l) => l.span.line), [...all.map((l) => l.span.line)].sort((a, b) => a - b), 'in document order');
+    assert.deepEqual(
+      all.map((l) => l.span.line),
+      [...all.map((l) => l.span.line)].sort((a, b) => a - b),
+      'in document order',
+    );
   });
 
   it('adds observed shares where the dump has counters', () => {

@@ -53,10 +53,31 @@ describe('kube implementation (jump to endpoints)', () => {
         linesMatching(lines, /DNAT.*(to:|--to-destination )10\.180\.0\.5:80/)[0],
       ];
       assert.ok(expected.every((line) => line !== undefined));
-      assert.deepEqual(jump(positionOf(text, /KUBE-SERVICES .*KUBE-SVC-4SW47YFZTEDKD3PK|KUBE-SVC-4SW47YFZTEDKD3PK .*172\.30\.0\.44/, 'KUBE-SVC-4SW47YFZTEDKD3PK')), expected);
-      assert.deepEqual(jump(positionOf(text, /KUBE-SVC-4SW47YFZTEDKD3PK.*172\.30\.0\.44|172\.30\.0\.44.*KUBE-SVC-4SW47YFZTEDKD3PK/, '172.30.0.44', 3)), expected);
+      assert.deepEqual(
+        jump(
+          positionOf(
+            text,
+            /KUBE-SERVICES .*KUBE-SVC-4SW47YFZTEDKD3PK|KUBE-SVC-4SW47YFZTEDKD3PK .*172\.30\.0\.44/,
+            'KUBE-SVC-4SW47YFZTEDKD3PK',
+          ),
+        ),
+        expected,
+      );
+      assert.deepEqual(
+        jump(positionOf(text, /KUBE-SVC-4SW47YFZTEDKD3PK.*172\.30\.0\.44|172\.30\.0\.44.*KUBE-SVC-4SW47YFZTEDKD3PK/, '172.30.0.44', 3)),
+        expected,
+      );
       // The external IP's KUBE-EXT chain leads to the same endpoints.
-      assert.deepEqual(jump(positionOf(text, /192\.168\.99\.33.*KUBE-EXT-4SW47YFZTEDKD3PK|KUBE-EXT-4SW47YFZTEDKD3PK.*192\.168\.99\.33/, 'KUBE-EXT-4SW47YFZTEDKD3PK')), expected);
+      assert.deepEqual(
+        jump(
+          positionOf(
+            text,
+            /192\.168\.99\.33.*KUBE-EXT-4SW47YFZTEDKD3PK|KUBE-EXT-4SW47YFZTEDKD3PK.*192\.168\.99\.33/,
+            'KUBE-EXT-4SW47YFZTEDKD3PK',
+          ),
+        ),
+        expected,
+      );
     });
   }
 

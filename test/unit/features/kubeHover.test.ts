@@ -25,12 +25,22 @@ describe('kube hover', () => {
         const position = positionOf(text, line, 'KUBE-SVC-BEPXDJBUHFCSYIC3', 4);
         const result = hover(position);
         assert.ok(result);
-        for (const fact of ['default/my-nginx', '80/tcp', '10.100.200.79', '10.200.165.70:80', '10.200.165.71:80', 'cluster traffic policy']) {
+        for (const fact of [
+          'default/my-nginx',
+          '80/tcp',
+          '10.100.200.79',
+          '10.200.165.70:80',
+          '10.200.165.71:80',
+          'cluster traffic policy',
+        ]) {
           assert.ok(result.contents.includes(fact), `hover lacks ${fact}:\n${result.contents}`);
         }
         const rows = result.contents.split('\n').filter((l) => l.startsWith('| `10.200.165.7'));
         assert.equal(rows.length, 2);
-        assert.ok(rows.every((row) => row.includes('**50%**')), rows.join('\n'));
+        assert.ok(
+          rows.every((row) => row.includes('**50%**')),
+          rows.join('\n'),
+        );
         assert.equal(result.span?.line, position.line);
         assert.equal(text.split('\n')[position.line].slice(result.span.start, result.span.end), 'KUBE-SVC-BEPXDJBUHFCSYIC3');
       });
@@ -57,7 +67,10 @@ describe('kube hover', () => {
     it('answers on a cluster IP and on an endpoint IP', () => {
       const cluster = hover(positionOf(text, /KUBE-SVC-BEPXDJBUHFCSYIC3 .*10\.100\.200\.79/, '10.100.200.79', 3));
       assert.ok(cluster);
-      assert.match(cluster.contents, /`10\.100\.200\.79` is the \*\*cluster IP\*\* of \*\*default\/my-nginx:80\/tcp\*\* → `10\.200\.165\.70:80` 50%, `10\.200\.165\.71:80` 50%/);
+      assert.match(
+        cluster.contents,
+        /`10\.100\.200\.79` is the \*\*cluster IP\*\* of \*\*default\/my-nginx:80\/tcp\*\* → `10\.200\.165\.70:80` 50%, `10\.200\.165\.71:80` 50%/,
+      );
       const pod = hover(positionOf(text, /DNAT .*to:10\.200\.165\.71:80/, '10.200.165.71', 2));
       assert.ok(pod);
       assert.match(pod.contents, /\*\*pod endpoint\*\* \(`10\.200\.165\.71:80`/);
@@ -78,7 +91,10 @@ describe('kube hover', () => {
         const { text, hover } = load(file);
         const result = hover(positionOf(text, /KUBE-SVC-4SW47YFZTEDKD3PK .*172\.30\.0\.44/, '172.30.0.44', 2));
         assert.ok(result);
-        assert.match(result.contents, /\*\*cluster IP\*\* of \*\*ns4\/svc4:p80 \(80\/tcp\)\*\* → `10\.180\.0\.4:80` 50%, `10\.180\.0\.5:80` 50%/);
+        assert.match(
+          result.contents,
+          /\*\*cluster IP\*\* of \*\*ns4\/svc4:p80 \(80\/tcp\)\*\* → `10\.180\.0\.4:80` 50%, `10\.180\.0\.5:80` 50%/,
+        );
         const service = hover(positionOf(text, /KUBE-SVC-NUKIZ6OKUXPJNT4C/, 'KUBE-SVC-NUKIZ6OKUXPJNT4C'));
         assert.ok(service);
         for (const fact of ['ns5/svc5', '172.30.0.45:80', '5.6.7.8', 'session affinity **ClientIP** for 10800 s', '10.180.0.3:80']) {
@@ -92,7 +108,10 @@ describe('kube hover', () => {
     const { text, hover } = load('docker-desktop-k8s-nat-nvL-kube-proxy-XLB.txt');
     const result = hover(positionOf(text, /^Chain KUBE-SVC-TCOU7JCQXEZGVUNU/, 'KUBE-SVC-TCOU7JCQXEZGVUNU'));
     assert.ok(result);
-    assert.ok(result.contents.includes('| `10.1.0.216:53` | `KUBE-SEP-JPYJVE4BPHWKYBDW` | 0.5 | **50%** | 52.3% (67 pkts) |'), result.contents);
+    assert.ok(
+      result.contents.includes('| `10.1.0.216:53` | `KUBE-SEP-JPYJVE4BPHWKYBDW` | 0.5 | **50%** | 52.3% (67 pkts) |'),
+      result.contents,
+    );
     const local = hover(positionOf(text, /^Chain KUBE-XLB-D7TXZ2ONB4DT7BQA/, 'KUBE-XLB-D7TXZ2ONB4DT7BQA'));
     assert.ok(local);
     assert.match(local.contents, /traffic policy \*\*Local\*\*/);

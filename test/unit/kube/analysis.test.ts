@@ -100,10 +100,16 @@ describe('kube analysis', () => {
       ]);
       for (const service of analysis.services) {
         assert.equal(service.hashMatches, true, service.label);
-        assert.ok(service.endpoints.every((e) => e.hashMatches === true), service.label);
+        assert.ok(
+          service.endpoints.every((e) => e.hashMatches === true),
+          service.label,
+        );
       }
       const dns = byLabel(analysis, 'kube-system/kube-dns:dns (53/udp)');
-      assert.deepEqual(dns.endpoints.map((e) => e.probability), [0.33332999982, 0.5, 1]);
+      assert.deepEqual(
+        dns.endpoints.map((e) => e.probability),
+        [0.33332999982, 0.5, 1],
+      );
       for (const endpoint of dns.endpoints) {
         assert.ok(Math.abs(endpoint.share - 1 / 3) < 1e-4);
       }
@@ -152,16 +158,20 @@ describe('kube analysis', () => {
       assert.equal(svc2.healthCheckNodePort, 30000);
       assert.equal(svc2.trafficPolicy, 'Local');
       const svc4 = byLabel(save, 'ns4/svc4:p80 (80/tcp)');
-      assert.deepEqual(svc4.endpoints.map((e) => [e.address, e.share]), [
-        ['10.180.0.4:80', 0.5],
-        ['10.180.0.5:80', 0.5],
-      ]);
+      assert.deepEqual(
+        svc4.endpoints.map((e) => [e.address, e.share]),
+        [
+          ['10.180.0.4:80', 0.5],
+          ['10.180.0.5:80', 0.5],
+        ],
+      );
       const svc5 = byLabel(save, 'ns5/svc5:p80 (80/tcp)');
       assert.equal(svc5.affinitySeconds, 10800);
       assert.deepEqual(svc5.loadBalancerIPs, ['5.6.7.8']);
-      assert.deepEqual(svc5.endpoints.map((e) => [e.chain.name, e.address, e.share, e.affinitySeconds]), [
-        ['KUBE-SEP-I77PXRDZVX7PMWMN', '10.180.0.3:80', 1, 10800],
-      ]);
+      assert.deepEqual(
+        svc5.endpoints.map((e) => [e.chain.name, e.address, e.share, e.affinitySeconds]),
+        [['KUBE-SEP-I77PXRDZVX7PMWMN', '10.180.0.3:80', 1, 10800]],
+      );
       assert.ok(svc5.chains.some((c) => c.name === 'KUBE-FW-NUKIZ6OKUXPJNT4C'));
       const svc6 = byLabel(save, 'ns6/svc6:p80 (80/tcp)');
       assert.equal(svc6.noEndpoints, true);
@@ -170,7 +180,10 @@ describe('kube analysis', () => {
       assert.equal(endpointChainName('ns1/svc1:p80', 'tcp', '10.180.0.1:80'), 'KUBE-SEP-SXIVWICOYRO3J4NJ');
       for (const service of save.services) {
         assert.notEqual(service.hashMatches, false, service.label);
-        assert.ok(service.endpoints.every((e) => e.hashMatches === true), service.label);
+        assert.ok(
+          service.endpoints.every((e) => e.hashMatches === true),
+          service.label,
+        );
       }
       assertSharesSumToOne(save);
     });
@@ -187,7 +200,10 @@ describe('kube analysis', () => {
       it(`finds the same service facts in ${file}`, () => {
         const other = analyse(file);
         assert.deepEqual(facts(other), facts(save));
-        assert.deepEqual(other.diagnostics.map((d) => d.code), ['kube-no-endpoints']);
+        assert.deepEqual(
+          other.diagnostics.map((d) => d.code),
+          ['kube-no-endpoints'],
+        );
       });
     }
   });
@@ -204,7 +220,11 @@ describe('kube analysis', () => {
       assert.equal(kubernetes.hashMatches, false);
       const dns = serviceOfChain(analysis, 'KUBE-SVC-1111111111111111');
       assert.ok(dns);
-      assert.deepEqual(dns.endpoints.map((e) => e.address), ['10.246.1.2:53'], 'a service chain that DNATs itself');
+      assert.deepEqual(
+        dns.endpoints.map((e) => e.address),
+        ['10.246.1.2:53'],
+        'a service chain that DNATs itself',
+      );
       const mismatches = analysis.diagnostics.filter((d) => d.code === 'kube-hash-mismatch');
       assert.equal(mismatches.length, 6);
       assert.ok(mismatches.every((d) => d.severity === 'warning'));
@@ -216,7 +236,10 @@ describe('kube analysis', () => {
       const service = byLabel(analysis, 'default/hostnames:80/tcp');
       assert.deepEqual(service.clusterIPs, ['10.0.1.175']);
       assert.equal(service.hashMatches, true);
-      assert.deepEqual(service.endpoints.map((e) => e.address), ['10.244.1.7:9376', '10.244.2.3:9376', '10.244.3.6:9376']);
+      assert.deepEqual(
+        service.endpoints.map((e) => e.address),
+        ['10.244.1.7:9376', '10.244.2.3:9376', '10.244.3.6:9376'],
+      );
       assert.ok(service.endpoints.every((e) => e.hashMatches === true && Math.abs(e.share - 1 / 3) < 1e-4));
       assert.equal(service.endpoints[2].dnatRule?.line, lineOf(text, /KUBE-SEP-57KPRZ3JQVENLNBR .*DNAT/));
       assertSharesSumToOne(analysis);
@@ -228,20 +251,32 @@ describe('kube analysis', () => {
       const http = byLabel(analysis, 'default/ingress-nginx-controller:http (80/tcp)');
       assert.equal(http.trafficPolicy, 'Local');
       assert.deepEqual(http.nodePorts, [30701]);
-      assert.deepEqual(http.localEndpoints.map((e) => e.chain.name), ['KUBE-SEP-5VPUENENYDAFRS6E']);
-      assert.deepEqual(http.endpoints.map((e) => e.address), ['10.1.0.220:80']);
+      assert.deepEqual(
+        http.localEndpoints.map((e) => e.chain.name),
+        ['KUBE-SEP-5VPUENENYDAFRS6E'],
+      );
+      assert.deepEqual(
+        http.endpoints.map((e) => e.address),
+        ['10.1.0.220:80'],
+      );
       assert.ok(http.chains.some((c) => c.name === 'KUBE-XLB-D7TXZ2ONB4DT7BQA'));
       const dns = byLabel(analysis, 'kube-system/kube-dns:dns (53/udp)');
-      assert.deepEqual(dns.endpoints.map((e) => [e.observedPackets, e.observedShare]), [
-        [67, 67 / 128],
-        [61, 61 / 128],
-      ]);
+      assert.deepEqual(
+        dns.endpoints.map((e) => [e.observedPackets, e.observedShare]),
+        [
+          [67, 67 / 128],
+          [61, 61 / 128],
+        ],
+      );
       assert.equal(dns.observedPackets, 128);
       const etcd = byLabel(analysis, 'kube-system/etcd-svc-docker-desktop-xzm:2379/tcp');
       assert.equal(etcd.portName, 'kube-system/etcd-svc-docker-desktop-xzm', 'the 1.19+ unnamed-port spelling');
       for (const service of analysis.services) {
         assert.equal(service.hashMatches, true, service.label);
-        assert.ok([...service.endpoints, ...service.localEndpoints].every((e) => e.hashMatches === true), service.label);
+        assert.ok(
+          [...service.endpoints, ...service.localEndpoints].every((e) => e.hashMatches === true),
+          service.label,
+        );
       }
       assertSharesSumToOne(analysis);
       assert.deepEqual(analysis.diagnostics, []);
@@ -251,15 +286,24 @@ describe('kube analysis', () => {
       const analysis = analyse('k3s-blog-iptables-save-c-v1.8.4.iptables-save');
       const api = byLabel(analysis, 'default/kubernetes:https (443/tcp)');
       assert.deepEqual(api.clusterIPs, ['10.43.0.1']);
-      assert.deepEqual(api.endpoints.map((e) => [e.address, e.share, e.observedPackets, e.observedShare]), [['10.0.20.5:6443', 1, 0, undefined]]);
-      const none = analysis.services.filter((s) => s.noEndpoints).map((s) => s.label).sort();
+      assert.deepEqual(
+        api.endpoints.map((e) => [e.address, e.share, e.observedPackets, e.observedShare]),
+        [['10.0.20.5:6443', 1, 0, undefined]],
+      );
+      const none = analysis.services
+        .filter((s) => s.noEndpoints)
+        .map((s) => s.label)
+        .sort();
       assert.deepEqual(none, [
         'kube-system/kube-dns:dns (53/udp)',
         'kube-system/kube-dns:dns-tcp (53/tcp)',
         'kube-system/kube-dns:metrics (9153/tcp)',
         'kube-system/metrics-server:https (443/tcp)',
       ]);
-      assert.deepEqual(analysis.diagnostics.map((d) => d.code), Array(4).fill('kube-no-endpoints'));
+      assert.deepEqual(
+        analysis.diagnostics.map((d) => d.code),
+        Array(4).fill('kube-no-endpoints'),
+      );
     });
 
     it('finds nothing to say about dumps without kube-proxy, and never throws on any corpus file', () => {

@@ -24,7 +24,10 @@ describe('chain kinds', () => {
     assert.equal(kinds.get('cali-PREROUTING'), 'cni');
     assert.equal(chainKindLabel('cni', 'cali-PREROUTING'), 'Calico (CNI) chain');
     assert.equal(chainKindLabel(kinds.get('KUBE-SVC-BEPXDJBUHFCSYIC3')!), 'kube-proxy service chain (cluster traffic policy)');
-    assert.ok([...kinds.values()].every((kind) => kind !== 'user'), 'every chain of this node is known');
+    assert.ok(
+      [...kinds.values()].every((kind) => kind !== 'user'),
+      'every chain of this node is known',
+    );
   });
 
   it('knows the per-service-port chains of every kube-proxy era, and the userspace proxy', () => {
@@ -52,7 +55,10 @@ describe('chain kinds', () => {
       ['DOCKER-ISOLATION-STAGE-1', 'runtime'],
       ['my-chain', 'user'],
     ];
-    assert.deepEqual(expected.map(([name]) => [name, chainKind(name)]), expected);
+    assert.deepEqual(
+      expected.map(([name]) => [name, chainKind(name)]),
+      expected,
+    );
     assert.equal(chainKindLabel('runtime', 'DOCKER-USER'), 'Docker (container runtime) chain');
     assert.equal(chainKindLabel('cni', 'FLANNEL-POSTRTG'), 'Flannel (CNI) chain');
     assert.equal(chainKindLabel('external-local'), 'kube-proxy external-local chain (externalTrafficPolicy: Local, before 1.25)');

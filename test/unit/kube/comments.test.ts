@@ -17,7 +17,14 @@ describe('kube-proxy comments', () => {
       ['ns6/svc6:p80 has no endpoints', 'ns6/svc6', 'p80', false, 'no-endpoints'],
       ['ns2/svc2:p80 has no local endpoints', 'ns2/svc2', 'p80', false, 'no-local-endpoints'],
       ['ns2/svc2:p80 health check node port', 'ns2/svc2', 'p80', false, 'health-check-node-port'],
-      ['ns5/svc5:p80 traffic not accepted by KUBE-FW-NUKIZ6OKUXPJNT4C', 'ns5/svc5', 'p80', false, 'firewall-drop', 'KUBE-FW-NUKIZ6OKUXPJNT4C'],
+      [
+        'ns5/svc5:p80 traffic not accepted by KUBE-FW-NUKIZ6OKUXPJNT4C',
+        'ns5/svc5',
+        'p80',
+        false,
+        'firewall-drop',
+        'KUBE-FW-NUKIZ6OKUXPJNT4C',
+      ],
       ['masquerade traffic for ns4/svc4:p80 external destinations', 'ns4/svc4', 'p80', false, 'other'],
       ['Balancing rule 0 for default/ingress-nginx-controller:http', 'default/ingress-nginx-controller', 'http', false, 'other'],
       ['portal for default/kubernetes:', 'default/kubernetes', '', true, 'other'],
@@ -26,7 +33,13 @@ describe('kube-proxy comments', () => {
       const identity = parseKubeComment(comment);
       assert.ok(identity, comment);
       assert.deepEqual(
-        [`${identity.namespace}/${identity.name}`, identity.port, identity.legacyUnnamed, identity.role, identity.endpoint ?? identity.firewallChain],
+        [
+          `${identity.namespace}/${identity.name}`,
+          identity.port,
+          identity.legacyUnnamed,
+          identity.role,
+          identity.endpoint ?? identity.firewallChain,
+        ],
         [service, port, legacy, role, extra],
         comment,
       );
@@ -34,7 +47,12 @@ describe('kube-proxy comments', () => {
   });
 
   it('finds no service in comments that name none', () => {
-    for (const comment of ['kubernetes service portals', 'cali:6gwbT8clXdHdC1b1', 'kubernetes service nodeports; NOTE: this must be the last rule in this chain', 'block incoming localnet connections']) {
+    for (const comment of [
+      'kubernetes service portals',
+      'cali:6gwbT8clXdHdC1b1',
+      'kubernetes service nodeports; NOTE: this must be the last rule in this chain',
+      'block incoming localnet connections',
+    ]) {
       assert.equal(parseKubeComment(comment), undefined, comment);
     }
   });

@@ -36,7 +36,10 @@ describe('kube diagnostics', () => {
     );
     const analysis = analyzeKube(parseDump(text));
     const [service] = analysis.services;
-    assert.deepEqual(service.endpoints.map((e) => e.share), [0.5, 0.25]);
+    assert.deepEqual(
+      service.endpoints.map((e) => e.share),
+      [0.5, 0.25],
+    );
     assert.equal(service.unassignedShare, 0.25);
     const warning = analysis.diagnostics.find((d) => d.code === 'kube-unassigned-traffic');
     assert.ok(warning);
@@ -53,7 +56,10 @@ describe('kube diagnostics', () => {
     const never = analysis.diagnostics.filter((d) => d.code === 'kube-endpoint-never-chosen');
     assert.equal(never.length, 1);
     assert.match(never[0].message, /10\.1\.0\.2:8080/);
-    assert.deepEqual(analysis.services[0].endpoints.map((e) => e.share), [1, 0]);
+    assert.deepEqual(
+      analysis.services[0].endpoints.map((e) => e.share),
+      [1, 0],
+    );
   });
 
   it('warns about an endpoint chain without DNAT, and a chain name that is not the hash', () => {
@@ -66,11 +72,16 @@ describe('kube diagnostics', () => {
     const analysis = analyzeKube(parseDump(text));
     const codes = analysis.diagnostics.map((d) => d.code).sort();
     assert.deepEqual(codes, ['kube-endpoint-without-dnat']);
-    const renamed = saveDump([`-A ${SVC} -j KUBE-SEP-BBBBBBBBBBBBBBBB`], [], [
-      '-A KUBE-SEP-BBBBBBBBBBBBBBBB -p tcp -m tcp -j DNAT --to-destination 10.1.0.3:8080',
-    ]).replace(':KUBE-MARK-MASQ - [0:0]', ':KUBE-MARK-MASQ - [0:0]\n:KUBE-SEP-BBBBBBBBBBBBBBBB - [0:0]');
+    const renamed = saveDump(
+      [`-A ${SVC} -j KUBE-SEP-BBBBBBBBBBBBBBBB`],
+      [],
+      ['-A KUBE-SEP-BBBBBBBBBBBBBBBB -p tcp -m tcp -j DNAT --to-destination 10.1.0.3:8080'],
+    ).replace(':KUBE-MARK-MASQ - [0:0]', ':KUBE-MARK-MASQ - [0:0]\n:KUBE-SEP-BBBBBBBBBBBBBBBB - [0:0]');
     const mismatch = analyzeKube(parseDump(renamed)).diagnostics;
-    assert.deepEqual(mismatch.map((d) => [d.code, d.severity]), [['kube-hash-mismatch', 'warning']]);
+    assert.deepEqual(
+      mismatch.map((d) => [d.code, d.severity]),
+      [['kube-hash-mismatch', 'warning']],
+    );
     assert.match(mismatch[0].message, /KUBE-SEP-BBBBBBBBBBBBBBBB/);
   });
 
@@ -99,29 +110,55 @@ describe('kube diagnostics', () => {
     const analysis = analyzeKube(parseDump(text));
     const [service] = analysis.services;
     assert.equal(service.label, 'default/web:http (80/tcp)');
-    assert.deepEqual(service.endpoints.map((e) => [e.observedPackets, e.observedShare]), [
-      [200, 1],
-      [0, 0],
-    ]);
+    assert.deepEqual(
+      service.endpoints.map((e) => [e.observedPackets, e.observedShare]),
+      [
+        [200, 1],
+        [0, 0],
+      ],
+    );
     const skew = analysis.diagnostics.filter((d) => d.code === 'kube-traffic-skew');
     assert.equal(skew.length, 1);
     assert.equal(skew[0].severity, 'information');
     assert.equal(skew[0].span.line, 7);
     assert.match(skew[0].message, /no packets of the 200/);
+    assert.equal(service.observedApproximate, undefined);
+
+    // The same split with counters printed as `1K` (iptables -L -v without -x): shares are said to be approximate.
+    const rounded = analyzeKube(
+      parseDump(
+        text
+          .split('\n')
+          .map((l) => l.replace(/^ {2}200 12000 /, '   1K   60K '))
+          .join('\n'),
+      ),
+    );
+    assert.equal(rounded.services[0].observedApproximate, true);
+    assert.deepEqual(
+      rounded.services[0].endpoints.map((e) => e.observedPackets),
+      [1000, 0],
+    );
+    const approximate = rounded.diagnostics.find((d) => d.code === 'kube-traffic-skew');
+    assert.match(approximate?.message ?? '', /no packets of the 1000 .*counters are approximate/);
   });
 
   it('reads the structure when comments are missing (kube-proxy drops them above 1,000 endpoints)', () => {
-    const text = saveDump([`-A ${SVC} -m statistic --mode random --probability 0.50000000000 -j ${sep('10.1.0.1')}`, `-A ${SVC} -j ${sep('10.1.0.2')}`], ['10.1.0.1', '10.1.0.2'])
-      .replace(/ -m comment --comment "[^"]*"/g, '');
+    const text = saveDump(
+      [`-A ${SVC} -m statistic --mode random --probability 0.50000000000 -j ${sep('10.1.0.1')}`, `-A ${SVC} -j ${sep('10.1.0.2')}`],
+      ['10.1.0.1', '10.1.0.2'],
+    ).replace(/ -m comment --comment "[^"]*"/g, '');
     const analysis = analyzeKube(parseDump(text));
     const [service] = analysis.services;
     assert.equal(service.portName, undefined);
     assert.equal(service.label, `${SVC} (10.96.0.20:80/tcp)`);
     assert.deepEqual(service.clusterIPs, ['10.96.0.20']);
-    assert.deepEqual(service.endpoints.map((e) => [e.address, e.share]), [
-      ['10.1.0.1:8080', 0.5],
-      ['10.1.0.2:8080', 0.5],
-    ]);
+    assert.deepEqual(
+      service.endpoints.map((e) => [e.address, e.share]),
+      [
+        ['10.1.0.1:8080', 0.5],
+        ['10.1.0.2:8080', 0.5],
+      ],
+    );
     assert.equal(service.hashMatches, null);
     assert.deepEqual(analysis.diagnostics, []);
   });
