@@ -24,13 +24,11 @@ export interface KubeHover {
 /**
  * What kube-proxy knowledge says about the text at a position: a service chain name (service, IPs, policy,
  * endpoints with shares), an endpoint chain name (pod, the services that reach it), a `statistic` fragment
- * (its conditional probability and the share it gives), a cluster or endpoint IP, or a dispatch rule
- * (the service it dispatches). Null when there is nothing kube-specific here.
+ * (its conditional probability and the share it gives), a cluster or endpoint IP, a dispatch rule (the
+ * service it dispatches), or another kube-proxy, CNI or runtime chain (whose it is). Null when there is nothing
+ * kube-specific here.
  */
 export function kubeHover(dump: Dump, analysis: KubeAnalysis, position: TextPosition): KubeHover | null {
-  if (!analysis.hasKubeProxy) {
-    return null;
-  }
   const { line, character } = position;
   const occurrence = chainOccurrenceAt(dump, line, character);
   if (occurrence !== undefined) {
@@ -42,6 +40,14 @@ export function kubeHover(dump: Dump, analysis: KubeAnalysis, position: TextPosi
     if (endpoint !== undefined) {
       return { contents: describeEndpointChain(endpoint), span: occurrence.span };
     }
+    // Other kube-proxy, CNI and runtime chains: say whose they are (KUBE-MARK-MASQ, cali-…, DOCKER-USER).
+    const kind = chainKind(occurrence.name);
+    if (kind !== 'user' && kind !== 'builtin') {
+      return { contents: `${code(occurrence.name)}: ${chainKindLabel(kind, occurrence.name)}`, span: occurrence.span };
+    }
+  }
+  if (!analysis.hasKubeProxy) {
+    return null;
   }
   const owner = dump.lineOwners[line];
   const rule = owner !== undefined && 'text' in owner && 'chain' in owner ? owner : undefined;

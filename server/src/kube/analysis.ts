@@ -107,18 +107,16 @@ interface Group {
   service: DumpServicePort;
   localIndicator: boolean;
   noEndpointsRule?: Rule;
-  /** Endpoint chains by name, for merging repeated jumps. */
-  endpointIndex: Map<string, DumpEndpoint>;
-  localEndpointIndex: Map<string, DumpEndpoint>;
+  /** Endpoint chains by name, for merging repeated jumps (made when a chain chooses endpoints). */
+  endpointIndex?: Map<string, DumpEndpoint>;
+  localEndpointIndex?: Map<string, DumpEndpoint>;
   /** The random split of each endpoint-choosing chain, checked once the service port has a name. */
   splits: Split[];
 }
 
-interface SplitRule {
+/** A rule of a random split: what `endpointRuleByLine` holds, plus the rule itself. */
+interface SplitRule extends EndpointRuleFacts {
   rule: Rule;
-  endpoint: DumpEndpoint;
-  probability: number;
-  share: number;
 }
 
 interface Split {
@@ -289,8 +287,6 @@ class KubeAnalyzer {
       identities: [],
       service: newService(label),
       localIndicator: false,
-      endpointIndex: new Map(),
-      localEndpointIndex: new Map(),
       splits: [],
     };
     this.groups.set(key, group);
@@ -389,35 +385,21 @@ class KubeAnalyzer {
       const choosing = ENDPOINT_CHOOSING_KINDS.has(kind);
       const local = kind !== 'service';
       const endpoints = local ? group.service.localEndpoints : group.service.endpoints;
-      const index = local ? group.localEndpointIndex : group.endpointIndex;
+      if (!choosing) {
+        this.readIdentities(group, kind, chain);
+        continue;
+      }
+      const index = local ? (group.localEndpointIndex ??= new Map()) : (group.endpointIndex ??= new Map());
       // Session-affinity checks come before the random split and send returning clients back to their
       // endpoint; they are not part of the split, so they are read aside and joined to the endpoints after.
       const affinity: { rule: Rule; target: string; seconds: number }[] = [];
       let remaining = 1;
       let counted = false;
-      const reachingByRule: (SplitRule & { reaching: number })[] = [];
+      const reachingByRule: SplitRule[] = [];
       for (const rule of chain.rules) {
-        const comment = ruleComment(rule);
-        if (comment !== undefined) {
-          if (kind === 'external' && comment.startsWith('pod traffic for')) {
-            // Only externalTrafficPolicy: Local splits pod traffic from the rest in KUBE-EXT.
-            group.localIndicator = true;
-          }
-          if (!namesKnownIdentity(group, comment)) {
-            const identity = parseKubeComment(comment);
-            if (identity !== undefined) {
-              group.identities.push(identity);
-            }
-          }
-        }
+        this.readServiceRule(group, kind, rule);
         const target = rule.target?.name;
-        if (target === undefined) {
-          continue;
-        }
-        if (kind === 'external' && target.startsWith('KUBE-SVL-')) {
-          group.localIndicator = true;
-        }
-        if (!choosing || !(target.startsWith('KUBE-SEP-') || target === 'DNAT')) {
+        if (target === undefined || !(target.startsWith('KUBE-SEP-') || target === 'DNAT')) {
           continue;
         }
         if (rule.counters !== undefined) {
@@ -436,10 +418,12 @@ class KubeAnalyzer {
           remaining = 0;
         }
         const endpointChain = target === 'DNAT' ? chain : this.endpointChainOf(target, chain.table);
-        let endpoint = index.get(endpointChain?.name ?? target);
+        // Each DNAT written straight into a service chain is its own endpoint.
+        const key = target === 'DNAT' ? `DNAT@${rule.line}` : target;
+        let endpoint = index.get(key);
         if (endpoint === undefined) {
           endpoint = this.newEndpoint(group, rule, target, endpointChain, probability, share);
-          index.set(endpointChain?.name ?? target, endpoint);
+          index.set(key, endpoint);
           endpoints.push(endpoint);
         } else {
           endpoint.share += share;
@@ -450,7 +434,9 @@ class KubeAnalyzer {
             group.service.observedApproximate = true;
           }
         }
-        reachingByRule.push({ rule, endpoint, probability, reaching, share });
+        const entry: SplitRule = { rule, service: group.service, endpoint, local, probability, share, reaching, affinity: false };
+        reachingByRule.push(entry);
+        this.result.endpointRuleByLine.set(rule.line, entry);
       }
       for (const check of affinity) {
         const endpoint = index.get(check.target);
@@ -474,20 +460,36 @@ class KubeAnalyzer {
           });
         }
       }
-      for (const entry of reachingByRule) {
-        this.result.endpointRuleByLine.set(entry.rule.line, {
-          service: group.service,
-          endpoint: entry.endpoint,
-          local,
-          probability: entry.probability,
-          share: entry.share,
-          reaching: entry.reaching,
-          affinity: false,
-        });
-      }
-      if (choosing && endpoints.length > 0) {
+      if (endpoints.length > 0) {
         group.splits.push({ chain, endpoints, rules: reachingByRule, remaining, counted });
       }
+    }
+  }
+
+  /** Identity and policy hints of a service chain's rules that do not choose an endpoint (KUBE-EXT, KUBE-FW). */
+  private readIdentities(group: Group, kind: ChainKind, chain: Chain): void {
+    for (const rule of chain.rules) {
+      this.readServiceRule(group, kind, rule);
+    }
+  }
+
+  /** What any rule of a service chain says: the service port in its comment, and signs of a Local policy. */
+  private readServiceRule(group: Group, kind: ChainKind, rule: Rule): void {
+    const comment = ruleComment(rule);
+    if (comment !== undefined) {
+      if (kind === 'external' && comment.startsWith('pod traffic for')) {
+        // Only externalTrafficPolicy: Local splits pod traffic from the rest in KUBE-EXT.
+        group.localIndicator = true;
+      }
+      if (!namesKnownIdentity(group, comment)) {
+        const identity = parseKubeComment(comment);
+        if (identity !== undefined) {
+          group.identities.push(identity);
+        }
+      }
+    }
+    if (kind === 'external' && rule.target?.name.startsWith('KUBE-SVL-') === true) {
+      group.localIndicator = true;
     }
   }
 

@@ -76,11 +76,16 @@ describe('kube hover', () => {
       assert.match(pod.contents, /\*\*pod endpoint\*\* \(`10\.200\.165\.71:80`/);
     });
 
-    it('answers anywhere on a KUBE-SERVICES dispatch rule, and stays silent elsewhere', () => {
+    it('answers anywhere on a KUBE-SERVICES dispatch rule, names other chains, and stays silent elsewhere', () => {
       const result = hover(positionOf(text, /KUBE-MARK-MASQ .*default\/my-nginx: cluster IP/, 'tcp dpt:80', 2));
       assert.ok(result);
       assert.match(result.contents, /^This rule dispatches \*\*default\/my-nginx:80\/tcp\*\*/);
-      assert.equal(hover(positionOf(text, /^Chain cali-OUTPUT/, 'cali-OUTPUT')), null);
+      assert.equal(hover(positionOf(text, /^Chain cali-OUTPUT/, 'cali-OUTPUT'))?.contents, '`cali-OUTPUT`: Calico (CNI) chain');
+      assert.equal(
+        hover(positionOf(text, /^Chain KUBE-MARK-MASQ/, 'KUBE-MARK-MASQ'))?.contents,
+        '`KUBE-MARK-MASQ`: kube-proxy: marks packets for masquerade (SNAT)',
+      );
+      assert.equal(hover(positionOf(text, /^Chain PREROUTING/, 'PREROUTING')), null);
       assert.equal(hover(positionOf(text, /MARK or 0x8000/, 'MARK or')), null);
     });
   });
