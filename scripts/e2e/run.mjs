@@ -183,6 +183,8 @@ async function runPass(name, options, corpusDir) {
     ...process.env,
     XDG_CONFIG_HOME: dirs.xdgConfig,
     XDG_DATA_HOME: dirs.xdgData,
+    // No cluster of the developer's: the Services view works offline from the open dump.
+    KUBECONFIG: path.join(tmp, 'no-kubeconfig'),
     // Read by test/e2e to know what this pass expects.
     IPTABLES_LENS_E2E_PASS: name,
     IPTABLES_LENS_E2E_TRUSTED: String(pass.trusted),

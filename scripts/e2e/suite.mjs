@@ -12,6 +12,8 @@ export const testsOutDir = path.join(repoRoot, 'out', 'e2e');
 const WORKSPACE_FILES = [
   // An `iptables -t nat -L -n -v` dump saved as .txt: Plain Text by extension, switched by content detection.
   ['seed-calico-nat-L-n-v.txt', 'seed-calico-nat-L-n-v.txt'],
+  // A second copy, opened only by the content-detection test (the others may have the first open already).
+  ['seed-calico-nat-L-n-v.txt', 'calico-nat-L-n-v.txt'],
   // iptables-save output under an extension the language claims.
   ['kube-proxy-TestOverallIPTablesRules.real-iptables-save', 'kube-proxy-overall.iptables-save'],
   // The same iptables-save output saved as .txt, to show detection can be turned off.

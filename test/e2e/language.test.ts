@@ -36,7 +36,7 @@ describe('language of dumps', () => {
   });
 
   for (const [name, from] of [
-    [DUMPS.seedList, 'plaintext'],
+    [DUMPS.seedListCopy, 'plaintext'],
     [DUMPS.specAsText, 'plaintext'],
   ] as const) {
     it(`switches ${name} from ${from} to iptables by its content`, async () => {

@@ -35,9 +35,17 @@ describe('the workbench a user sees', () => {
       vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', document.uri),
     );
 
-    const views: { id: string; name: string }[] = Object.values<{ id: string; name: string }[]>(
-      vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON.contributes.views ?? {},
-    ).flat();
+    // The Services view lives in the extension's own activity bar container; the Outline joins it there so
+    // one side bar shows both (a layout change of this throw-away profile only).
+    const contributes = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON.contributes ?? {};
+    const containers: { id: string }[] = contributes.viewsContainers?.activitybar ?? [];
+    const views: { id: string; name: string }[] = Object.values<{ id: string; name: string }[]>(contributes.views ?? {}).flat();
+    for (const container of containers) {
+      await vscode.commands.executeCommand('vscode.moveViews', {
+        viewIds: ['outline'],
+        destinationId: `workbench.view.extension.${container.id}`,
+      });
+    }
     for (const view of views) {
       await vscode.commands.executeCommand(`${view.id}.focus`);
     }
@@ -46,6 +54,7 @@ describe('the workbench a user sees', () => {
     assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), document.uri.toString());
 
     const report = await photographed();
+    console.log(`workbench report: ${JSON.stringify(report)}`);
     if (report) {
       // Plain text paints in one colour; the grammar gives chain names, targets, counters… their own.
       assert.ok(report.tokenClasses.length >= 4, `token colours: ${report.tokenClasses.join(' ')}`);
