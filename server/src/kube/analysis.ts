@@ -107,6 +107,8 @@ interface Group {
   service: DumpServicePort;
   localIndicator: boolean;
   noEndpointsRule?: Rule;
+  /** The KUBE-SVC chain's `-d clusterIP … -j KUBE-MARK-MASQ` rule, read when no KUBE-SERVICES rule is in the dump. */
+  clusterIPRule?: Rule;
   /** Endpoint chains by name, for merging repeated jumps (made when a chain chooses endpoints). */
   endpointIndex?: Map<string, DumpEndpoint>;
   localEndpointIndex?: Map<string, DumpEndpoint>;
@@ -491,6 +493,9 @@ class KubeAnalyzer {
     if (kind === 'external' && rule.target?.name.startsWith('KUBE-SVL-') === true) {
       group.localIndicator = true;
     }
+    if (kind === 'service' && rule.target?.name === 'KUBE-MARK-MASQ') {
+      group.clusterIPRule ??= rule;
+    }
   }
 
   private endpointFactsOf(endpoint: DumpEndpoint): EndpointChainFacts | undefined {
@@ -808,6 +813,15 @@ class KubeAnalyzer {
   /** Picks the identity whose hash gives the group's chain names, and records the protocol it implies. */
   private settleIdentity(group: Group): void {
     const service = group.service;
+    if (service.clusterIPs.length === 0 && group.clusterIPRule !== undefined) {
+      // Only the service chain is in the dump (`iptables -L KUBE-SVC-…`): its masquerade rule names the cluster IP.
+      const match = dispatchMatch(group.clusterIPRule);
+      if (match.destination !== undefined) {
+        service.clusterIPs.push(match.destination);
+      }
+      service.servicePort ??= match.destinationPort;
+      group.protocol ??= match.protocol;
+    }
     if (group.identities.length === 0 || group.protocol === undefined) {
       this.identityFromStructure(group);
     }
@@ -910,6 +924,7 @@ class KubeAnalyzer {
       if (split.counted) {
         this.observe(group, split);
       }
+      this.checkEndpointsOutsideDump(service, split.endpoints);
     }
     for (const ip of service.clusterIPs) {
       this.addAddress(ip, { role: 'cluster-ip', service });
@@ -956,6 +971,21 @@ class KubeAnalyzer {
           code: 'kube-no-endpoints',
           message: `Service ${service.label} has no endpoints in this dump: ${svc.name} jumps to no endpoint chain.`,
         });
+      }
+    }
+  }
+
+  /**
+   * Endpoints whose chain the dump leaves out (`iptables -L KUBE-SVC-…` of one chain) are known from the
+   * "ns/svc:port -> ip:port" comment alone; their names can still be checked against it.
+   */
+  private checkEndpointsOutsideDump(service: DumpServicePort, endpoints: DumpEndpoint[]): void {
+    if (service.portName === undefined || service.protocol === undefined) {
+      return;
+    }
+    for (const endpoint of endpoints) {
+      if (endpoint.address !== undefined && endpoint.dnatRule === undefined && endpoint.chain.name.startsWith('KUBE-SEP-')) {
+        endpoint.hashMatches = endpointChainName(service.portName, service.protocol, endpoint.address) === endpoint.chain.name;
       }
     }
   }

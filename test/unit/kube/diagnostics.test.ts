@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { parseDump } from '../../../server/src/parse/index';
 import { analyzeKube } from '../../../server/src/kube/analysis';
 import { endpointChainName, serviceChainName } from '../../../server/src/kube/chainNames';
+import { readCorpus } from '../../support/corpus';
 
 // Small hand-written rulesets for the broken splits kube-proxy itself never writes; chain names are real
 // kube-proxy hashes so that only the fault under test is reported.
@@ -161,5 +162,25 @@ describe('kube diagnostics', () => {
     );
     assert.equal(service.hashMatches, null);
     assert.deepEqual(analysis.diagnostics, []);
+  });
+});
+
+describe('kube analysis of a single listed chain', () => {
+  it('knows the cluster IP and endpoints of `iptables -t nat -L KUBE-SVC-… -n` from that chain alone', () => {
+    const text = readCorpus('kube-proxy-TestOverallIPTablesRules.real-L-n-v.txt');
+    const lines = text.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('Chain KUBE-SVC-4SW47YFZTEDKD3PK '));
+    const end = lines.findIndex((l, i) => i > start && l.trim() === '');
+    const analysis = analyzeKube(parseDump(lines.slice(start, end).join('\n')));
+    const [service] = analysis.services;
+    assert.equal(service.label, 'ns4/svc4:p80 (80/tcp)');
+    assert.deepEqual(service.clusterIPs, ['172.30.0.44'], "from the chain's own masquerade rule");
+    assert.deepEqual(
+      service.endpoints.map((e) => [e.chain.name, e.address, e.share, e.hashMatches, e.dnatRule]),
+      [
+        ['KUBE-SEP-UKSFD7AGPMPPLUHC', '10.180.0.4:80', 0.5, true, undefined],
+        ['KUBE-SEP-C6EBXVWJJZMIWKLZ', '10.180.0.5:80', 0.5, true, undefined],
+      ],
+    );
   });
 });
