@@ -13,7 +13,8 @@
 // 198.18.0.2 is outside, so it is masqueraded to the node's address on the pod's veth. Each pod namespace runs
 // one listener that answers every connection with the endpoint address it reached and the source it saw.
 import * as assert from 'node:assert/strict';
-import { parseDump } from '../../server/src/parse/index';
+import { parseDump, ruleDetails } from '../../server/src/parse/index';
+import { normaliseAddress, protocolMatches } from '../../server/src/trace/address';
 import { tracePacket } from '../../server/src/trace/index';
 import type { TraceOutcome, TracePacket, TraceResult } from '../../server/src/trace/index';
 import { generateKubeDump, renderRestore } from '../support/generateKubeDump';
@@ -22,12 +23,52 @@ import { NetworkNamespace, requireNetnsIptables } from '../support/netns';
 import { connectVeth, ip, Listener, runConnections, sysctl } from '../support/netnsTraffic';
 import type { ConnectionJob, ConnectionResult, ListenSpec } from '../support/netnsTraffic';
 
-const CLIENT_ADDRESS = '198.18.0.2';
-const NODE_CLIENT_SIDE = '198.18.0.1';
-const POD_CLIENT_ADDRESS = '10.247.255.2';
-const SINK_NODE_SIDE = '100.127.0.1';
-const SINK_ADDRESS = '100.127.0.2';
-const SERVICE_RANGE = '10.96.0.0/12';
+/** The addresses of the virtual network in one IP family. */
+interface NetPlan {
+  family: 4 | 6;
+  /** The client's address outside the cluster CIDR (masqueraded) and its node-side peer. */
+  client: string;
+  nodeClientSide: string;
+  /** The client's address inside the cluster CIDR (not masqueraded). */
+  podClient: string;
+  sinkNodeSide: string;
+  sink: string;
+  /** Where the generator puts cluster IPs. */
+  serviceRange: string;
+  linkPrefix: number;
+  hostPrefix: number;
+  podNodeSide(k: number): string;
+  podSide(k: number): string;
+}
+
+const IPV4: NetPlan = {
+  family: 4,
+  client: '198.18.0.2',
+  nodeClientSide: '198.18.0.1',
+  podClient: '10.247.255.2', // inside the generated cluster CIDR 10.244.0.0/14
+  sinkNodeSide: '100.127.0.1',
+  sink: '100.127.0.2',
+  serviceRange: '10.96.0.0/12',
+  linkPrefix: 24,
+  hostPrefix: 32,
+  podNodeSide: (k) => `100.64.${k}.1`,
+  podSide: (k) => `100.64.${k}.2`,
+};
+
+const IPV6: NetPlan = {
+  family: 6,
+  client: 'fd00:198::2',
+  nodeClientSide: 'fd00:198::1',
+  podClient: 'fd00:10:244:ff::2', // inside the generated cluster CIDR fd00:10:244::/56
+  sinkNodeSide: 'fd00:127::1',
+  sink: 'fd00:127::2',
+  serviceRange: 'fd00:10:96::/64',
+  linkPrefix: 64,
+  hostPrefix: 128,
+  podNodeSide: (k) => `fd00:64:${k}::1`,
+  podSide: (k) => `fd00:64:${k}::2`,
+};
+
 /** Connections per sampled service port and client address. */
 const CONNECTIONS = 150;
 /** Connections from each client address to a service with session affinity. */
@@ -39,9 +80,13 @@ const SIGMAS = 4.5;
 const MAX_POD_NAMESPACES = 4;
 
 /** The dumps: a few seeds, enough services that some have no endpoints, some UDP, no session affinity. */
-const DUMPS = [11, 12, 13, 14, 15].map((seed) => ({
+const DUMPS = [
+  ...[11, 12, 13, 14, 15].map((seed) => ({ seed, plan: IPV4 })),
+  ...[16, 17].map((seed) => ({ seed, plan: IPV6 })),
+].map(({ seed, plan }) => ({
   seed,
-  dump: generateKubeDump({ seed, services: 14, minEndpoints: 0, maxEndpoints: 4, mix: { affinity: 0, udp: 0.3 } }),
+  plan,
+  dump: generateKubeDump({ seed, family: plan.family, services: 14, minEndpoints: 0, maxEndpoints: 4, mix: { affinity: 0, udp: 0.3 } }),
 }));
 /** A dump where every service has session affinity (`-m recent`). */
 const AFFINITY_SEED = 21;
@@ -78,6 +123,7 @@ function sample(dump: GeneratedKubeDump): Sample {
 
 /** The virtual network of one test: a node namespace with the dump loaded, a client, a sink, pods with listeners. */
 interface NodeNetwork {
+  plan: NetPlan;
   node: NetworkNamespace;
   client: NetworkNamespace;
   /** The node's own addresses (for the tracer's addrtype LOCAL). */
@@ -87,7 +133,7 @@ interface NodeNetwork {
 }
 
 /** Builds the network for `ports`, runs `body`, and always removes the listeners and the namespaces. */
-async function withNodeNetwork<T>(dump: GeneratedKubeDump, ports: GeneratedServicePort[], body: (net: NodeNetwork) => Promise<T>): Promise<T> {
+async function withNodeNetwork<T>(dump: GeneratedKubeDump, ports: GeneratedServicePort[], plan: NetPlan, body: (net: NodeNetwork) => Promise<T>): Promise<T> {
   const namespaces: NetworkNamespace[] = [];
   const listeners: Listener[] = [];
   const make = (): NetworkNamespace => {
@@ -95,45 +141,58 @@ async function withNodeNetwork<T>(dump: GeneratedKubeDump, ports: GeneratedServi
     namespaces.push(ns);
     return ns;
   };
+  // IPv6 addresses skip duplicate address detection, which would hold them back for a second or two.
+  const addr = (ns: NetworkNamespace, address: string, prefix: number, dev: string): void =>
+    ip(ns, 'addr', 'add', `${address}/${prefix}`, 'dev', dev, ...(plan.family === 6 ? ['nodad'] : []));
+  const link = (a: NetworkNamespace, aName: string, aAddress: string, b: NetworkNamespace, bName: string, bAddress: string): void => {
+    connectVeth(a, aName, undefined, b, bName, undefined);
+    addr(a, aAddress, plan.linkPrefix, aName);
+    addr(b, bAddress, plan.linkPrefix, bName);
+  };
   try {
     const node = make();
     const client = make();
     const sink = make();
-    node.restore(renderRestore(dump));
-    sysctl(node, 'net.ipv4.ip_forward', '1');
-    // REJECT answers with ICMP, which the kernel rate-limits per destination (a burst of 6, then 1/s).
-    sysctl(node, 'net.ipv4.icmp_ratelimit', '0');
-    connectVeth(node, 'to-client', `${NODE_CLIENT_SIDE}/24`, client, 'eth0', `${CLIENT_ADDRESS}/24`);
-    ip(client, 'addr', 'add', `${POD_CLIENT_ADDRESS}/32`, 'dev', 'eth0');
-    ip(client, 'route', 'add', SERVICE_RANGE, 'via', NODE_CLIENT_SIDE);
-    ip(node, 'route', 'add', `${POD_CLIENT_ADDRESS}/32`, 'dev', 'to-client');
-    connectVeth(node, 'to-sink', `${SINK_NODE_SIDE}/30`, sink, 'eth0', `${SINK_ADDRESS}/30`);
-    ip(node, 'route', 'add', SERVICE_RANGE, 'via', SINK_ADDRESS);
-    for (const clusterIP of new Set(ports.map((p) => p.clusterIP))) {
-      ip(sink, 'addr', 'add', `${clusterIP}/32`, 'dev', 'lo');
+    node.restore(renderRestore(dump), { family: plan.family });
+    if (plan.family === 4) {
+      sysctl(node, 'net.ipv4.ip_forward', '1');
+      // REJECT answers with ICMP, which the kernel rate-limits per destination (a burst of 6, then 1/s).
+      sysctl(node, 'net.ipv4.icmp_ratelimit', '0');
+    } else {
+      sysctl(node, 'net.ipv6.conf.all.forwarding', '1');
+      sysctl(node, 'net.ipv6.icmp.ratelimit', '0');
     }
-    ip(sink, 'route', 'add', `${CLIENT_ADDRESS}/32`, 'via', SINK_NODE_SIDE);
-    ip(sink, 'route', 'add', `${POD_CLIENT_ADDRESS}/32`, 'via', SINK_NODE_SIDE);
+    link(node, 'to-client', plan.nodeClientSide, client, 'eth0', plan.client);
+    addr(client, plan.podClient, plan.hostPrefix, 'eth0');
+    ip(client, 'route', 'add', plan.serviceRange, 'via', plan.nodeClientSide);
+    ip(node, 'route', 'add', `${plan.podClient}/${plan.hostPrefix}`, 'dev', 'to-client');
+    link(node, 'to-sink', plan.sinkNodeSide, sink, 'eth0', plan.sink);
+    ip(node, 'route', 'add', plan.serviceRange, 'via', plan.sink);
+    for (const clusterIP of new Set(ports.map((p) => p.clusterIP))) {
+      addr(sink, clusterIP, plan.hostPrefix, 'lo');
+    }
+    ip(sink, 'route', 'add', `${plan.client}/${plan.hostPrefix}`, 'via', plan.sinkNodeSide);
+    ip(sink, 'route', 'add', `${plan.podClient}/${plan.hostPrefix}`, 'via', plan.sinkNodeSide);
 
     const endpointIPs = [...new Set(ports.flatMap((p) => p.endpoints.map((e) => e.ip)))];
     const podCount = Math.min(MAX_POD_NAMESPACES, endpointIPs.length);
     const podOf = new Map(endpointIPs.map((address, i) => [address, i % podCount]));
-    const nodeAddresses = [NODE_CLIENT_SIDE, SINK_NODE_SIDE];
+    const nodeAddresses = [plan.nodeClientSide, plan.sinkNodeSide];
     const pods: NetworkNamespace[] = [];
     const specs: ListenSpec[][] = [];
     for (let k = 0; k < podCount; k++) {
       const pod = make();
       pods.push(pod);
       specs.push([]);
-      connectVeth(node, `to-pod-${k}`, `100.64.${k}.1/24`, pod, 'eth0', `100.64.${k}.2/24`);
-      nodeAddresses.push(`100.64.${k}.1`);
-      ip(pod, 'route', 'add', `${CLIENT_ADDRESS}/32`, 'via', `100.64.${k}.1`);
-      ip(pod, 'route', 'add', `${POD_CLIENT_ADDRESS}/32`, 'via', `100.64.${k}.1`);
+      link(node, `to-pod-${k}`, plan.podNodeSide(k), pod, 'eth0', plan.podSide(k));
+      nodeAddresses.push(plan.podNodeSide(k));
+      ip(pod, 'route', 'add', `${plan.client}/${plan.hostPrefix}`, 'via', plan.podNodeSide(k));
+      ip(pod, 'route', 'add', `${plan.podClient}/${plan.hostPrefix}`, 'via', plan.podNodeSide(k));
     }
     for (const address of endpointIPs) {
       const k = podOf.get(address)!;
-      ip(pods[k], 'addr', 'add', `${address}/32`, 'dev', 'eth0');
-      ip(node, 'route', 'add', `${address}/32`, 'via', `100.64.${k}.2`);
+      addr(pods[k], address, plan.hostPrefix, 'eth0');
+      ip(node, 'route', 'add', `${address}/${plan.hostPrefix}`, 'via', plan.podSide(k));
     }
     for (const port of ports) {
       for (const e of port.endpoints) {
@@ -144,7 +203,7 @@ async function withNodeNetwork<T>(dump: GeneratedKubeDump, ports: GeneratedServi
       }
     }
     listeners.push(...(await Promise.all(pods.map((pod, k) => Listener.start(pod, specs[k])))));
-    return await body({ node, client, nodeAddresses, podSideOf: (endpointIP) => `100.64.${podOf.get(endpointIP)}.1` });
+    return await body({ plan, node, client, nodeAddresses, podSideOf: (endpointIP) => plan.podNodeSide(podOf.get(endpointIP)!) });
   } finally {
     await Promise.all(listeners.map((l) => l.stop()));
     for (const ns of namespaces.reverse()) {
@@ -154,9 +213,9 @@ async function withNodeNetwork<T>(dump: GeneratedKubeDump, ports: GeneratedServi
 }
 
 /** Traces a packet on the rules as the kernel prints them back, in save and in `-L -n -v` form, which must agree. */
-function traceOnKernelRules(node: NetworkNamespace): (packet: TracePacket) => TraceResult {
-  const saved = parseDump(node.save());
-  const listed = parseDump(node.listTables(['filter', 'nat']));
+function traceOnKernelRules(net: NodeNetwork): (packet: TracePacket) => TraceResult {
+  const saved = parseDump(net.node.save({ family: net.plan.family }));
+  const listed = parseDump(net.node.listTables(['filter', 'nat'], { family: net.plan.family }));
   const shape = (r: TraceResult): [string, number, string][] =>
     r.outcomes.map((o: TraceOutcome) => [o.label, Number(o.probability.toFixed(9)), o.masquerade.decision]);
   return (packet) => {
@@ -224,8 +283,8 @@ function compareBalancing(label: string, traced: TraceResult, kernel: Connection
   for (const outcome of traced.outcomes) {
     const endpoint = endpointKey(outcome.dnat!.ip, outcome.dnat!.port);
     assert.notEqual(outcome.masquerade.decision, 'depends', `${label}: the masquerade decision is certain`);
-    const expectedSource = outcome.masquerade.decision === 'yes' ? net.podSideOf(outcome.dnat!.ip) : src;
-    assert.deepEqual([...(seen.get(endpoint) ?? [])], [expectedSource], `${label} from ${src} → ${endpoint}: the source the endpoint saw`);
+    const expectedSource = normaliseAddress(outcome.masquerade.decision === 'yes' ? net.podSideOf(outcome.dnat!.ip) : src);
+    assert.deepEqual([...(seen.get(endpoint) ?? [])].map(normaliseAddress), [expectedSource], `${label} from ${src} → ${endpoint}: the source the endpoint saw`);
   }
   return { worst, n };
 }
@@ -256,13 +315,15 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
     assert.ok(samples.some((s) => s.nodePort !== undefined), 'some node port');
   });
 
-  for (const { seed, dump } of DUMPS) {
-    it(`seed ${seed}: the kernel's endpoints, shares, rejections and masquerading match the trace`, async () => {
+  for (const { seed, dump, plan } of DUMPS) {
+    it(`seed ${seed} (IPv${plan.family}): the kernel's endpoints, shares, rejections and masquerading match the trace`, async () => {
+      requireNetnsIptables({ family: plan.family });
+      const { client: CLIENT_ADDRESS, podClient: POD_CLIENT_ADDRESS, nodeClientSide: NODE_CLIENT_SIDE } = plan;
       const started = Date.now();
       const { balanced, rejected, nodePort } = sample(dump);
       const ports = [...balanced, ...rejected, ...(nodePort ? [nodePort] : [])];
-      await withNodeNetwork(dump, ports, async (net) => {
-        const trace = traceOnKernelRules(net.node);
+      await withNodeNetwork(dump, ports, plan, async (net) => {
+        const trace = traceOnKernelRules(net);
         const packet = (dst: string, dstPort: number, port: GeneratedServicePort, src: string): TracePacket => ({
           dst,
           dstPort,
@@ -315,7 +376,7 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
         }
 
         // Services without endpoints: the tracer says REJECT; the kernel refuses every connection, by that rule.
-        const counters = parseDump(net.node.list('filter', { exact: true }));
+        const counters = parseDump(net.node.list('filter', { exact: true, family: plan.family }));
         const filterServices = counters.tables[0].chains.get('KUBE-SERVICES');
         for (const port of rejected) {
           const traced = trace(packet(port.clusterIP, port.servicePort, port, CLIENT_ADDRESS));
@@ -328,13 +389,29 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
           const [result] = resultsOf(port.clusterIP, port.servicePort, port.protocol);
           assert.deepEqual(result.answers, {}, `${port.portName}: no answer`);
           assert.deepEqual(result.errors, { ECONNREFUSED: REJECTED_CONNECTIONS }, `${port.portName}: refused`);
-          const rejectRule = filterServices?.rules.find((r) => r.text.includes(port.clusterIP) && r.text.includes(port.protocol) && r.target?.name === 'REJECT');
-          assert.equal(rejectRule?.counters?.packets, REJECTED_CONNECTIONS, 'the REJECT rule counted every attempt');
+          const rejectRule = filterServices?.rules.find((r) => {
+            const details = ruleDetails(r);
+            const value = (name: string): string | undefined => details.matches.find((o) => o.name === name)?.values[0];
+            return (
+              r.target?.name === 'REJECT' &&
+              normaliseAddress(value('--destination') ?? '') === normaliseAddress(port.clusterIP) &&
+              value('--dport') === String(port.servicePort) &&
+              protocolMatches(port.protocol, value('--protocol') ?? '') === true
+            );
+          });
+          // Every attempt reached the rule. (Over IPv6, Linux's TCP here sends each SYN twice before it reports the
+          // ICMPv6 port unreachable, so that rule counts two packets per attempt.)
+          const packets = rejectRule?.counters?.packets ?? 0;
+          const perAttempt = plan.family === 6 && port.protocol === 'tcp' ? [1, 2] : [1, 1];
+          assert.ok(
+            packets >= perAttempt[0] * REJECTED_CONNECTIONS && packets <= perAttempt[1] * REJECTED_CONNECTIONS,
+            `the REJECT rule counted every attempt (${packets} packets for ${REJECTED_CONNECTIONS}): ${rejectRule?.text}`,
+          );
           assert.equal(rejectRule?.line !== undefined && traced.paths[0].verdictRule?.text.includes(port.clusterIP), true);
         }
 
         measured.push({
-          name: `seed ${seed}`,
+          name: `seed ${seed} (IPv${plan.family})`,
           ports: balanced.length + (nodePort ? 1 : 0),
           endpoints: balanced.reduce((sum, p) => sum + p.endpoints.length, 0) + (nodePort?.endpoints.length ?? 0),
           connections,
@@ -351,8 +428,9 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
     const dump = generateKubeDump({ seed: AFFINITY_SEED, services: 14, minEndpoints: 2, maxEndpoints: 4, mix: { affinity: 1, udp: 0 } });
     const port = dump.servicePorts.filter((p) => p.affinitySeconds !== undefined && p.protocol === 'tcp').sort((a, b) => b.endpoints.length - a.endpoints.length)[0];
     assert.ok(port && port.endpoints.length >= 2, 'a TCP service with affinity and 2+ endpoints');
-    await withNodeNetwork(dump, [port], async (net) => {
-      const trace = traceOnKernelRules(net.node);
+    const { client: CLIENT_ADDRESS, podClient: POD_CLIENT_ADDRESS } = IPV4;
+    await withNodeNetwork(dump, [port], IPV4, async (net) => {
+      const trace = traceOnKernelRules(net);
       const jobs = [POD_CLIENT_ADDRESS, CLIENT_ADDRESS].map((src) => ({ protocol: port.protocol, dst: port.clusterIP, port: port.servicePort, src, count: AFFINITY_CONNECTIONS }));
       const { results } = await runConnections(net.client, jobs, { deadlineMs: 30_000 });
       for (const result of results) {

@@ -22,13 +22,17 @@ export function sysctl(ns: NetworkNamespace, key: string, value: string): void {
 }
 
 /**
- * A veth pair from `a` (interface `aName`, address `aAddress`) to `b` (`bName`, `bAddress`); both up, and `lo` up
- * on both sides. Addresses are CIDR (`100.64.1.1/24`).
+ * A veth pair from `a` (interface `aName`) to `b` (`bName`), both up, with `lo` up on both sides. Each side gets
+ * its address (CIDR, `100.64.1.1/24`) when one is given.
  */
-export function connectVeth(a: NetworkNamespace, aName: string, aAddress: string, b: NetworkNamespace, bName: string, bAddress: string): void {
+export function connectVeth(a: NetworkNamespace, aName: string, aAddress: string | undefined, b: NetworkNamespace, bName: string, bAddress: string | undefined): void {
   ip(a, 'link', 'add', aName, 'type', 'veth', 'peer', 'name', bName, 'netns', b.name);
-  ip(a, 'addr', 'add', aAddress, 'dev', aName);
-  ip(b, 'addr', 'add', bAddress, 'dev', bName);
+  if (aAddress) {
+    ip(a, 'addr', 'add', aAddress, 'dev', aName);
+  }
+  if (bAddress) {
+    ip(b, 'addr', 'add', bAddress, 'dev', bName);
+  }
   for (const [ns, name] of [
     [a, aName],
     [b, bName],

@@ -162,6 +162,8 @@ class Tracer {
   private readonly implicitKubeJumps: boolean;
   /** `table HOOK` → the kube-proxy chains jumped to implicitly from it. */
   private readonly implicitJumpsUsed = new Map<string, string[]>();
+  /** Destinations the routing decision took not to be the node's own, for lack of `localAddresses`. */
+  private readonly assumedRemote = new Set<string>();
 
   constructor(
     dump: Dump,
@@ -238,6 +240,9 @@ class Tracer {
           `from it (kube-proxy adds them outside its restore input).`,
       );
     }
+    if (this.assumedRemote.size) {
+      this.notes.add(`Node addresses not given: ${[...this.assumedRemote].join(', ')} taken not to be the node's own (routed onward).`);
+    }
     const paths = leaves.map((leaf, id) => this.toPath(leaf, id));
     const outcomes = buildOutcomes(paths);
     return {
@@ -258,7 +263,7 @@ class Tracer {
     let local = branch.redirected ? true : isLocalAddress(state, state.dst);
     let assumptions = state.assumptions;
     if (local === undefined) {
-      this.notes.add(`Node addresses not given: ${state.dst} was taken not to be one of the node's (routed onward).`);
+      this.assumedRemote.add(state.dst);
       local = false;
       assumptions = { ...assumptions, [localKey(state.dst)]: false };
     }
