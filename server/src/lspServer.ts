@@ -9,13 +9,14 @@
 import { TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver';
 import type { CancellationToken, Connection, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Chain } from './model/types';
 import { definition } from './features/definition';
 import { diagnostics } from './features/diagnostics';
 import { DumpDocument } from './features/document';
+import type { TextEdit } from './features/document';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { references } from './features/references';
+import { kubeChainDetail, kubeHoverSection, implementationLocations, serviceCodeLenses, servicesOf } from './features/kubeFeatures';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
 
 /** Custom requests of this server (a public interface: see README). */
@@ -23,8 +24,24 @@ export const ServicesRequest = 'iptablesLens/services';
 
 const DIAGNOSTICS_DELAY_MS = 250;
 
+/** The edits between two versions of a document, kept so its model can be patched rather than rebuilt. */
+interface PendingEdits {
+  from: number;
+  to: number;
+  edits: TextEdit[];
+}
+
 export class LspServer {
-  private readonly documents = new TextDocuments(TextDocument);
+  // Incremental sync: the edits are recorded on their way into the TextDocument, so `model()` can re-read
+  // only the edited lines of the cached model (see DumpDocument.withEdits).
+  private readonly documents = new TextDocuments<TextDocument>({
+    create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
+    update: (document, changes, version) => {
+      this.recordEdits(document.uri, document.version, version, changes);
+      return TextDocument.update(document, changes, version);
+    },
+  });
+  private readonly pendingEdits = new Map<string, PendingEdits>();
   private readonly cache = new Map<string, DumpDocument>();
   private readonly pendingDiagnostics = new Map<string, NodeJS.Timeout>();
 
@@ -36,7 +53,7 @@ export class LspServer {
     c.onInitialize(() => this.initialize());
     c.onDocumentSymbol((p, token) => this.runSafe(token, [], `document symbols for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
-      return doc ? documentSymbols(doc, (chain) => this.describeChainName(doc, chain)) : [];
+      return doc ? documentSymbols(doc, (chain) => kubeChainDetail(doc, chain)) : [];
     }));
     c.onDefinition((p, token) => this.runSafe(token, null, `definition for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
@@ -48,7 +65,19 @@ export class LspServer {
     }));
     c.onHover((p, token) => this.runSafe(token, null, `hover for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
-      return doc ? hover(doc, p.position) : null;
+      return doc ? hover(doc, p.position, () => kubeHoverSection(doc, p.position)) : null;
+    }));
+    c.onImplementation((p, token) => this.runSafe(token, [], `implementation for ${p.textDocument.uri}`, () => {
+      const doc = this.model(p.textDocument.uri);
+      return doc ? implementationLocations(doc, p.position) : [];
+    }));
+    c.onCodeLens((p, token) => this.runSafe(token, [], `code lenses for ${p.textDocument.uri}`, () => {
+      const doc = this.model(p.textDocument.uri);
+      return doc ? serviceCodeLenses(doc) : [];
+    }));
+    c.onRequest(ServicesRequest, (p: { uri: string }, token) => this.runSafe(token, { services: [] }, `services for ${p.uri}`, () => {
+      const doc = this.model(p.uri);
+      return doc ? servicesOf(doc) : { services: [] };
     }));
     c.onFoldingRanges((p, token) => this.runSafe(token, [], `folding ranges for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
@@ -61,6 +90,7 @@ export class LspServer {
     this.documents.onDidChangeContent((e) => this.scheduleDiagnostics(e.document.uri));
     this.documents.onDidClose((e) => {
       this.cache.delete(e.document.uri);
+      this.pendingEdits.delete(e.document.uri);
       clearTimeout(this.pendingDiagnostics.get(e.document.uri));
       this.pendingDiagnostics.delete(e.document.uri);
       void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -76,6 +106,8 @@ export class LspServer {
       definitionProvider: true,
       referencesProvider: true,
       hoverProvider: true,
+      implementationProvider: true,
+      codeLensProvider: { resolveProvider: false },
       foldingRangeProvider: true,
       workspaceSymbolProvider: true,
     };
@@ -92,9 +124,24 @@ export class LspServer {
     if (cached && cached.version === document.version) {
       return cached;
     }
-    const doc = DumpDocument.fromText(uri, document.version, document.getText());
+    const pending = this.pendingEdits.get(uri);
+    this.pendingEdits.delete(uri);
+    const doc =
+      cached && pending && pending.from === cached.version && pending.to === document.version
+        ? cached.withEdits(document.version, pending.edits)
+        : DumpDocument.fromText(uri, document.version, document.getText());
     this.cache.set(uri, doc);
     return doc;
+  }
+
+  private recordEdits(uri: string, from: number, to: number, edits: readonly TextEdit[]): void {
+    const pending = this.pendingEdits.get(uri);
+    if (pending && pending.to === from) {
+      pending.edits.push(...edits);
+      pending.to = to;
+    } else {
+      this.pendingEdits.set(uri, { from, to, edits: [...edits] });
+    }
   }
 
   private *openModels(): Iterable<DumpDocument> {
@@ -104,12 +151,6 @@ export class LspServer {
         yield doc;
       }
     }
-  }
-
-  private describeChainName(doc: DumpDocument, chain: Chain): string | undefined {
-    void doc;
-    void chain;
-    return undefined;
   }
 
   private scheduleDiagnostics(uri: string): void {
@@ -129,7 +170,7 @@ export class LspServer {
       if (!doc) {
         return;
       }
-      void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(doc.dump.diagnostics) });
+      void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(doc.diagnostics) });
     } catch (error) {
       this.connection.console.error(`Error while computing diagnostics for ${uri}: ${errorText(error)}`);
     }

@@ -1,20 +1,81 @@
 // One open dump as the features see it: its text split into lines, the parsed model, and the analyses
 // computed from the model on first use (so a request that needs none of them pays for none).
+import { patchRuleLines } from '../parse/incremental';
 import { parseLines, splitLines } from '../parse/index';
-import type { Dump } from '../model/types';
+import type { Dump, DumpDiagnostic } from '../model/types';
+import { analyzeKube } from '../kube/analysis';
+import type { KubeAnalysis } from '../kube/analysis';
+
+/** An edit as LSP sends it (`TextDocumentContentChangeEvent`): a range and its new text, or the whole text. */
+export type TextEdit =
+  | { range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }
+  | { text: string };
 
 export class DumpDocument {
   readonly dump: Dump;
+  private kubeAnalysis: KubeAnalysis | undefined;
 
+  /** Parses `lines`, unless the model of exactly these lines is given (an incremental edit made it). */
   constructor(
     readonly uri: string,
     readonly version: number,
     readonly lines: readonly string[],
+    dump?: Dump,
   ) {
-    this.dump = parseLines(lines as string[]);
+    this.dump = dump ?? parseLines(lines as string[]);
+  }
+
+  /** kube-proxy's view of the dump, computed once per document version, on first use. */
+  get kube(): KubeAnalysis {
+    this.kubeAnalysis ??= analyzeKube(this.dump);
+    return this.kubeAnalysis;
+  }
+
+  /** The parser's findings and kube-proxy's, in one list. */
+  get diagnostics(): DumpDiagnostic[] {
+    return [...this.dump.diagnostics, ...this.kube.diagnostics];
   }
 
   static fromText(uri: string, version: number, text: string): DumpDocument {
     return new DumpDocument(uri, version, splitLines(text));
+  }
+
+  /**
+   * The document after `edits` (applied in order, as LSP's incremental sync sends them). Only the edited
+   * lines are split again; when they change rules only, only they are parsed again, and this document's
+   * model is reused (changed in place: do not use this instance afterwards).
+   */
+  withEdits(version: number, edits: readonly TextEdit[]): DumpDocument {
+    let lines = this.lines.slice();
+    let first = Number.POSITIVE_INFINITY;
+    let last = -1;
+    let sameLineCount = true;
+    for (const edit of edits) {
+      if (!('range' in edit)) {
+        return DumpDocument.fromText(this.uri, version, edit.text);
+      }
+      const startLine = Math.min(edit.range.start.line, lines.length - 1);
+      const endLine = Math.min(Math.max(edit.range.end.line, startLine), lines.length - 1);
+      const prefix = lines[startLine].slice(0, edit.range.start.character);
+      const suffix = edit.range.end.line > endLine ? '' : lines[endLine].slice(edit.range.end.character);
+      const replacement = splitLines(prefix + edit.text + suffix);
+      if (replacement.length === endLine - startLine + 1) {
+        for (let i = 0; i < replacement.length; i++) {
+          lines[startLine + i] = replacement[i];
+        }
+        first = Math.min(first, startLine);
+        last = Math.max(last, endLine);
+      } else {
+        sameLineCount = false;
+        lines = lines.slice(0, startLine).concat(replacement, lines.slice(endLine + 1));
+      }
+    }
+    if (sameLineCount && last < 0) {
+      return new DumpDocument(this.uri, version, lines, this.dump);
+    }
+    if (sameLineCount && patchRuleLines(this.dump, lines, first, last)) {
+      return new DumpDocument(this.uri, version, lines, this.dump);
+    }
+    return new DumpDocument(this.uri, version, lines);
   }
 }

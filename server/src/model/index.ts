@@ -1,7 +1,7 @@
 // The dump's index: which rules jump to each chain, what is at a position, and the checks that need the
 // whole table (undefined jump targets, unreferenced chains). Built once per parse.
 import { isBuiltinTarget } from './builtinTargets';
-import type { Chain, Dump, Rule, Span, Table } from './types';
+import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from './types';
 
 /** Fills `chain.referencedBy` and adds the diagnostics that need every table complete. */
 export function buildIndex(dump: Dump): void {
@@ -21,16 +21,77 @@ export function buildIndex(dump: Dump): void {
       }
     }
     for (const chain of table.chains.values()) {
-      if (!chain.builtin && chain.referencedBy.length === 0 && chain.declaration && !table.excerpt) {
-        dump.diagnostics.push({
-          span: chain.declaration,
-          severity: 'hint',
-          code: 'unreferenced-chain',
-          message: `Chain ${chain.name} is never jumped to in table ${table.name}.`,
-        });
+      const hint = unreferencedHint(chain);
+      if (hint) {
+        dump.diagnostics.push(hint);
       }
     }
   }
+}
+
+/** The hint for a user chain nothing jumps to, if `chain` is one. */
+export function unreferencedHint(chain: Chain): DumpDiagnostic | undefined {
+  const table = chain.table;
+  if (chain.builtin || chain.referencedBy.length > 0 || !chain.declaration || table.excerpt) {
+    return undefined;
+  }
+  return {
+    span: { ...chain.declaration },
+    severity: 'hint',
+    code: 'unreferenced-chain',
+    message: `Chain ${chain.name} is never jumped to in table ${table.name}.`,
+  };
+}
+
+/**
+ * Indexes one rule added after the index was built (an edited line): its jump goes into the target chain's
+ * `referencedBy` at the place a full build would give it (chains in table order, then rule order), or
+ * becomes a diagnostic. Returns the target chain, if any.
+ */
+export function indexRule(dump: Dump, rule: Rule): Chain | undefined {
+  const target = rule.target;
+  if (!target) {
+    return undefined;
+  }
+  const table = rule.table;
+  const targetChain = table.chains.get(target.name);
+  if (!targetChain) {
+    if (!isBuiltinTarget(target.name)) {
+      undefinedTarget(dump, table, target.name, target.span);
+    }
+    return undefined;
+  }
+  const callers = targetChain.referencedBy;
+  const last = callers[callers.length - 1];
+  if (last === undefined || (last.chain === rule.chain && last.position < rule.position)) {
+    callers.push(rule);
+    return targetChain;
+  }
+  // Order of chains in the table, only for the chains that jump here (one pass over the table's chains).
+  const callerChains = new Set<Chain>([rule.chain]);
+  for (const caller of callers) {
+    callerChains.add(caller.chain);
+  }
+  const order = new Map<Chain, number>();
+  for (const chain of table.chains.values()) {
+    if (callerChains.has(chain)) {
+      order.set(chain, order.size);
+    }
+  }
+  const key = (r: Rule): number => order.get(r.chain)! * 2 ** 26 + r.position;
+  const mine = key(rule);
+  let low = 0;
+  let high = callers.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (key(callers[mid]) < mine) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  callers.splice(low, 0, rule);
+  return targetChain;
 }
 
 function undefinedTarget(dump: Dump, table: Table, name: string, span: Span): void {

@@ -31,42 +31,9 @@ export function parseDump(text: string): Dump {
 /** Parses already split lines (the language server keeps them for incremental edits). */
 export function parseLines(lines: string[]): Dump {
   const b = new DumpBuilder(lines.length);
-  let listLayout: ListLayout | undefined;
+  const state: LineState = { listLayout: undefined };
   for (let line = 0; line < lines.length; line++) {
-    const text = lines[line];
-    const first = text.charCodeAt(0);
-    if (text.length === 0 || /^\s*$/.test(text)) {
-      b.listChain = undefined; // a blank line ends a chain's rows in -L output
-      continue;
-    }
-    if (first === 35 /* # */) {
-      comment(b, text, line);
-      continue;
-    }
-    if (isSaveLine(text)) {
-      parseSaveLine(b, text, line);
-      continue;
-    }
-    if (isChainHeader(text)) {
-      parseChainHeader(b, text, line);
-      listLayout = undefined;
-      continue;
-    }
-    const columns = COLUMN_HEADER.exec(text);
-    if (columns) {
-      listLayout = { numbered: columns[1] !== undefined, verbose: columns[2] !== undefined };
-      if (!b.listChain) {
-        b.diagnose({ line, start: 0, end: text.length }, 'warning', 'orphan-column-header', 'Column header without a `Chain …` line above it.');
-      }
-      continue;
-    }
-    if (b.listChain && parseListRule(b, text, line, listLayout)) {
-      continue;
-    }
-    if (prompt(b, text, line)) {
-      continue;
-    }
-    unknownLine(b, text, line);
+    parseLine(b, lines[line], line, state);
   }
   closeUncommitted(b);
   for (const table of b.tables) {
@@ -77,6 +44,48 @@ export function parseLines(lines: string[]): Dump {
   const dump = b.finish();
   buildIndex(dump);
   return dump;
+}
+
+/** What carries from one line to the next besides the builder: the `-L` column layout in force. */
+export interface LineState {
+  listLayout: ListLayout | undefined;
+}
+
+/** Reads one line into the builder, detecting its format from its shape. */
+export function parseLine(b: DumpBuilder, text: string, line: number, state: LineState): void {
+  const first = text.charCodeAt(0);
+  if (text.length === 0 || /^\s*$/.test(text)) {
+    b.listChain = undefined; // a blank line ends a chain's rows in -L output
+    return;
+  }
+  if (first === 35 /* # */) {
+    comment(b, text, line);
+    return;
+  }
+  if (isSaveLine(text)) {
+    parseSaveLine(b, text, line);
+    return;
+  }
+  if (isChainHeader(text)) {
+    parseChainHeader(b, text, line);
+    state.listLayout = undefined;
+    return;
+  }
+  const columns = COLUMN_HEADER.exec(text);
+  if (columns) {
+    state.listLayout = { numbered: columns[1] !== undefined, verbose: columns[2] !== undefined };
+    if (!b.listChain) {
+      b.diagnose({ line, start: 0, end: text.length }, 'warning', 'orphan-column-header', 'Column header without a `Chain …` line above it.');
+    }
+    return;
+  }
+  if (b.listChain && parseListRule(b, text, line, state.listLayout)) {
+    return;
+  }
+  if (prompt(b, text, line)) {
+    return;
+  }
+  unknownLine(b, text, line);
 }
 
 function comment(b: DumpBuilder, text: string, line: number): void {
