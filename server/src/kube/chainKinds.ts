@@ -81,7 +81,7 @@ export function chainKind(name: string): ChainKind {
 }
 
 /** The CNI plugin that owns a chain name, if it is one we know. */
-export function cniPlugin(name: string): string | undefined {
+function cniPlugin(name: string): string | undefined {
   for (const [prefix, plugin] of CNI_PREFIXES) {
     if (name.startsWith(prefix)) {
       return plugin;

@@ -1,5 +1,6 @@
 // Small readers for the values kube-proxy's rules carry: addresses, ports, protocols, probabilities.
 import type { RuleDetails, RuleOption } from '../model/types';
+import { endpointString } from './chainNames';
 
 /** Protocol numbers `iptables-nft -L` prints in the `prot` column, and the names kube-proxy uses. */
 const PROTOCOL_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp' };
@@ -95,24 +96,9 @@ export function findOption(options: readonly RuleOption[], name: string, module?
   return undefined;
 }
 
-/** Whether any option of the module is present. */
-export function hasModule(details: RuleDetails, module: string): boolean {
-  return details.matches.some((option) => option.module === module);
-}
-
 /** The destination address of a rule (host prefix removed), unless it is negated or "anywhere". */
 export function destinationAddress(details: RuleDetails): string | undefined {
   const option = findOption(details.matches, '--destination');
-  const value = option?.values[0];
-  if (value === undefined || value === 'anywhere' || value === '0.0.0.0/0' || value === '::/0') {
-    return undefined;
-  }
-  return plainAddress(value);
-}
-
-/** The source address of a rule (host prefix removed), unless it is negated or "anywhere". */
-export function sourceAddress(details: RuleDetails): string | undefined {
-  const option = findOption(details.matches, '--source');
   const value = option?.values[0];
   if (value === undefined || value === 'anywhere' || value === '0.0.0.0/0' || value === '::/0') {
     return undefined;
@@ -132,7 +118,7 @@ export function ruleProtocol(details: RuleDetails): string | undefined {
 }
 
 /** The options of the statistic match of a rule, if it has one. */
-export function statisticOptions(details: RuleDetails): RuleOption[] {
+function statisticOptions(details: RuleDetails): RuleOption[] {
   return details.matches.filter((option) => option.module === 'statistic');
 }
 
@@ -169,10 +155,7 @@ export function affinityCheckSeconds(details: RuleDetails): number | undefined {
 
 /** `ip:port` as kube-proxy writes an endpoint (IPv6 in brackets). */
 export function formatEndpoint(ip: string, port: number | undefined): string {
-  if (port === undefined) {
-    return ip;
-  }
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return port === undefined ? ip : endpointString(ip, port);
 }
 
 /** A share as a percentage for people: 50%, 33.3%, 0.01%. */
