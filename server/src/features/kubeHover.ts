@@ -115,12 +115,15 @@ function code(text: string): string {
   return '`' + text + '`';
 }
 
+/** A hover stays readable: a service with thousands of endpoints lists the first ones and sums the rest. */
+const MAX_ENDPOINT_ROWS = 50;
+
 function endpointTable(endpoints: DumpEndpoint[], approximate: boolean): string[] {
   const observed = endpoints.some((endpoint) => endpoint.observedShare !== undefined);
   const rows: string[] = [];
   rows.push(observed ? '| endpoint | chain | probability | share | observed |' : '| endpoint | chain | probability | share |');
   rows.push(observed ? '|---|---|---:|---:|---:|' : '|---|---|---:|---:|');
-  for (const endpoint of endpoints) {
+  for (const endpoint of endpoints.slice(0, MAX_ENDPOINT_ROWS)) {
     const cells = [
       endpoint.address !== undefined ? code(endpoint.address) : '*(no DNAT)*',
       code(endpoint.chain.name),
@@ -135,6 +138,11 @@ function endpointTable(endpoints: DumpEndpoint[], approximate: boolean): string[
       );
     }
     rows.push(`| ${cells.join(' | ')} |`);
+  }
+  if (endpoints.length > MAX_ENDPOINT_ROWS) {
+    const rest = endpoints.slice(MAX_ENDPOINT_ROWS);
+    const share = rest.reduce((sum, endpoint) => sum + endpoint.share, 0);
+    rows.push(`| … ${rest.length} more | | | ${percent(share)} together |${observed ? ' |' : ''}`);
   }
   return rows;
 }

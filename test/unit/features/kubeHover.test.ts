@@ -123,3 +123,35 @@ describe('kube hover', () => {
     assert.match(local.contents, /1 node-local endpoint\*\*/);
   });
 });
+
+describe('kube hover on a large service', () => {
+  it('lists the first 50 endpoints and sums the rest', () => {
+    // kube-proxy's split over 120 endpoints: rule i has probability 1/(120-i), the last none.
+    const count = 120;
+    const svc = 'KUBE-SVC-AAAAAAAAAAAAAAAA';
+    const text = [
+      '*nat',
+      `:${svc} - [0:0]`,
+      ...Array.from({ length: count }, (_, i) => `:KUBE-SEP-${String(i).padStart(16, 'B')} - [0:0]`),
+      ...Array.from({ length: count }, (_, i) => {
+        const statistic = i < count - 1 ? ` -m statistic --mode random --probability ${(1 / (count - i)).toFixed(11)}` : '';
+        return `-A ${svc}${statistic} -j KUBE-SEP-${String(i).padStart(16, 'B')}`;
+      }),
+      ...Array.from(
+        { length: count },
+        (_, i) => `-A KUBE-SEP-${String(i).padStart(16, 'B')} -p tcp -m tcp -j DNAT --to-destination 10.9.${i >> 8}.${i & 255}:80`,
+      ),
+      'COMMIT',
+    ].join('\n');
+    const dump = parseDump(text);
+    const result = kubeHover(dump, analyzeKube(dump), positionOf(text, new RegExp(`^:${svc}`), svc));
+    assert.ok(result);
+    const rows = result.contents.split('\n').filter((l) => l.startsWith('| `10.9.'));
+    assert.equal(rows.length, 50);
+    assert.ok(
+      rows.every((row) => row.includes('**0.8%**')),
+      rows[0],
+    );
+    assert.ok(result.contents.includes('| … 70 more | | | 58.3% together |'), result.contents);
+  });
+});
