@@ -80,14 +80,13 @@ const SIGMAS = 4.5;
 const MAX_POD_NAMESPACES = 4;
 
 /** The dumps: a few seeds, enough services that some have no endpoints, some UDP, no session affinity. */
-const DUMPS = [
-  ...[11, 12, 13, 14, 15].map((seed) => ({ seed, plan: IPV4 })),
-  ...[16, 17].map((seed) => ({ seed, plan: IPV6 })),
-].map(({ seed, plan }) => ({
-  seed,
-  plan,
-  dump: generateKubeDump({ seed, family: plan.family, services: 14, minEndpoints: 0, maxEndpoints: 4, mix: { affinity: 0, udp: 0.3 } }),
-}));
+const DUMPS = [...[11, 12, 13, 14, 15].map((seed) => ({ seed, plan: IPV4 })), ...[16, 17].map((seed) => ({ seed, plan: IPV6 }))].map(
+  ({ seed, plan }) => ({
+    seed,
+    plan,
+    dump: generateKubeDump({ seed, family: plan.family, services: 14, minEndpoints: 0, maxEndpoints: 4, mix: { affinity: 0, udp: 0.3 } }),
+  }),
+);
 /** A dump where every service has session affinity (`-m recent`). */
 const AFFINITY_SEED = 21;
 
@@ -116,7 +115,9 @@ function sample(dump: GeneratedKubeDump): Sample {
   const udp = withEndpoints.filter((p) => p.protocol === 'udp').sort((a, b) => b.endpoints.length - a.endpoints.length);
   const tcp = withEndpoints.filter((p) => p.protocol === 'tcp').sort((a, b) => b.endpoints.length - a.endpoints.length);
   const balanced = [...udp.slice(0, 1), ...tcp.slice(0, 3 - Math.min(1, udp.length))];
-  const rejected = ['tcp', 'udp'].flatMap((protocol) => dump.servicePorts.filter((p) => p.noEndpoints && p.protocol === protocol).slice(0, 1));
+  const rejected = ['tcp', 'udp'].flatMap((protocol) =>
+    dump.servicePorts.filter((p) => p.noEndpoints && p.protocol === protocol).slice(0, 1),
+  );
   const nodePort = withEndpoints.find((p) => p.nodePort !== undefined && p.externalTrafficPolicy === 'Cluster' && !balanced.includes(p));
   return { balanced, rejected, nodePort };
 }
@@ -133,7 +134,12 @@ interface NodeNetwork {
 }
 
 /** Builds the network for `ports`, runs `body`, and always removes the listeners and the namespaces. */
-async function withNodeNetwork<T>(dump: GeneratedKubeDump, ports: GeneratedServicePort[], plan: NetPlan, body: (net: NodeNetwork) => Promise<T>): Promise<T> {
+async function withNodeNetwork<T>(
+  dump: GeneratedKubeDump,
+  ports: GeneratedServicePort[],
+  plan: NetPlan,
+  body: (net: NodeNetwork) => Promise<T>,
+): Promise<T> {
   const namespaces: NetworkNamespace[] = [];
   const listeners: Listener[] = [];
   const make = (): NetworkNamespace => {
@@ -220,7 +226,11 @@ function traceOnKernelRules(net: NodeNetwork): (packet: TracePacket) => TraceRes
     r.outcomes.map((o: TraceOutcome) => [o.label, Number(o.probability.toFixed(9)), o.masquerade.decision]);
   return (packet) => {
     const fromSave = tracePacket(saved, packet);
-    assert.deepEqual(shape(tracePacket(listed, packet)), shape(fromSave), `iptables -L and iptables-save traces of ${packet.dst}:${packet.dstPort} agree`);
+    assert.deepEqual(
+      shape(tracePacket(listed, packet)),
+      shape(fromSave),
+      `iptables -L and iptables-save traces of ${packet.dst}:${packet.dstPort} agree`,
+    );
     return fromSave;
   };
 }
@@ -266,7 +276,13 @@ function sigmas(observed: number, n: number, p: number): number {
  * endpoint seeing the client (not masqueraded) or the node's pod-side address (masqueraded), as the trace says.
  * Returns the worst deviation in σ and the number of connections.
  */
-function compareBalancing(label: string, traced: TraceResult, kernel: ConnectionResult[], src: string, net: NodeNetwork): { worst: number; n: number } {
+function compareBalancing(
+  label: string,
+  traced: TraceResult,
+  kernel: ConnectionResult[],
+  src: string,
+  net: NodeNetwork,
+): { worst: number; n: number } {
   const expected = tracedEndpoints(traced);
   for (const r of kernel) {
     assert.deepEqual(r.errors, {}, `${label} from ${r.job.src}: every connection answered`);
@@ -278,13 +294,20 @@ function compareBalancing(label: string, traced: TraceResult, kernel: Connection
   for (const [endpoint, p] of expected) {
     const deviation = sigmas(counts.get(endpoint) ?? 0, n, p);
     worst = Math.max(worst, deviation);
-    assert.ok(deviation <= SIGMAS, `${label} → ${endpoint}: ${counts.get(endpoint)} of ${n}, expected ${(n * p).toFixed(1)} (${deviation.toFixed(2)} σ)`);
+    assert.ok(
+      deviation <= SIGMAS,
+      `${label} → ${endpoint}: ${counts.get(endpoint)} of ${n}, expected ${(n * p).toFixed(1)} (${deviation.toFixed(2)} σ)`,
+    );
   }
   for (const outcome of traced.outcomes) {
     const endpoint = endpointKey(outcome.dnat!.ip, outcome.dnat!.port);
     assert.notEqual(outcome.masquerade.decision, 'depends', `${label}: the masquerade decision is certain`);
     const expectedSource = normaliseAddress(outcome.masquerade.decision === 'yes' ? net.podSideOf(outcome.dnat!.ip) : src);
-    assert.deepEqual([...(seen.get(endpoint) ?? [])].map(normaliseAddress), [expectedSource], `${label} from ${src} → ${endpoint}: the source the endpoint saw`);
+    assert.deepEqual(
+      [...(seen.get(endpoint) ?? [])].map(normaliseAddress),
+      [expectedSource],
+      `${label} from ${src} → ${endpoint}: the source the endpoint saw`,
+    );
   }
   return { worst, n };
 }
@@ -308,11 +331,26 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
 
   it('the sample covers UDP, several endpoints and a service without endpoints', () => {
     const samples = DUMPS.map(({ dump }) => sample(dump));
-    assert.ok(samples.some((s) => s.balanced.some((p) => p.protocol === 'udp')), 'some UDP service port');
-    assert.ok(samples.some((s) => s.balanced.some((p) => p.endpoints.length >= 3)), 'some port with 3+ endpoints');
-    assert.ok(samples.some((s) => s.rejected.some((p) => p.protocol === 'tcp')), 'some TCP port without endpoints');
-    assert.ok(samples.some((s) => s.rejected.some((p) => p.protocol === 'udp')), 'some UDP port without endpoints');
-    assert.ok(samples.some((s) => s.nodePort !== undefined), 'some node port');
+    assert.ok(
+      samples.some((s) => s.balanced.some((p) => p.protocol === 'udp')),
+      'some UDP service port',
+    );
+    assert.ok(
+      samples.some((s) => s.balanced.some((p) => p.endpoints.length >= 3)),
+      'some port with 3+ endpoints',
+    );
+    assert.ok(
+      samples.some((s) => s.rejected.some((p) => p.protocol === 'tcp')),
+      'some TCP port without endpoints',
+    );
+    assert.ok(
+      samples.some((s) => s.rejected.some((p) => p.protocol === 'udp')),
+      'some UDP port without endpoints',
+    );
+    assert.ok(
+      samples.some((s) => s.nodePort !== undefined),
+      'some node port',
+    );
   });
 
   for (const { seed, dump, plan } of DUMPS) {
@@ -340,15 +378,29 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
           }
         }
         for (const port of rejected) {
-          jobs.push({ protocol: port.protocol, dst: port.clusterIP, port: port.servicePort, src: CLIENT_ADDRESS, count: REJECTED_CONNECTIONS });
+          jobs.push({
+            protocol: port.protocol,
+            dst: port.clusterIP,
+            port: port.servicePort,
+            src: CLIENT_ADDRESS,
+            count: REJECTED_CONNECTIONS,
+          });
         }
         if (nodePort) {
-          jobs.push({ protocol: nodePort.protocol, dst: NODE_CLIENT_SIDE, port: nodePort.nodePort!, src: CLIENT_ADDRESS, count: CONNECTIONS });
+          jobs.push({
+            protocol: nodePort.protocol,
+            dst: NODE_CLIENT_SIDE,
+            port: nodePort.nodePort!,
+            src: CLIENT_ADDRESS,
+            count: CONNECTIONS,
+          });
         }
         const { results, unfinished } = await runConnections(net.client, jobs, { deadlineMs: 45_000, timeoutMs: 2_000, concurrency: 8 });
         assert.equal(unfinished, 0, 'every connection was attempted before the deadline');
         const resultsOf = (dst: string, dstPort: number, protocol: string, src?: string): ConnectionResult[] =>
-          results.filter((r) => r.job.dst === dst && r.job.port === dstPort && r.job.protocol === protocol && (src === undefined || r.job.src === src));
+          results.filter(
+            (r) => r.job.dst === dst && r.job.port === dstPort && r.job.protocol === protocol && (src === undefined || r.job.src === src),
+          );
 
         let worst = 0;
         let connections = 0;
@@ -356,21 +408,51 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
           const inside = trace(packet(port.clusterIP, port.servicePort, port, POD_CLIENT_ADDRESS));
           const outside = trace(packet(port.clusterIP, port.servicePort, port, CLIENT_ADDRESS));
           assert.deepEqual(tracedEndpoints(outside), tracedEndpoints(inside), 'the source does not change the endpoints');
-          assert.ok(inside.outcomes.every((o) => o.masquerade.decision === 'no'), 'a pod-network client is not masqueraded');
-          assert.ok(outside.outcomes.every((o) => o.masquerade.decision === 'yes'), 'a client outside the pod network is masqueraded');
+          assert.ok(
+            inside.outcomes.every((o) => o.masquerade.decision === 'no'),
+            'a pod-network client is not masqueraded',
+          );
+          assert.ok(
+            outside.outcomes.every((o) => o.masquerade.decision === 'yes'),
+            'a client outside the pod network is masqueraded',
+          );
           // The endpoint set and shares over both sources together; the masquerading per source.
           const both = resultsOf(port.clusterIP, port.servicePort, port.protocol);
-          const all = compareBalancing(port.portName, inside, both.filter((r) => r.job.src === POD_CLIENT_ADDRESS), POD_CLIENT_ADDRESS, net);
-          const out = compareBalancing(port.portName, outside, both.filter((r) => r.job.src === CLIENT_ADDRESS), CLIENT_ADDRESS, net);
+          const all = compareBalancing(
+            port.portName,
+            inside,
+            both.filter((r) => r.job.src === POD_CLIENT_ADDRESS),
+            POD_CLIENT_ADDRESS,
+            net,
+          );
+          const out = compareBalancing(
+            port.portName,
+            outside,
+            both.filter((r) => r.job.src === CLIENT_ADDRESS),
+            CLIENT_ADDRESS,
+            net,
+          );
           worst = Math.max(worst, all.worst, out.worst);
           connections += all.n + out.n;
         }
 
         if (nodePort) {
           const traced = trace(packet(NODE_CLIENT_SIDE, nodePort.nodePort!, nodePort, CLIENT_ADDRESS));
-          assert.ok(traced.paths.every((p) => p.steps.some((s) => s.chain === 'KUBE-NODEPORTS')), 'through KUBE-NODEPORTS (addrtype LOCAL)');
-          const result = compareBalancing(`${nodePort.portName} node port ${nodePort.nodePort}`, traced, resultsOf(NODE_CLIENT_SIDE, nodePort.nodePort!, nodePort.protocol), CLIENT_ADDRESS, net);
-          assert.ok(traced.outcomes.every((o) => o.masquerade.decision === 'yes'), 'node-port traffic of a Cluster-policy service is masqueraded');
+          assert.ok(
+            traced.paths.every((p) => p.steps.some((s) => s.chain === 'KUBE-NODEPORTS')),
+            'through KUBE-NODEPORTS (addrtype LOCAL)',
+          );
+          const result = compareBalancing(
+            `${nodePort.portName} node port ${nodePort.nodePort}`,
+            traced,
+            resultsOf(NODE_CLIENT_SIDE, nodePort.nodePort!, nodePort.protocol),
+            CLIENT_ADDRESS,
+            net,
+          );
+          assert.ok(
+            traced.outcomes.every((o) => o.masquerade.decision === 'yes'),
+            'node-port traffic of a Cluster-policy service is masqueraded',
+          );
           worst = Math.max(worst, result.worst);
           connections += result.n;
         }
@@ -426,15 +508,30 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
   it(`seed ${AFFINITY_SEED} (session affinity): each client sticks to one endpoint, which the trace flags as a condition`, async () => {
     const started = Date.now();
     const dump = generateKubeDump({ seed: AFFINITY_SEED, services: 14, minEndpoints: 2, maxEndpoints: 4, mix: { affinity: 1, udp: 0 } });
-    const port = dump.servicePorts.filter((p) => p.affinitySeconds !== undefined && p.protocol === 'tcp').sort((a, b) => b.endpoints.length - a.endpoints.length)[0];
+    const port = dump.servicePorts
+      .filter((p) => p.affinitySeconds !== undefined && p.protocol === 'tcp')
+      .sort((a, b) => b.endpoints.length - a.endpoints.length)[0];
     assert.ok(port && port.endpoints.length >= 2, 'a TCP service with affinity and 2+ endpoints');
     const { client: CLIENT_ADDRESS, podClient: POD_CLIENT_ADDRESS } = IPV4;
     await withNodeNetwork(dump, [port], IPV4, async (net) => {
       const trace = traceOnKernelRules(net);
-      const jobs = [POD_CLIENT_ADDRESS, CLIENT_ADDRESS].map((src) => ({ protocol: port.protocol, dst: port.clusterIP, port: port.servicePort, src, count: AFFINITY_CONNECTIONS }));
+      const jobs = [POD_CLIENT_ADDRESS, CLIENT_ADDRESS].map((src) => ({
+        protocol: port.protocol,
+        dst: port.clusterIP,
+        port: port.servicePort,
+        src,
+        count: AFFINITY_CONNECTIONS,
+      }));
       const { results } = await runConnections(net.client, jobs, { deadlineMs: 30_000 });
       for (const result of results) {
-        const traced = trace({ dst: port.clusterIP, dstPort: port.servicePort, protocol: 'tcp', src: result.job.src, localAddresses: net.nodeAddresses, inInterface: 'to-client' });
+        const traced = trace({
+          dst: port.clusterIP,
+          dstPort: port.servicePort,
+          protocol: 'tcp',
+          src: result.job.src,
+          localAddresses: net.nodeAddresses,
+          inInterface: 'to-client',
+        });
         // Without affinity (the first connection) the trace gives 1/n each; with it, up to all of them.
         const first = tracedEndpoints(traced, true);
         for (const p of first.values()) {

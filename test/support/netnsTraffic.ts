@@ -25,7 +25,14 @@ export function sysctl(ns: NetworkNamespace, key: string, value: string): void {
  * A veth pair from `a` (interface `aName`) to `b` (`bName`), both up, with `lo` up on both sides. Each side gets
  * its address (CIDR, `100.64.1.1/24`) when one is given.
  */
-export function connectVeth(a: NetworkNamespace, aName: string, aAddress: string | undefined, b: NetworkNamespace, bName: string, bAddress: string | undefined): void {
+export function connectVeth(
+  a: NetworkNamespace,
+  aName: string,
+  aAddress: string | undefined,
+  b: NetworkNamespace,
+  bName: string,
+  bAddress: string | undefined,
+): void {
   ip(a, 'link', 'add', aName, 'type', 'veth', 'peer', 'name', bName, 'netns', b.name);
   if (aAddress) {
     ip(a, 'addr', 'add', aAddress, 'dev', aName);
@@ -205,7 +212,12 @@ export function runConnections(
   jobs: ConnectionJob[],
   options: { timeoutMs?: number; deadlineMs?: number; concurrency?: number } = {},
 ): Promise<{ results: ConnectionResult[]; unfinished: number }> {
-  const input = { jobs, timeoutMs: options.timeoutMs ?? 2_000, deadlineMs: options.deadlineMs ?? 30_000, concurrency: options.concurrency ?? 8 };
+  const input = {
+    jobs,
+    timeoutMs: options.timeoutMs ?? 2_000,
+    deadlineMs: options.deadlineMs ?? 30_000,
+    concurrency: options.concurrency ?? 8,
+  };
   const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', CLIENT, JSON.stringify(input)], { stdio: 'pipe' });
   return new Promise((resolve, reject) => {
     let out = '';

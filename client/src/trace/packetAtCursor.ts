@@ -12,7 +12,10 @@ function addressesOf(line: string): { text: string; start: number; end: number }
   const found: { text: string; start: number; end: number }[] = [];
   for (const m of line.matchAll(/[^\s,"]+/g)) {
     const start = m.index ?? 0;
-    const token = m[0].replace(/^!/, '').replace(/^[a-z-]+:(?=[\d[])/i, '').replace(/\/\d+$/, '');
+    const token = m[0]
+      .replace(/^!/, '')
+      .replace(/^[a-z-]+:(?=[\d[])/i, '')
+      .replace(/\/\d+$/, '');
     const endpoint = parseEndpoint(token);
     if (typeof endpoint !== 'string' && endpoint.ip !== '0.0.0.0' && endpoint.ip !== '::') {
       found.push({ text: endpoint.ip, start, end: start + m[0].length });

@@ -139,7 +139,13 @@ export class StepNode implements TraceNode {
       label: `${s.table}/${s.chain}${s.rule && s.rule.position > 0 ? ` #${s.rule.position}` : ''}: ${s.action}`,
       description: `${s.hook} · ${where}`,
       tooltip: s.rule?.text,
-      icon: s.condition ? { id: 'question' } : s.probability !== undefined ? { id: 'symbol-operator' } : s.kind === 'policy' ? { id: 'shield' } : { id: 'arrow-right' },
+      icon: s.condition
+        ? { id: 'question' }
+        : s.probability !== undefined
+          ? { id: 'symbol-operator' }
+          : s.kind === 'policy'
+            ? { id: 'shield' }
+            : { id: 'arrow-right' },
       collapsible: 'none',
       contextValue: 'iptablesLens.trace.step',
       command: target ? { command: TRACE_COMMANDS.reveal, title: 'Go to Rule', arguments: [target] } : undefined,
@@ -167,7 +173,14 @@ export class MessageNode implements TraceNode {
   ) {}
 
   getTreeItem(): TraceItemSpec {
-    return { id: `message:${this.id}`, label: this.label, tooltip: this.tooltip, icon: { id: this.icon }, collapsible: 'none', contextValue: 'iptablesLens.trace.message' };
+    return {
+      id: `message:${this.id}`,
+      label: this.label,
+      tooltip: this.tooltip,
+      icon: { id: this.icon },
+      collapsible: 'none',
+      contextValue: 'iptablesLens.trace.message',
+    };
   }
 
   getChildren(): TraceNode[] {

@@ -90,7 +90,12 @@ export function registerTracer(context: vscode.ExtensionContext, _client?: unkno
           ? highlighted.map((h) => ({
               range: new vscode.Range(h.line, h.start, h.line, h.end),
               hoverMessage: `Visited by ${formatPercent(h.probability)} of the traced packet's paths`,
-              renderOptions: { after: { contentText: `  ← trace ${formatPercent(h.probability)}`, color: new vscode.ThemeColor('editorCodeLens.foreground') } },
+              renderOptions: {
+                after: {
+                  contentText: `  ← trace ${formatPercent(h.probability)}`,
+                  color: new vscode.ThemeColor('editorCodeLens.foreground'),
+                },
+              },
             }))
           : [],
       );
@@ -131,7 +136,9 @@ export function registerTracer(context: vscode.ExtensionContext, _client?: unkno
     vscode.commands.registerCommand(TRACE_COMMANDS.trace, async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor) {
-        void vscode.window.showInformationMessage('Open an iptables dump (iptables-save, iptables -S or iptables -L output) to trace a packet through it.');
+        void vscode.window.showInformationMessage(
+          'Open an iptables dump (iptables-save, iptables -S or iptables -L output) to trace a packet through it.',
+        );
         return;
       }
       const document = editor.document;
@@ -141,7 +148,8 @@ export function registerTracer(context: vscode.ExtensionContext, _client?: unkno
         return;
       }
       const cursor = editor.selection.active;
-      const suggested = packetAtCursor(dump, document.lineAt(cursor.line).text, cursor.line, cursor.character) ?? lastPacket ?? FALLBACK_PACKET;
+      const suggested =
+        packetAtCursor(dump, document.lineAt(cursor.line).text, cursor.line, cursor.character) ?? lastPacket ?? FALLBACK_PACKET;
       const input = await vscode.window.showInputBox({
         title: 'Trace a packet',
         prompt: 'DST[:PORT][/PROTO] [from SRC] [pod|external|node] [in IFACE] [out IFACE] [local NODE-IP,…]',

@@ -34,13 +34,17 @@ export function masqueradeText(outcome: TraceOutcome): string {
 }
 
 function pathLines(path: TracePath): string[] {
-  const lines = [`  path #${path.id}  ${formatPercent(path.probability)}  ${path.verdict}${path.reason ? ` (${path.reason})` : ''} → ${path.destination.ip}${path.destination.port === undefined ? '' : ':' + path.destination.port}${path.snat ? `  [${path.snat.kind}]` : ''}`];
+  const lines = [
+    `  path #${path.id}  ${formatPercent(path.probability)}  ${path.verdict}${path.reason ? ` (${path.reason})` : ''} → ${path.destination.ip}${path.destination.port === undefined ? '' : ':' + path.destination.port}${path.snat ? `  [${path.snat.kind}]` : ''}`,
+  ];
   for (const c of path.conditions) {
     lines.push(`      assumes: ${conditionText(c)}`);
   }
   for (const step of path.steps) {
     const where = step.rule ? `line ${step.rule.location.line + 1}`.padEnd(10) : '(implicit)'.padEnd(10);
-    lines.push(`      ${where} ${step.hook.padEnd(11)} ${step.table}/${step.chain}${step.rule && step.rule.position > 0 ? ` #${step.rule.position}` : ''}: ${step.action}`);
+    lines.push(
+      `      ${where} ${step.hook.padEnd(11)} ${step.table}/${step.chain}${step.rule && step.rule.position > 0 ? ` #${step.rule.position}` : ''}: ${step.action}`,
+    );
   }
   return lines;
 }

@@ -112,7 +112,7 @@ export function markMatches(mark: number, text: string): boolean | undefined {
   if (!Number.isFinite(value) || !Number.isFinite(mask)) {
     return undefined;
   }
-  return ((mark & mask) >>> 0) === (value >>> 0);
+  return (mark & mask) >>> 0 === value >>> 0;
 }
 
 function decide(value: boolean | undefined, negated: boolean, otherwise: () => MatchDecision): MatchDecision {
@@ -339,7 +339,9 @@ export function evaluateMatch(state: PacketState, option: RuleOption): MatchDeci
     case 'pkttype':
       if (option.name === '--pkt-type') {
         const type = addressTypeOf(state.dst)?.toLowerCase();
-        return decide(type === undefined ? undefined : type === value.toLowerCase(), option.negated, () => unknownMatch(state, option, 'packet type'));
+        return decide(type === undefined ? undefined : type === value.toLowerCase(), option.negated, () =>
+          unknownMatch(state, option, 'packet type'),
+        );
       }
       break;
     case 'icmp':
@@ -368,7 +370,10 @@ function tcpFlags(state: PacketState, option: RuleOption): MatchDecision {
     return unknownMatch(state, option, 'tcp flags');
   }
   const expand = (list: string): Set<string> => {
-    const names = list.toUpperCase().split(',').filter((n) => n && n !== 'NONE');
+    const names = list
+      .toUpperCase()
+      .split(',')
+      .filter((n) => n && n !== 'NONE');
     return new Set(names.includes('ALL') ? ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR'] : names);
   };
   const mask = expand(parts[0]);

@@ -98,10 +98,22 @@ export function parsePacketSpec(text: string): TracePacket | string {
 
 /** The packet as one line, the way `parsePacketSpec` reads it. */
 export function formatPacketSpec(packet: TracePacket): string {
-  const dst = packet.dstPort === undefined ? packet.dst : packet.dst.includes(':') ? `[${packet.dst}]:${packet.dstPort}` : `${packet.dst}:${packet.dstPort}`;
+  const dst =
+    packet.dstPort === undefined
+      ? packet.dst
+      : packet.dst.includes(':')
+        ? `[${packet.dst}]:${packet.dstPort}`
+        : `${packet.dst}:${packet.dstPort}`;
   const parts = [`${dst}/${packet.protocol ?? 'tcp'}`];
   if (packet.src) {
-    parts.push('from', packet.srcPort === undefined ? packet.src : packet.src.includes(':') ? `[${packet.src}]:${packet.srcPort}` : `${packet.src}:${packet.srcPort}`);
+    parts.push(
+      'from',
+      packet.srcPort === undefined
+        ? packet.src
+        : packet.src.includes(':')
+          ? `[${packet.src}]:${packet.srcPort}`
+          : `${packet.src}:${packet.srcPort}`,
+    );
   }
   if (packet.from) {
     parts.push(packet.from);

@@ -95,8 +95,7 @@ interface Branch {
 }
 
 type ChainEnd =
-  | { kind: 'continue'; branch: Branch }
-  | { kind: 'verdict'; branch: Branch; verdict: TraceVerdict; reason?: string; rule?: TraceRuleRef };
+  { kind: 'continue'; branch: Branch } | { kind: 'verdict'; branch: Branch; verdict: TraceVerdict; reason?: string; rule?: TraceRuleRef };
 
 interface RuleResult {
   continuing: Branch[];
@@ -222,7 +221,10 @@ class Tracer {
     };
     if (packet.from === 'node') {
       const afterOutput = walk('OUTPUT', [start]);
-      const afterPostrouting = walk('POSTROUTING', afterOutput.map((b) => this.route(b)));
+      const afterPostrouting = walk(
+        'POSTROUTING',
+        afterOutput.map((b) => this.route(b)),
+      );
       const local = afterPostrouting.filter((b) => b.delivery === 'local');
       leaves.push(...afterPostrouting.filter((b) => b.delivery !== 'local').map((branch) => ({ branch, verdict: 'ACCEPT' as const })));
       leaves.push(...walk('INPUT', local).map((branch) => ({ branch, verdict: 'ACCEPT' as const })));
@@ -316,10 +318,19 @@ class Tracer {
         if (jump.table !== table.name || jump.hookChain !== hook || !target || target.referencedBy.length > 0) {
           continue;
         }
-        this.implicitJumpsUsed.set(`${table.name} ${hook}`, [...(this.implicitJumpsUsed.get(`${table.name} ${hook}`) ?? []), jump.target].filter((t, i, all) => all.indexOf(t) === i));
+        this.implicitJumpsUsed.set(
+          `${table.name} ${hook}`,
+          [...(this.implicitJumpsUsed.get(`${table.name} ${hook}`) ?? []), jump.target].filter((t, i, all) => all.indexOf(t) === i),
+        );
         const next: Branch[] = [];
         for (const b of entries) {
-          const step: TraceStep = { hook, table: table.name, chain: hook, kind: 'implicit-jump', action: `jump ${jump.target} (kube-proxy's jump, not in the dump)` };
+          const step: TraceStep = {
+            hook,
+            table: table.name,
+            chain: hook,
+            kind: 'implicit-jump',
+            action: `jump ${jump.target} (kube-proxy's jump, not in the dump)`,
+          };
           const withStep = { ...b, steps: { value: step, prev: b.steps } };
           for (const end of this.walkChain(table, target, 0, withStep, [hook, jump.target])) {
             if (end.kind === 'verdict') {
@@ -457,7 +468,13 @@ class Tracer {
       }
       if (this.splits >= this.maxPaths) {
         this.truncated = true;
-        result.ended.push({ kind: 'verdict', branch: current, verdict: 'INCOMPLETE', reason: `more than ${this.maxPaths} paths`, rule: ref });
+        result.ended.push({
+          kind: 'verdict',
+          branch: current,
+          verdict: 'INCOMPLETE',
+          reason: `more than ${this.maxPaths} paths`,
+          rule: ref,
+        });
         return result;
       }
       this.splits++;
@@ -466,21 +483,31 @@ class Tracer {
         if (decision.note) {
           this.notes.add(decision.note);
         }
-        const missed = this.addStep({ ...current, probability: current.probability * (1 - p) }, {
-          table: table.name,
-          chain: rule.chain.name,
-          kind: 'rule',
-          rule: ref,
-          action: `not taken (random, p=${formatProbability(1 - p)})`,
-          probability: 1 - p,
-        });
+        const missed = this.addStep(
+          { ...current, probability: current.probability * (1 - p) },
+          {
+            table: table.name,
+            chain: rule.chain.name,
+            kind: 'rule',
+            rule: ref,
+            action: `not taken (random, p=${formatProbability(1 - p)})`,
+            probability: 1 - p,
+          },
+        );
         result.continuing.push(missed);
         current = { ...current, probability: current.probability * p };
         takenProbability *= p;
       } else if (decision.kind === 'condition') {
         const q = decision.question;
         const make = (holds: boolean): [Branch, TraceCondition] => {
-          const condition: TraceCondition = { key: q.key, holds, description: q.description, kind: q.kind, rule: ref, hook: current.state.hook };
+          const condition: TraceCondition = {
+            key: q.key,
+            holds,
+            description: q.description,
+            kind: q.kind,
+            rule: ref,
+            hook: current.state.hook,
+          };
           const state = { ...current.state, assumptions: { ...current.state.assumptions, [q.key]: holds } };
           return [{ ...current, state, conditions: { value: condition, prev: current.conditions } }, condition];
         };
@@ -591,7 +618,15 @@ class Tracer {
         return { continuing: [step({ ...branch, state: { ...branch.state, untracked: true } }, 'NOTRACK')], ended: [] };
       case 'CT': {
         const untracked = details.targetOptions.some((o) => o.name === '--notrack');
-        return { continuing: [step({ ...branch, state: { ...branch.state, untracked: branch.state.untracked || untracked } }, untracked ? 'CT --notrack' : 'CT')], ended: [] };
+        return {
+          continuing: [
+            step(
+              { ...branch, state: { ...branch.state, untracked: branch.state.untracked || untracked } },
+              untracked ? 'CT --notrack' : 'CT',
+            ),
+          ],
+          ended: [],
+        };
       }
     }
     if (PASS_THROUGH_TARGETS.has(name)) {
@@ -600,7 +635,9 @@ class Tracer {
     if (targetChain?.builtin) {
       this.notes.add(`A rule jumps to the built-in chain ${name}, which iptables does not allow: not followed.`);
     } else {
-      this.notes.add(`Target ${name} is neither a chain in table ${table.name} nor a target the tracer models: assumed it lets the packet go on.`);
+      this.notes.add(
+        `Target ${name} is neither a chain in table ${table.name} nor a target the tracer models: assumed it lets the packet go on.`,
+      );
     }
     return { continuing: [step(branch, `${name} (not modelled: assumed to go on)`)], ended: [] };
   }
@@ -631,7 +668,9 @@ class Tracer {
       }
       const updated = applyMarkOption(name === 'MARK' ? mark : ctmark, option);
       if (updated === undefined) {
-        this.notes.add(`${name} option ${option.name} ${option.values.join(' ')} not modelled (${table.name} ${rule.chain.name} rule ${rule.position}).`);
+        this.notes.add(
+          `${name} option ${option.name} ${option.values.join(' ')} not modelled (${table.name} ${rule.chain.name} rule ${rule.position}).`,
+        );
         continue;
       }
       if (name === 'MARK') {
@@ -654,11 +693,17 @@ class Tracer {
       if (!this.cycles.some((c) => c.join(' ') === cycle.join(' '))) {
         this.cycles.push(cycle);
       }
-      return { continuing: [], ended: [{ kind: 'verdict', branch, verdict: 'LOOP', reason: `cycle of jumps: ${cycle.join(' → ')}`, rule: ref }] };
+      return {
+        continuing: [],
+        ended: [{ kind: 'verdict', branch, verdict: 'LOOP', reason: `cycle of jumps: ${cycle.join(' → ')}`, rule: ref }],
+      };
     }
     if (stack.length >= this.maxDepth) {
       this.truncated = true;
-      return { continuing: [], ended: [{ kind: 'verdict', branch, verdict: 'INCOMPLETE', reason: `jumps nested deeper than ${this.maxDepth}`, rule: ref }] };
+      return {
+        continuing: [],
+        ended: [{ kind: 'verdict', branch, verdict: 'INCOMPLETE', reason: `jumps nested deeper than ${this.maxDepth}`, rule: ref }],
+      };
     }
     // A goto replaces the current chain on the stack: its RETURN goes back to the caller's caller.
     const calleeStack = goto ? [...stack.slice(0, -1), target.name] : [...stack, target.name];
@@ -713,7 +758,14 @@ export function tracePacket(dump: Dump, packet: TracePacket, options: TraceOptio
 const MAX_EXACT_KEYS = 12;
 
 function outcomeKey(path: TracePath): string {
-  return [path.verdict, path.destination.ip, path.destination.port ?? '', path.delivery ?? '', path.reason ?? '', path.dnat ? formatAddressPort(path.dnat.ip, path.dnat.port) : ''].join('|');
+  return [
+    path.verdict,
+    path.destination.ip,
+    path.destination.port ?? '',
+    path.delivery ?? '',
+    path.reason ?? '',
+    path.dnat ? formatAddressPort(path.dnat.ip, path.dnat.port) : '',
+  ].join('|');
 }
 
 /** Whether a path is possible when each question in `scenario` has the given answer (missing: does not hold). */
@@ -744,7 +796,9 @@ function label(path: TracePath): string {
   switch (path.verdict) {
     case 'ACCEPT':
       if (path.dnat) {
-        return path.dnat.redirect ? `REDIRECT → node port ${path.dnat.port ?? ''}`.trim() : `DNAT → ${formatAddressPort(path.dnat.ip, path.dnat.port)}${where}`;
+        return path.dnat.redirect
+          ? `REDIRECT → node port ${path.dnat.port ?? ''}`.trim()
+          : `DNAT → ${formatAddressPort(path.dnat.ip, path.dnat.port)}${where}`;
       }
       return `ACCEPT → ${formatAddressPort(path.destination.ip, path.destination.port)}${where}`;
     case 'REJECT':
@@ -788,7 +842,9 @@ function buildOutcomes(paths: TracePath[]): TraceOutcome[] {
       paths: group.map((p) => p.id),
     });
   }
-  return outcomes.sort((a, b) => b.probability - a.probability || b.probabilityRange.max - a.probabilityRange.max || a.label.localeCompare(b.label));
+  return outcomes.sort(
+    (a, b) => b.probability - a.probability || b.probabilityRange.max - a.probabilityRange.max || a.label.localeCompare(b.label),
+  );
 }
 
 function dedupeConditions(conditions: TraceCondition[]): TraceCondition[] {
@@ -806,7 +862,13 @@ function masqueradeOf(group: TracePath[]): MasqueradeDecision {
   const alternatives = new Map<string, MasqueradeDecision['alternatives'][number]>();
   for (const path of group) {
     const masquerade = path.snat !== undefined;
-    const key = JSON.stringify([masquerade, path.snat?.kind, path.snat?.to, path.snat?.rule?.location.line, path.conditions.map((c) => `${c.key}=${c.holds}`)]);
+    const key = JSON.stringify([
+      masquerade,
+      path.snat?.kind,
+      path.snat?.to,
+      path.snat?.rule?.location.line,
+      path.conditions.map((c) => `${c.key}=${c.holds}`),
+    ]);
     if (!alternatives.has(key)) {
       alternatives.set(key, { masquerade, snat: path.snat, conditions: path.conditions });
     }
@@ -815,6 +877,7 @@ function masqueradeOf(group: TracePath[]): MasqueradeDecision {
   const yes = list.every((a) => a.masquerade);
   const no = list.every((a) => !a.masquerade);
   const baseline = group.filter((p) => consistent(p, new Map()));
-  const baselineMasquerade = baseline.length === 0 ? undefined : baseline.every((p) => p.snat) ? true : baseline.every((p) => !p.snat) ? false : undefined;
+  const baselineMasquerade =
+    baseline.length === 0 ? undefined : baseline.every((p) => p.snat) ? true : baseline.every((p) => !p.snat) ? false : undefined;
   return { decision: yes ? 'yes' : no ? 'no' : 'depends', whenNoConditionHolds: baselineMasquerade, alternatives: list };
 }

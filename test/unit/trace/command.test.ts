@@ -7,14 +7,18 @@ import { corpusPath } from '../../support/corpus';
 
 function cli(argv: string[]): { code: number; out: string } {
   let out = '';
-  const code = runTraceCommand(argv, (p) => readFileSync(p, 'utf8'), (text) => (out += text));
+  const code = runTraceCommand(
+    argv,
+    (p) => readFileSync(p, 'utf8'),
+    (text) => (out += text),
+  );
   return { code, out };
 }
 
 describe('trace command', () => {
   const seed = corpusPath('seed-calico-nat-L-n-v.txt');
 
-  it('prints the seed\'s two endpoints at 50% and the paths with 1-based line numbers', () => {
+  it("prints the seed's two endpoints at 50% and the paths with 1-based line numbers", () => {
     const { code, out } = cli([seed, '--dst', '10.100.200.79:80', '--proto', 'tcp', '--src', '10.200.1.5', '--from', 'pod']);
     assert.equal(code, 0);
     assert.match(out, /^\s+50%\s+DNAT → 10\.200\.165\.70:80/m);

@@ -28,7 +28,13 @@ function save(tables: Record<string, string[]>): string {
 }
 
 function run(tables: Record<string, string[]>, packet: Partial<TracePacket> = {}): TraceResult {
-  return tracePacket(parseDump(save(tables)), { dst: '10.96.0.10', dstPort: 80, src: '10.244.0.5', localAddresses: ['192.168.0.10'], ...packet });
+  return tracePacket(parseDump(save(tables)), {
+    dst: '10.96.0.10',
+    dstPort: 80,
+    src: '10.244.0.5',
+    localAddresses: ['192.168.0.10'],
+    ...packet,
+  });
 }
 
 function labels(result: TraceResult): Record<string, number> {
@@ -70,7 +76,7 @@ describe('trace: rule semantics', () => {
     assert.deepEqual(actions.slice(0, 4), ['jump A', 'goto B', 'RETURN', 'DNAT → 10.0.0.2:80']);
   });
 
-  it('applies a built-in chain\'s DROP policy', () => {
+  it("applies a built-in chain's DROP policy", () => {
     const result = run({ filter: [':FORWARD DROP [0:0]', '-A FORWARD -s 10.0.0.0/8 -p udp -j ACCEPT'] });
     assert.deepEqual(labels(result), { 'DROP: policy DROP of filter FORWARD': 1 });
     assert.equal(result.paths[0].steps.at(-1)?.kind, 'policy');
@@ -124,7 +130,10 @@ describe('trace: rule semantics', () => {
   });
 
   it('decides -i/-o from the given interfaces and explores them both ways when not given', () => {
-    const tables = { nat: ['-A POSTROUTING -o tunl0 -j MASQUERADE'], filter: ['-A FORWARD -i eth+ -m comment --comment "from outside" -j DROP'] };
+    const tables = {
+      nat: ['-A POSTROUTING -o tunl0 -j MASQUERADE'],
+      filter: ['-A FORWARD -i eth+ -m comment --comment "from outside" -j DROP'],
+    };
     const given = run(tables, { inInterface: 'cali0', outInterface: 'tunl0' });
     assert.deepEqual(labels(given), { 'ACCEPT → 10.96.0.10:80': 1 });
     assert.equal(given.outcomes[0].masquerade.decision, 'yes');
@@ -180,7 +189,9 @@ describe('trace: rule semantics', () => {
   it('stops after maxPaths and says the result is incomplete, with probabilities still summing to 1', () => {
     const lines = [':S - [0:0]', '-A PREROUTING -j S'];
     for (let i = 0; i < 20; i++) {
-      lines.push(`-A S -m statistic --mode random --probability 0.5 -j MARK --set-xmark 0x${(1 << i).toString(16)}/0x${(1 << i).toString(16)}`);
+      lines.push(
+        `-A S -m statistic --mode random --probability 0.5 -j MARK --set-xmark 0x${(1 << i).toString(16)}/0x${(1 << i).toString(16)}`,
+      );
     }
     const result = tracePacket(parseDump(save({ nat: lines })), { dst: '10.0.0.1', dstPort: 80 }, { maxPaths: 100 });
     assert.equal(result.truncated, true);
@@ -189,7 +200,10 @@ describe('trace: rule semantics', () => {
   });
 
   it('delivers to the node when the destination is one of its addresses (INPUT, not FORWARD)', () => {
-    const result = run({ filter: ['-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT', '-A INPUT -m comment --comment "closed" -j DROP'] }, { dst: '192.168.0.10', dstPort: 22 });
+    const result = run(
+      { filter: ['-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT', '-A INPUT -m comment --comment "closed" -j DROP'] },
+      { dst: '192.168.0.10', dstPort: 22 },
+    );
     assert.deepEqual(result.hooks, ['PREROUTING', 'INPUT']);
     assert.equal(result.outcomes[0].delivery, 'local');
     assert.equal(result.outcomes[0].probability, 1);
@@ -197,7 +211,15 @@ describe('trace: rule semantics', () => {
 
   it('explores addrtype LOCAL both ways when the node addresses are not given', () => {
     const result = tracePacket(
-      parseDump(save({ nat: [':NP - [0:0]', '-A PREROUTING -m addrtype --dst-type LOCAL -j NP', '-A NP -p tcp -m tcp --dport 30080 -j DNAT --to-destination 10.244.3.3:80'] })),
+      parseDump(
+        save({
+          nat: [
+            ':NP - [0:0]',
+            '-A PREROUTING -m addrtype --dst-type LOCAL -j NP',
+            '-A NP -p tcp -m tcp --dport 30080 -j DNAT --to-destination 10.244.3.3:80',
+          ],
+        }),
+      ),
       { dst: '192.168.0.10', dstPort: 30080, src: '203.0.113.9', from: 'external' },
     );
     const conditions = result.paths.flatMap((p) => p.conditions);
@@ -205,7 +227,7 @@ describe('trace: rule semantics', () => {
     assert.equal(result.outcomes.length, 2);
     const dnat = result.outcomes.find((o) => o.dnat);
     assert.equal(dnat?.probabilityRange.max, 1);
-    assert.equal(dnat?.probability, 0, 'not reached when the address is not the node\'s');
+    assert.equal(dnat?.probability, 0, "not reached when the address is not the node's");
     assertSumsToOne(result);
   });
 });

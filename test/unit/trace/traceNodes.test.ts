@@ -25,7 +25,10 @@ describe('Packet Trace view nodes', () => {
     for (const o of outcomes) {
       assert.match(o.description ?? '', /^50% · masqueraded \(MASQUERADE\)$/);
     }
-    assert.ok(items.some((i) => i.contextValue === 'iptablesLens.trace.message' && i.label.includes('filter table')), 'notes follow');
+    assert.ok(
+      items.some((i) => i.contextValue === 'iptablesLens.trace.message' && i.label.includes('filter table')),
+      'notes follow',
+    );
   });
 
   it('goes from outcome to paths to rules, and a rule click reveals the exact rule text', () => {

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { parseDump } from '../../../server/src/parse/index';
 import { scenarioTotal, tracePacket, traceScenarios } from '../../../server/src/trace/index';
-import type { TraceOutcome, TracePacket, TraceResult } from '../../../server/src/trace/index';
+import type { TracePacket, TraceResult } from '../../../server/src/trace/index';
 import { readCorpus } from '../../support/corpus';
 
 const SEED = 'seed-calico-nat-L-n-v.txt';
@@ -38,19 +38,19 @@ function assertSumsToOne(result: TraceResult): void {
   assert.ok(Math.abs(baseline - 1) < 1e-9, `outcomes sum to ${baseline}`);
 }
 
-function outcome(result: TraceResult, label: string): TraceOutcome {
-  const found = result.outcomes.find((o) => o.label === label);
-  assert.ok(found, `no outcome "${label}" in ${result.outcomes.map((o) => o.label).join(', ')}`);
-  return found;
-}
-
 describe('trace: the seed (Calico + kube-proxy, iptables -t nat -L -n -v)', () => {
   const dnat70 = 'DNAT → 10.200.165.70:80';
   const dnat71 = 'DNAT → 10.200.165.71:80';
 
   it('sends 10.100.200.79:80/tcp to the two nginx pods, 50% each', () => {
     const result = trace(SEED, { dst: '10.100.200.79', dstPort: 80, protocol: 'tcp', src: '10.200.1.5', from: 'pod' });
-    assert.deepEqual(distribution(result), new Map([[dnat70, 0.5], [dnat71, 0.5]]));
+    assert.deepEqual(
+      distribution(result),
+      new Map([
+        [dnat70, 0.5],
+        [dnat71, 0.5],
+      ]),
+    );
     for (const o of result.outcomes) {
       assert.equal(o.conditional, false, `${o.label} does not depend on any assumption`);
       assert.equal(o.verdict, 'ACCEPT');
@@ -71,19 +71,34 @@ describe('trace: the seed (Calico + kube-proxy, iptables -t nat -L -n -v)', () =
       assert.equal(line.slice(step.rule!.location.start, step.rule!.location.end), step.rule!.text);
     }
     const chains = rules.map((s) => s.chain);
-    assert.deepEqual(chains.slice(0, 6), ['PREROUTING', 'cali-PREROUTING', 'PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-BEPXDJBUHFCSYIC3', 'KUBE-SEP-AOFVCMQOP4BSPNKH']);
+    assert.deepEqual(chains.slice(0, 6), [
+      'PREROUTING',
+      'cali-PREROUTING',
+      'PREROUTING',
+      'KUBE-SERVICES',
+      'KUBE-SVC-BEPXDJBUHFCSYIC3',
+      'KUBE-SEP-AOFVCMQOP4BSPNKH',
+    ]);
     const statistic = rules.find((s) => s.chain === 'KUBE-SVC-BEPXDJBUHFCSYIC3');
     assert.equal(statistic?.probability, 0.5);
     assert.match(text[statistic!.rule!.location.line], /statistic mode random probability 0\.5/);
     const dnat = rules.find((s) => s.action.startsWith('DNAT'));
     assert.match(text[dnat!.rule!.location.line], /to:10\.200\.165\.70:80/);
     const other = result.paths.find((p) => p.dnat?.ip === '10.200.165.71');
-    assert.ok(other?.steps.some((s) => s.chain === 'KUBE-SVC-BEPXDJBUHFCSYIC3' && s.action.startsWith('not taken') && s.probability === 0.5));
+    assert.ok(
+      other?.steps.some((s) => s.chain === 'KUBE-SVC-BEPXDJBUHFCSYIC3' && s.action.startsWith('not taken') && s.probability === 0.5),
+    );
   });
 
   it('masquerades a client outside 10.200.0.0/16 (KUBE-MARK-MASQ, then KUBE-POSTROUTING), whatever the undecided Calico rules say', () => {
     const result = trace(SEED, { dst: '10.100.200.79', dstPort: 80, src: '192.168.1.5', from: 'external' });
-    assert.deepEqual(distribution(result), new Map([[dnat70, 0.5], [dnat71, 0.5]]));
+    assert.deepEqual(
+      distribution(result),
+      new Map([
+        [dnat70, 0.5],
+        [dnat71, 0.5],
+      ]),
+    );
     for (const o of result.outcomes) {
       assert.equal(o.masquerade.decision, 'yes');
       assert.equal(o.masquerade.whenNoConditionHolds, true);
@@ -120,7 +135,7 @@ describe('trace: the seed (Calico + kube-proxy, iptables -t nat -L -n -v)', () =
     assertSumsToOne(result);
   });
 
-  it('splits kube-dns UDP three ways with kube-proxy\'s probabilities 0.33333, then 0.5', () => {
+  it("splits kube-dns UDP three ways with kube-proxy's probabilities 0.33333, then 0.5", () => {
     const result = trace(SEED, { dst: '10.100.200.2', dstPort: 53, protocol: 'udp', src: '10.200.1.5' });
     const shares = distribution(result);
     assert.deepEqual([...shares.keys()].sort(), ['DNAT → 10.200.165.65:53', 'DNAT → 10.200.165.66:53', 'DNAT → 10.200.165.67:53']);
@@ -140,7 +155,13 @@ describe('trace: the seed (Calico + kube-proxy, iptables -t nat -L -n -v)', () =
   it('walks nat OUTPUT for a packet the node sends', () => {
     const result = trace(SEED, { dst: '10.100.200.79', dstPort: 80, from: 'node' });
     assert.deepEqual(result.hooks.slice(0, 2), ['OUTPUT', 'POSTROUTING']);
-    assert.deepEqual(distribution(result), new Map([[dnat70, 0.5], [dnat71, 0.5]]));
+    assert.deepEqual(
+      distribution(result),
+      new Map([
+        [dnat70, 0.5],
+        [dnat71, 0.5],
+      ]),
+    );
     assert.ok(result.paths.every((p) => p.steps[0].chain === 'OUTPUT'));
   });
 });
@@ -168,7 +189,13 @@ describe('trace: kube-proxy TestOverallIPTablesRules, in every format the real i
 
       it('balances ns4/svc4 50/50 and masquerades only clients outside 10.0.0.0/8', () => {
         const inside = trace(file, { dst: '172.30.0.44', dstPort: 80, src: '10.0.1.1', localAddresses: NODE });
-        assert.deepEqual(distribution(inside), new Map([['DNAT → 10.180.0.4:80', 0.5], ['DNAT → 10.180.0.5:80', 0.5]]));
+        assert.deepEqual(
+          distribution(inside),
+          new Map([
+            ['DNAT → 10.180.0.4:80', 0.5],
+            ['DNAT → 10.180.0.5:80', 0.5],
+          ]),
+        );
         assert.ok(inside.outcomes.every((o) => o.masquerade.decision === 'no'));
         const outside = trace(file, { dst: '172.30.0.44', dstPort: 80, src: '192.168.5.5', from: 'external', localAddresses: NODE });
         assert.deepEqual(distribution(outside), distribution(inside));
@@ -176,7 +203,7 @@ describe('trace: kube-proxy TestOverallIPTablesRules, in every format the real i
         assertSumsToOne(outside);
       });
 
-      it('follows session affinity both ways (flagged) to ns5/svc5\'s single endpoint', () => {
+      it("follows session affinity both ways (flagged) to ns5/svc5's single endpoint", () => {
         const result = trace(file, { dst: '172.30.0.45', dstPort: 80, src: '10.0.1.1', localAddresses: NODE });
         assert.deepEqual(distribution(result), new Map([['DNAT → 10.180.0.3:80', 1]]));
         const affinity = result.paths.flatMap((p) => p.conditions).filter((c) => c.kind === 'recent');
@@ -184,7 +211,7 @@ describe('trace: kube-proxy TestOverallIPTablesRules, in every format the real i
         assertSumsToOne(result);
       });
 
-      it('lets a load balancer\'s allowed source range in (ns5/svc5) and drops the others in KUBE-PROXY-FIREWALL', () => {
+      it("lets a load balancer's allowed source range in (ns5/svc5) and drops the others in KUBE-PROXY-FIREWALL", () => {
         const allowed = trace(file, { dst: '5.6.7.8', dstPort: 80, src: '203.0.113.5', from: 'external', localAddresses: NODE });
         assert.deepEqual(distribution(allowed), new Map([['DNAT → 10.180.0.3:80', 1]]));
         assert.equal(allowed.outcomes[0].masquerade.decision, 'yes');
@@ -213,12 +240,16 @@ describe('trace: kube-proxy TestOverallIPTablesRules, in every format the real i
     });
   }
 
-  it('assumes kube-proxy\'s jumps from the empty built-in chains only when asked to, and says so', () => {
+  it("assumes kube-proxy's jumps from the empty built-in chains only when asked to, and says so", () => {
     const file = 'kube-proxy-TestOverallIPTablesRules.real-iptables-save';
     const withJumps = trace(file, { dst: '172.30.0.44', dstPort: 80, src: '10.0.1.1', localAddresses: NODE });
     assert.ok(withJumps.notes.some((n) => n.includes('nat PREROUTING has no rules') && n.includes('KUBE-SERVICES')));
     assert.ok(withJumps.paths[0].steps.some((s) => s.kind === 'implicit-jump'));
-    const without = tracePacket(parseDump(readCorpus(file)), { dst: '172.30.0.44', dstPort: 80, src: '10.0.1.1', localAddresses: NODE }, { implicitKubeJumps: false });
+    const without = tracePacket(
+      parseDump(readCorpus(file)),
+      { dst: '172.30.0.44', dstPort: 80, src: '10.0.1.1', localAddresses: NODE },
+      { implicitKubeJumps: false },
+    );
     assert.deepEqual(distribution(without), new Map([['ACCEPT → 172.30.0.44:80', 1]]));
     assert.ok(!without.notes.some((n) => n.includes('kube-proxy')));
   });
@@ -226,13 +257,23 @@ describe('trace: kube-proxy TestOverallIPTablesRules, in every format the real i
 
 describe('trace: the userspace-era and Docker dumps', () => {
   it('traces the moby dump (filter + nat, -L --line-numbers) without error', () => {
-    const result = trace('moby-new-daemon-nvL-line-numbers-filter+nat.txt', { dst: '192.0.2.10', dstPort: 80, src: '198.51.100.1', from: 'external' });
+    const result = trace('moby-new-daemon-nvL-line-numbers-filter+nat.txt', {
+      dst: '192.0.2.10',
+      dstPort: 80,
+      src: '198.51.100.1',
+      from: 'external',
+    });
     assert.ok(result.outcomes.length >= 1);
     assertSumsToOne(result);
   });
 
   it('traces the Docker Desktop XLB dump (nat -nvL) and its K/M counters', () => {
-    const result = trace('docker-desktop-k8s-nat-nvL-kube-proxy-XLB.txt', { dst: '10.96.0.10', dstPort: 53, protocol: 'udp', src: '10.1.0.5' });
+    const result = trace('docker-desktop-k8s-nat-nvL-kube-proxy-XLB.txt', {
+      dst: '10.96.0.10',
+      dstPort: 53,
+      protocol: 'udp',
+      src: '10.1.0.5',
+    });
     assert.ok(result.outcomes.length >= 1);
     assertSumsToOne(result);
   });
