@@ -325,7 +325,7 @@ export function modelFromDump(uri: string, ports: DumpServicePort[]): ServicesMo
   const namespaces = [...byNamespace.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, services]) => ({ name, services: [...services.values()].sort((a, b) => a.name.localeCompare(b.name)) }));
-  return { origin: { kind: 'dump', uri }, namespaces, warnings: [] };
+  return { origin: { kind: 'dump', uri }, namespaces, warnings: [], dumpUri: uri };
 }
 
 /** Finds the port or endpoint whose chain is `chain` (KUBE-SVC/SVL/EXT/FW/SEP), for revealing it in the tree. */

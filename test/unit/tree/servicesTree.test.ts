@@ -5,13 +5,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClusterClient } from '../../../client/src/cluster/clusterClient';
-import { chainIndexFromDump } from '../../../client/src/cluster/servicesModel';
+import { chainIndexFromDump, dumpChainIndex } from '../../../client/src/cluster/servicesModel';
 import { EndpointNode } from '../../../client/src/tree/endpointNode';
 import { MessageNode } from '../../../client/src/tree/messageNode';
 import { PortNode } from '../../../client/src/tree/portNode';
 import { ServicesController } from '../../../client/src/tree/servicesController';
 import type { ServicesControllerDeps } from '../../../client/src/tree/servicesController';
 import type { ServicesTreeNode } from '../../../client/src/tree/treeNode';
+import { analyzeKube } from '../../../server/src/kube/analysis';
 import { parseDump } from '../../../server/src/parse';
 
 const DUMP_FILE = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpus', 'kube-proxy-TestOverallIPTablesRules.real-iptables-save');
@@ -120,6 +121,30 @@ describe('services tree', () => {
     assert.match(controller.getRoots()[0].getTreeItem().label, /^bad\.yaml is not kubectl JSON or YAML: /);
     await controller.loadSnapshot(path.join(dir, 'missing.yaml'));
     assert.match(controller.getRoots()[0].getTreeItem().label, /^Cannot read .*missing\.yaml: ENOENT/);
+    controller.dispose();
+  });
+
+  it('works offline from the open dump alone: the services the analysis reconstructed, each chain in the dump', async () => {
+    const services = analyzeKube(parseDump(fs.readFileSync(DUMP_FILE, 'utf8'))).services;
+    const controller = new ServicesController({ ...deps, openDump: async () => ({ uri: index.uri, index: dumpChainIndex(index.uri, services), ports: services }) });
+    await controller.refresh();
+    const [error, root] = controller.getRoots();
+    assert.ok(error instanceof MessageNode);
+    assert.match(error.getTreeItem().label, /^No kubeconfig found/);
+    const rootItem = root.getTreeItem();
+    assert.equal(rootItem.label, 'dump kube-proxy-TestOverallIPTablesRules.real-iptables-save');
+    assert.equal(rootItem.description, 'offline, from the dump');
+    assert.deepEqual(root.getChildren().map((n) => n.getTreeItem().label), ['ns1', 'ns2', 'ns3', 'ns4', 'ns5', 'ns6']);
+    const sep = controller.findNodeForChain('KUBE-SEP-UKSFD7AGPMPPLUHC');
+    assert.ok(sep instanceof EndpointNode);
+    assert.deepEqual(ancestry(sep), ['dump kube-proxy-TestOverallIPTablesRules.real-iptables-save', 'ns4', 'svc4', 'p80 80/tcp', '10.180.0.4:80']);
+    const item = sep.getTreeItem();
+    assert.equal(item.icon?.id, 'pass-filled');
+    const target = item.command!.arguments[0] as { chain: string; span: { line: number } };
+    assert.match(fs.readFileSync(DUMP_FILE, 'utf8').split('\n')[target.span.line], /^-A KUBE-SEP-UKSFD7AGPMPPLUHC .*-j DNAT --to-destination 10\.180\.0\.4:80$/);
+    // ns6/svc6 has no endpoints: kube-proxy wrote a REJECT rule instead of a service chain.
+    const ns6Port = root.getChildren()[5].getChildren()[0].getChildren()[0];
+    assert.equal(ns6Port.getTreeItem().icon?.id, 'circle-slash');
     controller.dispose();
   });
 });
