@@ -133,7 +133,8 @@ export function registerTracer(context: vscode.ExtensionContext, _client?: unkno
         view.message = 'The dump changed: trace the packet again.';
       }
     }),
-    vscode.commands.registerCommand(TRACE_COMMANDS.trace, async () => {
+    // `spec` (optional): the packet in the input box's syntax, to trace without asking (keybindings, other extensions).
+    vscode.commands.registerCommand(TRACE_COMMANDS.trace, async (spec?: unknown) => {
       const editor = vscode.window.activeTextEditor;
       if (!editor) {
         void vscode.window.showInformationMessage(
@@ -150,20 +151,24 @@ export function registerTracer(context: vscode.ExtensionContext, _client?: unkno
       const cursor = editor.selection.active;
       const suggested =
         packetAtCursor(dump, document.lineAt(cursor.line).text, cursor.line, cursor.character) ?? lastPacket ?? FALLBACK_PACKET;
-      const input = await vscode.window.showInputBox({
-        title: 'Trace a packet',
-        prompt: 'DST[:PORT][/PROTO] [from SRC] [pod|external|node] [in IFACE] [out IFACE] [local NODE-IP,…]',
-        value: suggested,
-        validateInput: (text) => {
-          const parsed = parsePacketSpec(text);
-          return typeof parsed === 'string' ? parsed : undefined;
-        },
-      });
+      const input =
+        typeof spec === 'string'
+          ? spec
+          : await vscode.window.showInputBox({
+              title: 'Trace a packet',
+              prompt: 'DST[:PORT][/PROTO] [from SRC] [pod|external|node] [in IFACE] [out IFACE] [local NODE-IP,…]',
+              value: suggested,
+              validateInput: (text) => {
+                const parsed = parsePacketSpec(text);
+                return typeof parsed === 'string' ? parsed : undefined;
+              },
+            });
       if (input === undefined) {
         return;
       }
       const packet = parsePacketSpec(input);
       if (typeof packet === 'string') {
+        void vscode.window.showErrorMessage(`Trace a packet: ${packet}`);
         return;
       }
       lastPacket = input;
