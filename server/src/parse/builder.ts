@@ -32,6 +32,8 @@ export class DumpBuilder {
   chainsCreated = 0;
   declarations = 0;
   private lastChain: Chain | undefined;
+  /** Chains with `-I` rules, put in their final order once by `finish` (reordering per rule is quadratic). */
+  private readonly chainsWithInserts = new Set<Chain>();
 
   /** A builder for a new dump of `lineCount` lines, or one that re-reads lines into an existing dump's model. */
   constructor(
@@ -128,26 +130,18 @@ export class DumpBuilder {
     listedNumber: number | undefined,
     insert: boolean,
   ): Rule {
-    const rule: Rule = {
-      table,
-      chain,
-      line,
-      text,
-      format: table.format,
-      position: chain.rules.length + 1,
-      chainName,
-      insert: insert || undefined,
-      target,
-      counters,
-      listedNumber,
-      bodyStart,
-    };
+    void table; // the chain's table: ParsedRule reads it from there
+    const rule = new ParsedRule(chain, line, text, bodyStart, chainName, target, insert, chain.rules.length + 1);
+    if (counters !== undefined) {
+      rule.counters = counters;
+    }
+    if (listedNumber !== undefined) {
+      rule.listedNumber = listedNumber;
+    }
+    // Rules are kept in the order read; `finish` moves `-I` rules to the top of their chain.
+    chain.rules.push(rule);
     if (insert) {
-      // `-I CHAIN` puts the rule first; positions follow the chain's final order.
-      chain.rules.unshift(rule);
-      chain.rules.forEach((r, i) => (r.position = i + 1));
-    } else {
-      chain.rules.push(rule);
+      this.chainsWithInserts.add(chain);
     }
     if (line > chain.endLine) {
       chain.endLine = line;
@@ -169,6 +163,12 @@ export class DumpBuilder {
   }
 
   finish(): Dump {
+    for (const chain of this.chainsWithInserts) {
+      // Each `-I CHAIN` rule went first when it was read: the last one read is first, then the `-A` rules.
+      const inserted = chain.rules.filter((r) => r.insert === true).reverse();
+      chain.rules = inserted.concat(chain.rules.filter((r) => r.insert !== true));
+      chain.rules.forEach((r, i) => (r.position = i + 1));
+    }
     return {
       tables: this.tables,
       lineOwners: this.lineOwners,
@@ -176,5 +176,66 @@ export class DumpBuilder {
       prompts: this.prompts,
       lineCount: this.lineCount,
     };
+  }
+}
+
+const INSERT = 1;
+const GOTO = 2;
+
+/**
+ * A rule as the parser keeps it. A large dump has hundreds of thousands of rules, so a rule holds numbers
+ * and the line's text, and makes its spans and target object when asked: `rule.target` and `rule.chainName`
+ * are new objects on each read (equal, not identical), `table` and `format` are its chain's.
+ */
+class ParsedRule implements Rule {
+  counters?: Counters;
+  listedNumber?: number;
+  private readonly targetName: string | undefined;
+  private readonly targetStart: number;
+  private readonly targetEnd: number;
+  private readonly chainNameStart: number;
+  private readonly chainNameEnd: number;
+  private readonly flags: number;
+
+  constructor(
+    readonly chain: Chain,
+    public line: number,
+    readonly text: string,
+    readonly bodyStart: number,
+    chainName: Span | undefined,
+    target: Target | undefined,
+    insert: boolean,
+    public position: number,
+  ) {
+    this.targetName = target?.name;
+    this.targetStart = target?.span.start ?? -1;
+    this.targetEnd = target?.span.end ?? -1;
+    this.chainNameStart = chainName?.start ?? -1;
+    this.chainNameEnd = chainName?.end ?? -1;
+    this.flags = (insert ? INSERT : 0) | (target?.goto ? GOTO : 0);
+  }
+
+  get table(): Table {
+    return this.chain.table;
+  }
+
+  get format(): DumpFormat {
+    return this.chain.table.format;
+  }
+
+  get insert(): boolean | undefined {
+    return (this.flags & INSERT) !== 0 ? true : undefined;
+  }
+
+  get chainName(): Span | undefined {
+    return this.chainNameStart < 0 ? undefined : { line: this.line, start: this.chainNameStart, end: this.chainNameEnd };
+  }
+
+  get target(): Target | undefined {
+    const name = this.targetName;
+    if (name === undefined) {
+      return undefined;
+    }
+    return { name, span: { line: this.line, start: this.targetStart, end: this.targetEnd }, goto: (this.flags & GOTO) !== 0 };
   }
 }
