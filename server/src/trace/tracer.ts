@@ -705,8 +705,9 @@ class Tracer {
         ended: [{ kind: 'verdict', branch, verdict: 'INCOMPLETE', reason: `jumps nested deeper than ${this.maxDepth}`, rule: ref }],
       };
     }
-    // A goto replaces the current chain on the stack: its RETURN goes back to the caller's caller.
-    const calleeStack = goto ? [...stack.slice(0, -1), target.name] : [...stack, target.name];
+    // `stack` is every chain entered since the hook (for cycles and depth), gotos included: X -g Y, Y -g X is
+    // a loop too. A goto's RETURN going back to the caller's caller is handled below, not by this list.
+    const calleeStack = [...stack, target.name];
     const result: RuleResult = { continuing: [], ended: [] };
     for (const end of this.walkChain(table, target, 0, branch, calleeStack)) {
       if (end.kind === 'verdict') {

@@ -186,6 +186,12 @@ describe('trace: rule semantics', () => {
     assert.match(result.outcomes[0].reason ?? '', /A → B → A/);
   });
 
+  it('reports a cycle made of gotos (X -g Y, Y -g X) instead of following it forever', () => {
+    const result = run({ nat: [':X - [0:0]', ':Y - [0:0]', '-A PREROUTING -j X', '-A X -g Y', '-A Y -g X'] });
+    assert.deepEqual(result.cycles, [['X', 'Y', 'X']]);
+    assert.equal(result.outcomes[0].verdict, 'LOOP');
+  });
+
   it('stops after maxPaths and says the result is incomplete, with probabilities still summing to 1', () => {
     const lines = [':S - [0:0]', '-A PREROUTING -j S'];
     for (let i = 0; i < 20; i++) {
