@@ -220,8 +220,6 @@ class KubeAnalyzer {
   };
   /** The DNAT rule of each endpoint chain, read for its protocol and comment only when needed. */
   private readonly dnatRules = new Map<EndpointChainFacts, Rule>();
-  /** The endpoint chain behind each endpoint entry of a service port. */
-  private readonly factsOfEndpoint = new Map<DumpEndpoint, EndpointChainFacts>();
   /** Occurrence of each table name so far: a dump may hold the same table twice (IPv4 and IPv6 dumps pasted together). */
   private generation = 0;
 
@@ -419,12 +417,12 @@ class KubeAnalyzer {
         if (remaining < EPSILON) {
           remaining = 0;
         }
-        const endpointChain = target === 'DNAT' ? chain : this.endpointChainOf(target, chain.table);
+        const facts = target === 'DNAT' ? undefined : this.endpointFacts(target, chain.table);
         // Each DNAT written straight into a service chain is its own endpoint.
         const key = target === 'DNAT' ? `DNAT@${rule.line}` : target;
         let endpoint = index.get(key);
         if (endpoint === undefined) {
-          endpoint = this.newEndpoint(group, rule, target, endpointChain, probability, share);
+          endpoint = this.newEndpoint(group, rule, target, facts, probability, share);
           index.set(key, endpoint);
           endpoints.push(endpoint);
         } else {
@@ -498,24 +496,27 @@ class KubeAnalyzer {
     }
   }
 
-  private endpointFactsOf(endpoint: DumpEndpoint): EndpointChainFacts | undefined {
-    return this.factsOfEndpoint.get(endpoint);
+  /** A table of the group's chains (they all live in one table, nat). */
+  private tableOf(group: Group): Table {
+    return group.chains.values().next().value!.table;
   }
 
-  private endpointChainOf(name: string, table: Table): Chain | undefined {
-    return table.chains.get(name);
+  /** What the endpoint chain `name` of `table`'s dump holds (its DNAT rule …), if the dump has it. */
+  private endpointFacts(name: string, table: Table): EndpointChainFacts | undefined {
+    const generation = this.generationOf(table);
+    return this.result.endpointsByChain.get(generation === 0 ? name : `${generation}#${name}`);
   }
 
   private newEndpoint(
     group: Group,
     rule: Rule,
     target: string,
-    endpointChain: Chain | undefined,
+    facts: EndpointChainFacts | undefined,
     probability: number,
     share: number,
   ): DumpEndpoint {
     const endpoint: DumpEndpoint = {
-      chain: endpointChain !== undefined ? chainRef(endpointChain) : { name: target, table: rule.table.name },
+      chain: target === 'DNAT' ? chainRef(rule.chain) : (facts?.chain ?? { name: target, table: rule.table.name }),
       probability,
       share,
       jumpRule: ruleSpan(rule),
@@ -533,8 +534,6 @@ class KubeAnalyzer {
       }
       return endpoint;
     }
-    const generation = this.generationOf(rule.table);
-    const facts = this.result.endpointsByChain.get(generation === 0 ? target : `${generation}#${target}`);
     if (facts !== undefined) {
       if (facts.ip !== undefined) {
         endpoint.ip = facts.ip;
@@ -551,7 +550,6 @@ class KubeAnalyzer {
       if (facts.masqueradeRule !== undefined) {
         endpoint.masqueradeRule = facts.masqueradeRule;
       }
-      this.factsOfEndpoint.set(endpoint, facts);
       facts.reachedBy.push({ service: group.service, endpoint, local: isLocalChainRule(rule), serviceChain: rule.chain.name });
     } else {
       // Without the endpoint chain (an excerpt), the "ns/svc:port -> ip:port" comment still gives the address.
@@ -888,7 +886,7 @@ class KubeAnalyzer {
    */
   private identityFromStructure(group: Group): void {
     for (const endpoint of [...group.service.endpoints, ...group.service.localEndpoints]) {
-      const facts = this.endpointFactsOf(endpoint);
+      const facts = endpoint.dnatRule === undefined ? undefined : this.endpointFacts(endpoint.chain.name, this.tableOf(group));
       if (facts === undefined) {
         continue;
       }
