@@ -5,6 +5,7 @@
 // the `status` subresource, and write Endpoints / EndpointSlices themselves, as the endpoint
 // controllers would. Setup talks to the API with plain HTTPS (not with @kubernetes/client-node) so the
 // code under test is never also the code that prepares its data.
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects of every kind pass through here, and tests read and edit them loosely. */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
@@ -111,10 +112,51 @@ async function openssl(cwd: string, args: string[]): Promise<void> {
 
 /** A self-signed CA, a serving cert for IP:127.0.0.1 signed by it, and the service-account key pair, in `dir`. */
 export async function makeCertificates(dir: string): Promise<void> {
-  await openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=iptables-lens-test-ca']);
-  await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver']);
+  await openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=iptables-lens-test-ca',
+  ]);
+  await openssl(dir, [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=kube-apiserver',
+  ]);
   fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  await openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext']);
+  await openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+  ]);
   await openssl(dir, ['genrsa', '-out', 'sa.key', '2048']);
   await openssl(dir, ['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
 }
@@ -181,44 +223,65 @@ export async function startApiServer(): Promise<RunningApiServer> {
     const limited: ApiServerUser = { name: 'limited', token: randomToken(), groups: [] };
     fs.writeFileSync(
       path.join(dir, 'tokens.csv'),
-      [admin, limited].map((u) => `${u.token},${u.name},${u.name}-uid${u.groups.length ? `,"${u.groups.join(',')}"` : ''}`).join('\n') + '\n',
+      [admin, limited].map((u) => `${u.token},${u.name},${u.name}-uid${u.groups.length ? `,"${u.groups.join(',')}"` : ''}`).join('\n') +
+        '\n',
     );
 
     const [etcdClient, etcdPeer, etcdMetrics, securePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     const peerUrl = `http://127.0.0.1:${etcdPeer}`;
     children.push(
-      spawnLogged('etcd', [
-        '--data-dir', path.join(dir, 'etcd'),
-        '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,
-        '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
-        '--initial-cluster', `default=${peerUrl}`,
-        '--listen-metrics-urls', `http://127.0.0.1:${etcdMetrics}`,
-        '--unsafe-no-fsync',
-      ], path.join(dir, 'etcd.log')),
+      spawnLogged(
+        'etcd',
+        [
+          '--data-dir',
+          path.join(dir, 'etcd'),
+          '--listen-client-urls',
+          etcdUrl,
+          '--advertise-client-urls',
+          etcdUrl,
+          '--listen-peer-urls',
+          peerUrl,
+          '--initial-advertise-peer-urls',
+          peerUrl,
+          '--initial-cluster',
+          `default=${peerUrl}`,
+          '--listen-metrics-urls',
+          `http://127.0.0.1:${etcdMetrics}`,
+          '--unsafe-no-fsync',
+        ],
+        path.join(dir, 'etcd.log'),
+      ),
     );
     await pollUntil('etcd /health', 20_000, async () => (await plainGet(`${etcdUrl}/health`)).includes('"health":"true"'));
 
     const started = Date.now();
     children.push(
-      spawnLogged(binary, [
-        `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
-        `--secure-port=${securePort}`, '--insecure-port=0',
-        `--tls-cert-file=${path.join(dir, 'server.crt')}`, `--tls-private-key-file=${path.join(dir, 'server.key')}`,
-        `--client-ca-file=${path.join(dir, 'ca.crt')}`,
-        `--token-auth-file=${path.join(dir, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
-        `--service-account-key-file=${path.join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${path.join(dir, 'sa.key')}`,
-        '--service-account-issuer=https://kubernetes.default.svc',
-        '--api-audiences=https://kubernetes.default.svc',
-        '--service-cluster-ip-range=10.96.0.0/16',
-        '--disable-admission-plugins=ServiceAccount',
-        '--runtime-config=discovery.k8s.io/v1beta1=true',
-        '--enable-priority-and-fairness=false',
-        `--cert-dir=${path.join(dir, 'certs')}`,
-      ], path.join(dir, 'apiserver.log')),
+      spawnLogged(
+        binary,
+        [
+          `--etcd-servers=${etcdUrl}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--secure-port=${securePort}`,
+          '--insecure-port=0',
+          `--tls-cert-file=${path.join(dir, 'server.crt')}`,
+          `--tls-private-key-file=${path.join(dir, 'server.key')}`,
+          `--client-ca-file=${path.join(dir, 'ca.crt')}`,
+          `--token-auth-file=${path.join(dir, 'tokens.csv')}`,
+          '--authorization-mode=RBAC',
+          `--service-account-key-file=${path.join(dir, 'sa.pub')}`,
+          `--service-account-signing-key-file=${path.join(dir, 'sa.key')}`,
+          '--service-account-issuer=https://kubernetes.default.svc',
+          '--api-audiences=https://kubernetes.default.svc',
+          '--service-cluster-ip-range=10.96.0.0/16',
+          '--disable-admission-plugins=ServiceAccount',
+          '--runtime-config=discovery.k8s.io/v1beta1=true',
+          '--enable-priority-and-fairness=false',
+          `--cert-dir=${path.join(dir, 'certs')}`,
+        ],
+        path.join(dir, 'apiserver.log'),
+      ),
     );
     const url = `https://127.0.0.1:${securePort}`;
     const caPem = fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8');
@@ -350,7 +413,11 @@ export class ApiRequester {
   }
 
   /** A pod on `nodeName`, then its status (Running, podIP, Ready) written as a kubelet would. */
-  async createRunningPod(namespace: string, name: string, opts: { nodeName: string; podIP: string; labels?: Record<string, string>; ready?: boolean; containerName?: string }): Promise<any> {
+  async createRunningPod(
+    namespace: string,
+    name: string,
+    opts: { nodeName: string; podIP: string; labels?: Record<string, string>; ready?: boolean; containerName?: string },
+  ): Promise<any> {
     await this.must('POST', `/api/v1/namespaces/${namespace}/pods`, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -419,7 +486,11 @@ export class ApiRequester {
   }
 
   /** A ClusterRole with `rules` bound to `user` cluster-wide. */
-  async grantClusterRole(user: string, roleName: string, rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>): Promise<void> {
+  async grantClusterRole(
+    user: string,
+    roleName: string,
+    rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>,
+  ): Promise<void> {
     await this.must('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
@@ -494,17 +565,26 @@ interface WsServer {
  * upgraded to a websocket in the channel protocol (v4.channel.k8s.io): stdout on channel 1, stderr on 2,
  * the final status on 3. The real apiserver proxies `pods/exec` to it once a Node points at its port.
  */
-export async function startStandInKubelet(certDir: string, answer: (namespace: string, pod: string, container: string, command: string[]) => ExecAnswer): Promise<StandInKubelet> {
-  const { WebSocketServer } = require('ws') as { WebSocketServer: new (options: { noServer: boolean; handleProtocols: (protocols: Set<string>) => string | false }) => WsServer };
+export async function startStandInKubelet(
+  certDir: string,
+  answer: (namespace: string, pod: string, container: string, command: string[]) => ExecAnswer,
+): Promise<StandInKubelet> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- `ws` (client-node's own dependency) ships no types.
+  const { WebSocketServer } = require('ws') as {
+    WebSocketServer: new (options: { noServer: boolean; handleProtocols: (protocols: Set<string>) => string | false }) => WsServer;
+  };
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (protocols) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false),
   });
   const execs: string[] = [];
-  const server = https.createServer({ key: fs.readFileSync(path.join(certDir, 'server.key')), cert: fs.readFileSync(path.join(certDir, 'server.crt')) }, (_req, res) => {
-    res.writeHead(404);
-    res.end();
-  });
+  const server = https.createServer(
+    { key: fs.readFileSync(path.join(certDir, 'server.key')), cert: fs.readFileSync(path.join(certDir, 'server.crt')) },
+    (_req, res) => {
+      res.writeHead(404);
+      res.end();
+    },
+  );
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const [, kind, namespace, pod, container] = url.pathname.split('/');

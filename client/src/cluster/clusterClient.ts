@@ -97,7 +97,14 @@ export class ClusterClient {
 
   async listNamespaces(): Promise<Result<string[]>> {
     const r = await this.call({ verb: 'list', resource: 'namespaces' }, () => this.core.listNamespace());
-    return r.ok ? ok(r.value.items.map((n) => n.metadata?.name ?? '').filter((n) => n !== '').sort()) : r;
+    return r.ok
+      ? ok(
+          r.value.items
+            .map((n) => n.metadata?.name ?? '')
+            .filter((n) => n !== '')
+            .sort(),
+        )
+      : r;
   }
 
   async listServices(namespace?: string): Promise<Result<V1Service[]>> {
@@ -128,7 +135,9 @@ export class ClusterClient {
         const r = await this.call({ verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace }, () =>
           namespace ? this.custom.listNamespacedCustomObject({ ...request, namespace }) : this.custom.listClusterCustomObject(request),
         );
-        return r.ok ? ok(((r.value as { items?: unknown[] }).items ?? []).map((s) => groupFromEndpointSlice(s as never)).filter(isGroup)) : r;
+        return r.ok
+          ? ok(((r.value as { items?: unknown[] }).items ?? []).map((s) => groupFromEndpointSlice(s as never)).filter(isGroup))
+          : r;
       }
       case 'v1/endpoints': {
         const r = await this.call({ verb: 'list', resource: 'endpoints', namespace }, () =>
@@ -199,7 +208,9 @@ export class ClusterClient {
 
   /** Lists pods in one namespace with a label selector (`k8s-app=kube-proxy`). */
   async listPodsWithLabel(namespace: string, labelSelector: string): Promise<Result<V1Pod[]>> {
-    const r = await this.call({ verb: 'list', resource: 'pods', namespace }, () => this.core.listNamespacedPod({ namespace, labelSelector }));
+    const r = await this.call({ verb: 'list', resource: 'pods', namespace }, () =>
+      this.core.listNamespacedPod({ namespace, labelSelector }),
+    );
     return r.ok ? ok(r.value.items) : r;
   }
 
@@ -220,7 +231,17 @@ export class ClusterClient {
       });
     let status: V1Status | undefined;
     const r = await this.call(action, async () => {
-      const socket = await new Exec(this.kc).exec(namespace, pod, container, command, sink(stdout), sink(stderr), null, false, (s) => (status = s));
+      const socket = await new Exec(this.kc).exec(
+        namespace,
+        pod,
+        container,
+        command,
+        sink(stdout),
+        sink(stderr),
+        null,
+        false,
+        (s) => (status = s),
+      );
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           socket.close();
@@ -239,7 +260,11 @@ export class ClusterClient {
     if (!r.ok) {
       return r;
     }
-    return ok({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), exitCode: exitCodeOf(status) });
+    return ok({
+      stdout: Buffer.concat(stdout).toString('utf8'),
+      stderr: Buffer.concat(stderr).toString('utf8'),
+      exitCode: exitCodeOf(status),
+    });
   }
 
   /**
@@ -262,7 +287,11 @@ export class ClusterClient {
       debounceTimer = setTimeout(onChange, debounceMs);
     };
 
-    type Watched = { action: ClusterAction; path: string; list: () => Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }> };
+    type Watched = {
+      action: ClusterAction;
+      path: string;
+      list: () => Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>;
+    };
     const watched: Watched[] = [
       {
         action: { verb: 'watch', resource: 'services', namespace: ns },
@@ -279,14 +308,16 @@ export class ClusterClient {
       watched.push({
         action: { verb: 'watch', resource: 'endpointslices.discovery.k8s.io', namespace: ns },
         path: `${prefix('/apis/discovery.k8s.io/v1')}/endpointslices`,
-        list: () => (ns ? this.discovery.listNamespacedEndpointSlice({ namespace: ns }) : this.discovery.listEndpointSliceForAllNamespaces()),
+        list: () =>
+          ns ? this.discovery.listNamespacedEndpointSlice({ namespace: ns }) : this.discovery.listEndpointSliceForAllNamespaces(),
       });
     } else if (endpointSource === 'discovery.k8s.io/v1beta1') {
       const request = { group: 'discovery.k8s.io', version: 'v1beta1', plural: 'endpointslices' };
       watched.push({
         action: { verb: 'watch', resource: 'endpointslices.discovery.k8s.io', namespace: ns },
         path: `${prefix('/apis/discovery.k8s.io/v1beta1')}/endpointslices`,
-        list: () => (ns ? this.custom.listNamespacedCustomObject({ ...request, namespace: ns }) : this.custom.listClusterCustomObject(request)),
+        list: () =>
+          ns ? this.custom.listNamespacedCustomObject({ ...request, namespace: ns }) : this.custom.listClusterCustomObject(request),
       });
     } else if (endpointSource === 'v1/endpoints') {
       watched.push({

@@ -33,7 +33,10 @@ export interface LoadedKubeconfig {
 }
 
 /** The candidate files in kubectl's order: KUBECONFIG's list if set, else ~/.kube/config. */
-export function kubeconfigCandidates(env: NodeJS.ProcessEnv = process.env, homeDir: string = os.homedir()): { fromEnv: boolean; files: string[] } {
+export function kubeconfigCandidates(
+  env: NodeJS.ProcessEnv = process.env,
+  homeDir: string = os.homedir(),
+): { fromEnv: boolean; files: string[] } {
   const fromEnv = env.KUBECONFIG;
   if (fromEnv !== undefined && fromEnv.trim() !== '') {
     const files = fromEnv.split(path.delimiter).filter((p) => p.trim() !== '');
@@ -57,7 +60,11 @@ export function mergeKubeconfigFiles(options: KubeconfigOptions = {}): Result<Me
   let skipped: string[] = [];
   if (options.kubeconfigPath) {
     if (!fs.existsSync(options.kubeconfigPath)) {
-      return fail({ kind: 'no-kubeconfig', message: `The kubeconfig file ${options.kubeconfigPath} does not exist.`, hint: 'Fix the path, or clear it to use KUBECONFIG / ~/.kube/config.' });
+      return fail({
+        kind: 'no-kubeconfig',
+        message: `The kubeconfig file ${options.kubeconfigPath} does not exist.`,
+        hint: 'Fix the path, or clear it to use KUBECONFIG / ~/.kube/config.',
+      });
     }
     files = [options.kubeconfigPath];
   } else {
@@ -65,7 +72,9 @@ export function mergeKubeconfigFiles(options: KubeconfigOptions = {}): Result<Me
     files = candidates.files.filter((f) => fs.existsSync(f));
     skipped = candidates.files.filter((f) => !files.includes(f));
     if (files.length === 0) {
-      const where = candidates.fromEnv ? `KUBECONFIG names no existing file (${candidates.files.join(path.delimiter)})` : `there is no ${candidates.files[0]} and KUBECONFIG is not set`;
+      const where = candidates.fromEnv
+        ? `KUBECONFIG names no existing file (${candidates.files.join(path.delimiter)})`
+        : `there is no ${candidates.files[0]} and KUBECONFIG is not set`;
       return fail({
         kind: 'no-kubeconfig',
         message: `No kubeconfig found: ${where}.`,
@@ -81,7 +90,10 @@ export function mergeKubeconfigFiles(options: KubeconfigOptions = {}): Result<Me
     try {
       one.loadFromFile(file);
     } catch (err) {
-      return fail({ kind: 'bad-kubeconfig', message: `Cannot read kubeconfig ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` });
+      return fail({
+        kind: 'bad-kubeconfig',
+        message: `Cannot read kubeconfig ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      });
     }
     // kubectl's merge: the first file to name a cluster, user or context wins, and so does the first current-context.
     for (const cluster of one.getClusters()) {
@@ -123,7 +135,11 @@ export function loadKubeconfig(options: KubeconfigOptions = {}): Result<LoadedKu
     });
   }
   if (!kubeConfig.getContextObject(wanted)) {
-    return fail({ kind: 'no-context', message: `The kubeconfig has no context "${wanted}".`, hint: contexts.length ? `Pick one of: ${contexts.join(', ')}.` : undefined });
+    return fail({
+      kind: 'no-context',
+      message: `The kubeconfig has no context "${wanted}".`,
+      hint: contexts.length ? `Pick one of: ${contexts.join(', ')}.` : undefined,
+    });
   }
   kubeConfig.setCurrentContext(wanted);
   const cluster = kubeConfig.getCurrentCluster();

@@ -60,7 +60,12 @@ export async function kubeProxyPods(client: ClusterClient): Promise<Result<KubeP
     }
     pods = all.value.filter((p) => p.metadata?.name?.startsWith('kube-proxy'));
   }
-  return ok(pods.map(toKubeProxyPod).filter((p): p is KubeProxyPod => p !== undefined).sort((a, b) => a.node.localeCompare(b.node)));
+  return ok(
+    pods
+      .map(toKubeProxyPod)
+      .filter((p): p is KubeProxyPod => p !== undefined)
+      .sort((a, b) => a.node.localeCompare(b.node)),
+  );
 }
 
 /** Runs the save commands in the kube-proxy pod of `node` until one prints a nat table. */

@@ -52,11 +52,15 @@ export function formatServicesModel(model: ServicesModel): string[] {
     }
     lines.push(namespace.name);
     for (const service of namespace.services) {
-      lines.push(`  ${service.name}  ${service.type}${service.clusterIP ? ` ${service.clusterIP}` : ''}${service.note ? `  (${service.note})` : ''}`);
+      lines.push(
+        `  ${service.name}  ${service.type}${service.clusterIP ? ` ${service.clusterIP}` : ''}${service.note ? `  (${service.note})` : ''}`,
+      );
       for (const port of service.ports) {
         lines.push(`    ${port.label}  ${port.link.chain}  ${linkText(port.link)}`.trimEnd());
         for (const e of port.endpoints) {
-          const facts = [e.ready ? 'ready' : 'not-ready', e.node ? `node=${e.node}` : undefined, e.pod ? `pod=${e.pod}` : undefined].filter(Boolean).join(' ');
+          const facts = [e.ready ? 'ready' : 'not-ready', e.node ? `node=${e.node}` : undefined, e.pod ? `pod=${e.pod}` : undefined]
+            .filter(Boolean)
+            .join(' ');
           lines.push(`      ${e.address}  ${facts}  ${e.link.chain}  ${linkText(e.link)}`.trimEnd());
         }
       }
@@ -121,7 +125,11 @@ export async function runServicesCommand(args: string[], io: ServicesCommandIO):
     if (!snapshot.ok) {
       return reportError(io, snapshot.error);
     }
-    model = buildServicesModel(snapshot.value, { kind: 'snapshot', file: values.snapshot, endpointSource: snapshot.value.endpointSource }, index);
+    model = buildServicesModel(
+      snapshot.value,
+      { kind: 'snapshot', file: values.snapshot, endpointSource: snapshot.value.endpointSource },
+      index,
+    );
   } else {
     const client = ClusterClient.create({ kubeconfigPath: values.kubeconfig, context: values.context });
     if (!client.ok) {

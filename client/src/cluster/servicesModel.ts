@@ -237,7 +237,10 @@ function serviceModel(service: V1Service, snapshot: ClusterSnapshot, podsByIp: M
       serviceChain,
       otherChains: [names.svc, names.svl, names.ext, names.fw].filter((c) => c !== serviceChain),
       link,
-      endpoints: endpoints.map((e) => ({ ...e, link: endpointLink(endpointChainName(names.portName, protocol, e.address), e.ready, link, dump) })),
+      endpoints: endpoints.map((e) => ({
+        ...e,
+        link: endpointLink(endpointChainName(names.portName, protocol, e.address), e.ready, link, dump),
+      })),
     };
   });
   return { namespace, name, type, clusterIP: clusterIP && !headless ? clusterIP : undefined, ports, note };
@@ -296,7 +299,13 @@ export function modelFromDump(uri: string, ports: DumpServicePort[]): ServicesMo
     const name = port.name ?? port.label;
     const services = byNamespace.get(namespace) ?? new Map<string, ServiceModel>();
     byNamespace.set(namespace, services);
-    const service = services.get(name) ?? { namespace, name, type: port.nodePorts.length ? 'NodePort' : 'ClusterIP', clusterIP: port.clusterIPs[0], ports: [] };
+    const service = services.get(name) ?? {
+      namespace,
+      name,
+      type: port.nodePorts.length ? 'NodePort' : 'ClusterIP',
+      clusterIP: port.clusterIPs[0],
+      ports: [],
+    };
     services.set(name, service);
     const protocol = port.protocol ?? 'tcp';
     const chainRef = port.chains.find((c) => c.name.startsWith('KUBE-SVC-')) ?? port.chains[0];
@@ -312,7 +321,11 @@ export function modelFromDump(uri: string, ports: DumpServicePort[]): ServicesMo
       otherChains: port.chains.map((c) => c.name).filter((c) => c !== serviceChain),
       link: chainRef
         ? { chain: serviceChain, state: 'in-dump', location: { ref: chainRef } }
-        : { chain: '', state: 'missing', reason: port.noEndpoints ? 'no endpoints: kube-proxy wrote a REJECT rule instead' : 'no service chain in the dump' },
+        : {
+            chain: '',
+            state: 'missing',
+            reason: port.noEndpoints ? 'no endpoints: kube-proxy wrote a REJECT rule instead' : 'no service chain in the dump',
+          },
       endpoints: port.endpoints.map((e) => ({
         address: e.address ?? e.chain.name,
         ip: e.ip ?? '',
@@ -329,7 +342,10 @@ export function modelFromDump(uri: string, ports: DumpServicePort[]): ServicesMo
 }
 
 /** Finds the port or endpoint whose chain is `chain` (KUBE-SVC/SVL/EXT/FW/SEP), for revealing it in the tree. */
-export function findChain(model: ServicesModel, chain: string): { namespace: NamespaceModel; service: ServiceModel; port: PortModel; endpoint?: EndpointModel } | undefined {
+export function findChain(
+  model: ServicesModel,
+  chain: string,
+): { namespace: NamespaceModel; service: ServiceModel; port: PortModel; endpoint?: EndpointModel } | undefined {
   for (const namespace of model.namespaces) {
     for (const service of namespace.services) {
       for (const port of service.ports) {

@@ -70,7 +70,9 @@ export function groupFromEndpointSlice(slice: SliceLike): EndpointGroup | undefi
   return {
     namespace: slice.metadata?.namespace ?? 'default',
     service,
-    ports: (slice.ports ?? []).filter((p) => typeof p.port === 'number').map((p) => ({ name: p.name ?? '', port: p.port as number, protocol: p.protocol ?? 'TCP' })),
+    ports: (slice.ports ?? [])
+      .filter((p) => typeof p.port === 'number')
+      .map((p) => ({ name: p.name ?? '', port: p.port as number, protocol: p.protocol ?? 'TCP' })),
     addresses,
   };
 }
@@ -80,12 +82,14 @@ export function groupsFromEndpoints(endpoints: V1Endpoints): EndpointGroup[] {
   const namespace = endpoints.metadata?.namespace ?? 'default';
   const service = endpoints.metadata?.name ?? '';
   return (endpoints.subsets ?? []).map((subset) => {
-    const toAddress = (ready: boolean) => (a: { ip: string; nodeName?: string; targetRef?: { kind?: string; name?: string } }): EndpointAddress => ({
-      ip: a.ip,
-      ready,
-      nodeName: a.nodeName,
-      podName: a.targetRef?.kind === 'Pod' ? a.targetRef.name : undefined,
-    });
+    const toAddress =
+      (ready: boolean) =>
+      (a: { ip: string; nodeName?: string; targetRef?: { kind?: string; name?: string } }): EndpointAddress => ({
+        ip: a.ip,
+        ready,
+        nodeName: a.nodeName,
+        podName: a.targetRef?.kind === 'Pod' ? a.targetRef.name : undefined,
+      });
     return {
       namespace,
       service,
@@ -155,7 +159,10 @@ export function parseSnapshotText(text: string, fileName = 'snapshot'): Result<C
     // client-node's own YAML loader; JSON is YAML, so `-o json` goes through it too.
     documents = loadAllYaml(text).filter((d) => d !== null && d !== undefined);
   } catch (err) {
-    return fail({ kind: 'bad-snapshot', message: `${fileName} is not kubectl JSON or YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` });
+    return fail({
+      kind: 'bad-snapshot',
+      message: `${fileName} is not kubectl JSON or YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    });
   }
   const snapshot = snapshotFromObjects(documents);
   if (snapshot.services.length === 0) {

@@ -18,7 +18,8 @@ export class ContextNode implements ServicesTreeNode {
 
   getTreeItem(): TreeItemSpec {
     const o = this.model.origin;
-    const label = o.kind === 'cluster' ? o.context : o.kind === 'snapshot' ? `snapshot ${path.basename(o.file)}` : `dump ${path.basename(o.uri)}`;
+    const label =
+      o.kind === 'cluster' ? o.context : o.kind === 'snapshot' ? `snapshot ${path.basename(o.file)}` : `dump ${path.basename(o.uri)}`;
     const description = [
       o.kind === 'cluster' ? o.server : o.kind === 'dump' ? 'offline, from the dump' : 'offline',
       o.kind !== 'dump' && o.endpointSource ? `endpoints: ${o.endpointSource}` : undefined,
@@ -41,7 +42,9 @@ export class ContextNode implements ServicesTreeNode {
     const children: ServicesTreeNode[] = this.model.warnings.map((w) => MessageNode.fromError(this, w, 'warning'));
     const namespaces = this.model.namespaces.filter((n) => !this.namespaceFilter || n.name === this.namespaceFilter);
     if (namespaces.length === 0) {
-      children.push(new MessageNode(this, this.namespaceFilter ? `No services in namespace ${this.namespaceFilter}` : 'No services', 'info'));
+      children.push(
+        new MessageNode(this, this.namespaceFilter ? `No services in namespace ${this.namespaceFilter}` : 'No services', 'info'),
+      );
     }
     children.push(...namespaces.map((n) => new NamespaceNode(this, n, this.model.dumpUri)));
     return children;

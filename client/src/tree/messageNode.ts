@@ -14,12 +14,22 @@ export class MessageNode implements ServicesTreeNode {
   ) {}
 
   /** A ClusterError as a message: its message as the label, its hint as tooltip and description. */
-  static fromError(parent: ServicesTreeNode | undefined, error: ClusterError, severity: MessageSeverity = 'error', commandId?: string): MessageNode {
+  static fromError(
+    parent: ServicesTreeNode | undefined,
+    error: ClusterError,
+    severity: MessageSeverity = 'error',
+    commandId?: string,
+  ): MessageNode {
     return new MessageNode(parent, error.message, severity, error.hint, commandId);
   }
 
   getTreeItem(): TreeItemSpec {
-    const icon = this.severity === 'error' ? { id: 'error', color: 'errorForeground' } : this.severity === 'warning' ? { id: 'warning', color: 'list.warningForeground' } : { id: 'info' };
+    const icon =
+      this.severity === 'error'
+        ? { id: 'error', color: 'errorForeground' }
+        : this.severity === 'warning'
+          ? { id: 'warning', color: 'list.warningForeground' }
+          : { id: 'info' };
     return {
       id: `message:${this.parent ? this.parent.getTreeItem().id : ''}:${this.text}`,
       label: this.text,

@@ -19,7 +19,9 @@ export class PortNode implements ServicesTreeNode {
       id: `port:${p.portName}/${p.protocol}`,
       label: p.label,
       description: [p.link.chain || undefined, missing].filter(Boolean).join(' · '),
-      tooltip: [`${p.portName} (${p.protocol})`, p.nodePort ? `node port ${p.nodePort}` : undefined, linkTooltip(p.link)].filter(Boolean).join('\n'),
+      tooltip: [`${p.portName} (${p.protocol})`, p.nodePort ? `node port ${p.nodePort}` : undefined, linkTooltip(p.link)]
+        .filter(Boolean)
+        .join('\n'),
       icon: linkIcon(p.link, 'plug'),
       collapsible: 'collapsed',
       contextValue: `iptablesLens.port.${p.link.state}`,

@@ -136,7 +136,15 @@ export class ServicesController {
       text = await this.deps.readFile(file);
     } catch (err) {
       this.model = undefined;
-      return [new MessageNode(undefined, `Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, 'error', undefined, SERVICES_COMMANDS.loadSnapshot)];
+      return [
+        new MessageNode(
+          undefined,
+          `Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`,
+          'error',
+          undefined,
+          SERVICES_COMMANDS.loadSnapshot,
+        ),
+      ];
     }
     const parsed = parseSnapshotText(text, path.basename(file));
     if (!parsed.ok) {
@@ -149,13 +157,28 @@ export class ServicesController {
 
   /** Without a cluster: the error, then the open dump's own services if there is a dump. */
   private offline(error: ClusterError, dump: OpenDump | undefined): ServicesTreeNode[] {
-    const nodes: ServicesTreeNode[] = [MessageNode.fromError(undefined, error, 'error', error.kind === 'no-context' ? SERVICES_COMMANDS.switchContext : SERVICES_COMMANDS.refresh)];
+    const nodes: ServicesTreeNode[] = [
+      MessageNode.fromError(
+        undefined,
+        error,
+        'error',
+        error.kind === 'no-context' ? SERVICES_COMMANDS.switchContext : SERVICES_COMMANDS.refresh,
+      ),
+    ];
     if (dump?.ports) {
       this.model = modelFromDump(dump.uri, dump.ports);
       nodes.push(new ContextNode(this.model, this.namespaceFilter));
     } else {
       this.model = undefined;
-      nodes.push(new MessageNode(undefined, 'Open an iptables dump or load a snapshot file to work offline.', 'info', undefined, SERVICES_COMMANDS.loadSnapshot));
+      nodes.push(
+        new MessageNode(
+          undefined,
+          'Open an iptables dump or load a snapshot file to work offline.',
+          'info',
+          undefined,
+          SERVICES_COMMANDS.loadSnapshot,
+        ),
+      );
     }
     return nodes;
   }
@@ -203,7 +226,9 @@ export class ServicesController {
     if (!hit) {
       return undefined;
     }
-    const namespace = root.getChildren().find((n): n is NamespaceNode => n instanceof NamespaceNode && n.namespace.name === hit.namespace.name);
+    const namespace = root
+      .getChildren()
+      .find((n): n is NamespaceNode => n instanceof NamespaceNode && n.namespace.name === hit.namespace.name);
     const service = namespace?.getChildren().find((n): n is ServiceNode => n instanceof ServiceNode && n.service.name === hit.service.name);
     const port = service?.getChildren().find((n): n is PortNode => n instanceof PortNode && n.port === hit.port);
     if (!port || !hit.endpoint) {

@@ -58,7 +58,9 @@ async function fetchLiveNatTable(context: string | undefined, node: string | und
   if (!node) {
     const pods = await kubeProxyPods(client);
     if (!pods.ok || pods.value.length === 0) {
-      const message = pods.ok ? 'No running kube-proxy pod in kube-system: nothing to fetch a nat table from (k3s/k0s embed kube-proxy; Cilium or Calico eBPF replace it).' : pods.error.message;
+      const message = pods.ok
+        ? 'No running kube-proxy pod in kube-system: nothing to fetch a nat table from (k3s/k0s embed kube-proxy; Cilium or Calico eBPF replace it).'
+        : pods.error.message;
       void vscode.window.showWarningMessage(message);
       return;
     }
@@ -130,7 +132,9 @@ export function registerServicesView(context: vscode.ExtensionContext, client: L
   const updateStatus = (): void => {
     const context = controller.currentContext;
     status.text = `$(cloud) ${context ?? 'no cluster'}${controller.namespaceFilter ? `/${controller.namespaceFilter}` : ''}`;
-    status.tooltip = controller.snapshotFile ? `Services from snapshot ${controller.snapshotFile}` : 'Switch the Kubernetes context of the Services view';
+    status.tooltip = controller.snapshotFile
+      ? `Services from snapshot ${controller.snapshotFile}`
+      : 'Switch the Kubernetes context of the Services view';
     view.message = controller.snapshotFile ? `Snapshot: ${controller.snapshotFile}` : undefined;
     if (started) {
       status.show();
@@ -168,7 +172,10 @@ export function registerServicesView(context: vscode.ExtensionContext, client: L
     vscode.commands.registerCommand(SERVICES_COMMANDS.filterNamespace, async () => {
       const names = controller.model?.namespaces.map((n) => n.name) ?? [];
       const all = '$(list-flat) All namespaces';
-      const picked = await vscode.window.showQuickPick([all, ...names], { title: 'Show services of one namespace', placeHolder: controller.namespaceFilter ?? 'all namespaces' });
+      const picked = await vscode.window.showQuickPick([all, ...names], {
+        title: 'Show services of one namespace',
+        placeHolder: controller.namespaceFilter ?? 'all namespaces',
+      });
       if (picked !== undefined) {
         await controller.setNamespaceFilter(picked === all ? undefined : picked);
       }

@@ -37,7 +37,12 @@ function slice(resourceVersion: string, endpoints: object[]): object {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: 'web-7xk2p', namespace: 'shop', resourceVersion, labels: { 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+    metadata: {
+      name: 'web-7xk2p',
+      namespace: 'shop',
+      resourceVersion,
+      labels: { 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+    },
     addressType: 'IPv4',
     ports: [
       { name: 'http', protocol: 'TCP', port: 8080 },
@@ -73,7 +78,12 @@ async function startRecordedServer(certDir: string): Promise<RecordedServer> {
   const requests: string[] = [];
   const watchers: Array<{ resource: string; res: http.ServerResponse }> = [];
   const lists: Record<string, object> = {
-    '/api/v1/namespaces': { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: '600' }, items: [{ metadata: { name: 'default' } }, { metadata: { name: 'shop' } }] },
+    '/api/v1/namespaces': {
+      kind: 'NamespaceList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '600' },
+      items: [{ metadata: { name: 'default' } }, { metadata: { name: 'shop' } }],
+    },
     '/api/v1/services': { kind: 'ServiceList', apiVersion: 'v1', metadata: { resourceVersion: '600' }, items: [service] },
     '/api/v1/pods': { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '600' }, items: [] },
     '/apis/discovery.k8s.io/v1/endpointslices': {
@@ -91,7 +101,16 @@ async function startRecordedServer(certDir: string): Promise<RecordedServer> {
     const body = lists[url.pathname];
     if (!body) {
       res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 }));
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: 'the server could not find the requested resource',
+          reason: 'NotFound',
+          code: 404,
+        }),
+      );
       return;
     }
     if (url.searchParams.get('watch') === 'true') {
@@ -133,7 +152,9 @@ describe('discovery.k8s.io/v1 EndpointSlices (recorded-response server)', () => 
     await makeCertificates(dir);
     recorded = await startRecordedServer(dir);
     const kubeconfig = path.join(dir, 'config');
-    writeKubeconfig(kubeconfig, recorded.url, fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8'), [{ name: 'recorded', token: 'recorded-token', groups: [] }]);
+    writeKubeconfig(kubeconfig, recorded.url, fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8'), [
+      { name: 'recorded', token: 'recorded-token', groups: [] },
+    ]);
     const created = ClusterClient.create({ kubeconfigPath: kubeconfig });
     assert.ok(created.ok);
     client = created.value;
@@ -164,7 +185,10 @@ describe('discovery.k8s.io/v1 EndpointSlices (recorded-response server)', () => 
         ['10.244.2.9:8080', false, 'worker-2', 'web-5d8f7-fghij', endpointChainName('shop/web:http', 'tcp', '10.244.2.9:8080')],
       ],
     );
-    assert.deepEqual(dnsPort.endpoints.map((e) => e.address), ['10.244.1.17:5353', '10.244.2.9:5353']);
+    assert.deepEqual(
+      dnsPort.endpoints.map((e) => e.address),
+      ['10.244.1.17:5353', '10.244.2.9:5353'],
+    );
     // The two ports of one endpoint hash to different chains.
     assert.notEqual(httpPort.endpoints[0].link.chain, dnsPort.endpoints[0].link.chain);
   });
@@ -173,7 +197,9 @@ describe('discovery.k8s.io/v1 EndpointSlices (recorded-response server)', () => 
     let changes = 0;
     const watch = client.watch('discovery.k8s.io/v1', () => changes++, { debounceMs: 50 });
     try {
-      await pollUntil('the slice watch to connect', 10_000, () => recorded.requests.includes('GET /apis/discovery.k8s.io/v1/endpointslices (watch)'));
+      await pollUntil('the slice watch to connect', 10_000, () =>
+        recorded.requests.includes('GET /apis/discovery.k8s.io/v1/endpointslices (watch)'),
+      );
       assert.equal(changes, 0, 'the initial listing is not a change');
       const moved = { ...readyEndpoint, addresses: ['10.244.3.3'], nodeName: 'worker-3' };
       recorded.push('endpointslices', 'MODIFIED', slice('610', [moved]));

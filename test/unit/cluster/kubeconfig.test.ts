@@ -19,7 +19,12 @@ describe('kubeconfig loading', () => {
 
   function config(name: string, server: string, users: string[]): string {
     const file = path.join(dir, name);
-    writeKubeconfig(file, server, CA, users.map((u) => ({ name: u, token: `${u}-token`, groups: [] })));
+    writeKubeconfig(
+      file,
+      server,
+      CA,
+      users.map((u) => ({ name: u, token: `${u}-token`, groups: [] })),
+    );
     return file;
   }
 
@@ -72,7 +77,10 @@ describe('kubeconfig loading', () => {
     assert.match(none.error.hint!, /offline from an open dump or a snapshot file/);
     assert.ok(!ClusterClient.create({ env: {}, homeDir: dir }).ok);
 
-    const allMissing = loadKubeconfig({ env: { KUBECONFIG: `${path.join(dir, 'x')}${path.delimiter}${path.join(dir, 'y')}` }, homeDir: dir });
+    const allMissing = loadKubeconfig({
+      env: { KUBECONFIG: `${path.join(dir, 'x')}${path.delimiter}${path.join(dir, 'y')}` },
+      homeDir: dir,
+    });
     assert.ok(!allMissing.ok);
     assert.match(allMissing.error.message, /^No kubeconfig found: KUBECONFIG names no existing file/);
 
@@ -115,7 +123,10 @@ describe('kubeconfig loading', () => {
     assert.match(r.error.message, new RegExp(`^Cannot read kubeconfig ${broken.replace(/[/.]/g, '\\$&')}: `));
 
     const noCurrent = path.join(dir, 'no-current');
-    fs.writeFileSync(noCurrent, fs.readFileSync(config('c', 'https://c.example', ['one', 'two']), 'utf8').replace(/^current-context:.*$/m, ''));
+    fs.writeFileSync(
+      noCurrent,
+      fs.readFileSync(config('c', 'https://c.example', ['one', 'two']), 'utf8').replace(/^current-context:.*$/m, ''),
+    );
     const n = loadKubeconfig({ kubeconfigPath: noCurrent });
     assert.ok(!n.ok);
     assert.equal(n.error.kind, 'no-context');

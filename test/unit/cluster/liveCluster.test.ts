@@ -65,7 +65,9 @@ function expiredJwt(server: RunningApiServer): string {
     nbf: now - 7200,
     exp: now - 3600,
   })}`;
-  const signature = createSign('RSA-SHA256').update(body).sign(fs.readFileSync(path.join(server.dir, 'sa.key')));
+  const signature = createSign('RSA-SHA256')
+    .update(body)
+    .sign(fs.readFileSync(path.join(server.dir, 'sa.key')));
   return `${body}.${signature.toString('base64url')}`;
 }
 
@@ -81,7 +83,13 @@ describe('services against a real kube-apiserver', function () {
       await api.createNamespace(ns);
     }
     const p80 = { ports: [{ name: 'p80', port: 80, targetPort: 80, protocol: 'TCP' }], selector: { app: 'x' } };
-    for (const [ns, name] of [['ns1', 'svc1'], ['ns3', 'svc3'], ['ns4', 'svc4'], ['ns6', 'svc6'], ['extra', 'web']]) {
+    for (const [ns, name] of [
+      ['ns1', 'svc1'],
+      ['ns3', 'svc3'],
+      ['ns4', 'svc4'],
+      ['ns6', 'svc6'],
+      ['extra', 'web'],
+    ]) {
       await api.createService(ns, name, p80);
     }
     await api.createService('extra', 'headless', { ...p80, clusterIP: 'None' });
@@ -98,7 +106,12 @@ describe('services against a real kube-apiserver', function () {
       await api.createRunningPod(ns, pod, { nodeName: node, podIP: ip, ready, labels: { app: 'x' } });
     }
     const slice = (ns: string, svc: string, eps: Array<[string, string, string, boolean]>) =>
-      api.createEndpointSliceV1beta1(ns, svc, [{ name: 'p80', port: 80 }], eps.map(([ip, pod, nodeName, ready]) => ({ ip, pod, nodeName, ready })));
+      api.createEndpointSliceV1beta1(
+        ns,
+        svc,
+        [{ name: 'p80', port: 80 }],
+        eps.map(([ip, pod, nodeName, ready]) => ({ ip, pod, nodeName, ready })),
+      );
     await slice('ns1', 'svc1', [['10.180.0.1', 'svc1-a', 'node-a', true]]);
     await slice('ns3', 'svc3', [['10.180.0.3', 'svc3-a', 'node-b', true]]);
     await slice('ns4', 'svc4', [
@@ -174,10 +187,17 @@ describe('services against a real kube-apiserver', function () {
     const snapshot = await admin.snapshot();
     assert.ok(snapshot.ok);
     const { index } = dumpIndex();
-    const model = buildServicesModel(snapshot.value, { kind: 'cluster', context: admin.context, server: admin.server, endpointSource: snapshot.value.endpointSource }, index);
+    const model = buildServicesModel(
+      snapshot.value,
+      { kind: 'cluster', context: admin.context, server: admin.server, endpointSource: snapshot.value.endpointSource },
+      index,
+    );
     const root = new ContextNode(model);
     const text = render([root]).join('\n');
-    assert.match(text, /^admin — https:\/\/127\.0\.0\.1:\d+ · endpoints: discovery\.k8s\.io\/v1beta1 · linked to kube-proxy-TestOverallIPTablesRules\.real-iptables-save$/m);
+    assert.match(
+      text,
+      /^admin — https:\/\/127\.0\.0\.1:\d+ · endpoints: discovery\.k8s\.io\/v1beta1 · linked to kube-proxy-TestOverallIPTablesRules\.real-iptables-save$/m,
+    );
     assert.match(text, /^ {4}svc4 — ClusterIP · 10\.96\.\d+\.\d+$/m);
     assert.match(text, /^ {6}p80 80\/tcp → 80 — KUBE-SVC-4SW47YFZTEDKD3PK$/m);
     assert.match(text, /^ {8}10\.180\.0\.4:80 — pod svc4-a on node-a · KUBE-SEP-UKSFD7AGPMPPLUHC$/m);
@@ -193,7 +213,10 @@ describe('services against a real kube-apiserver', function () {
     const target = item.command!.arguments[0] as { uri: string; chain: string; span: { line: number } };
     assert.equal(target.chain, 'KUBE-SEP-UKSFD7AGPMPPLUHC');
     assert.match(fs.readFileSync(DUMP_FILE, 'utf8').split('\n')[target.span.line], /DNAT --to-destination 10\.180\.0\.4:80/);
-    const stale = svc4Port.getChildren().find((n) => n.getTreeItem().label === '10.180.0.6:80')!.getTreeItem();
+    const stale = svc4Port
+      .getChildren()
+      .find((n) => n.getTreeItem().label === '10.180.0.6:80')!
+      .getTreeItem();
     assert.equal(stale.icon?.id, 'circle-slash');
     assert.equal(stale.command, undefined);
     assert.match(stale.tooltip!, /stale dump/);
@@ -222,10 +245,17 @@ describe('services against a real kube-apiserver', function () {
       const started = Date.now();
       await server.api.createRunningPod('ns3', 'svc3-b', { nodeName: 'node-c', podIP: '10.180.0.8', labels: { app: 'x' } });
       const slice = await server.api.must('GET', '/apis/discovery.k8s.io/v1beta1/namespaces/ns3/endpointslices/svc3-abcde');
-      slice.endpoints.push({ addresses: ['10.180.0.8'], conditions: { ready: true }, topology: { 'kubernetes.io/hostname': 'node-c' }, targetRef: { kind: 'Pod', namespace: 'ns3', name: 'svc3-b' } });
+      slice.endpoints.push({
+        addresses: ['10.180.0.8'],
+        conditions: { ready: true },
+        topology: { 'kubernetes.io/hostname': 'node-c' },
+        targetRef: { kind: 'Pod', namespace: 'ns3', name: 'svc3-b' },
+      });
       await server.api.must('PUT', '/apis/discovery.k8s.io/v1beta1/namespaces/ns3/endpointslices/svc3-abcde', slice);
 
-      await pollUntil('the new endpoint in the tree', 20_000, () => /10\.180\.0\.8:80 — pod svc3-b on node-c · KUBE-SEP-\w{16}$/m.test(render(controller.getRoots()).join('\n')));
+      await pollUntil('the new endpoint in the tree', 20_000, () =>
+        /10\.180\.0\.8:80 — pod svc3-b on node-c · KUBE-SEP-\w{16}$/m.test(render(controller.getRoots()).join('\n')),
+      );
       const latency = Date.now() - started;
       // A pod update and a slice update 'in one burst' are one refresh, or two when the burst is slower than the debounce.
       assert.ok(refreshes >= 1 && refreshes <= 3, `${refreshes} refreshes`);
@@ -260,14 +290,28 @@ describe('services against a real kube-apiserver', function () {
       assert.match(second.getTreeItem().label, /Open an iptables dump or load a snapshot file/);
 
       // Grant services, pods and core endpoints but not endpointslices: the client falls back to v1 Endpoints.
-      await server.api.grantClusterRole('limited', 'lens-reader', [{ apiGroups: [''], resources: ['services', 'pods', 'endpoints'], verbs: ['list', 'watch'] }]);
-      await server.api.createEndpoints('ns1', 'svc1', [{ name: 'p80', port: 80 }], [{ ip: '10.180.0.1', ready: true, nodeName: 'node-a', pod: 'svc1-a' }]);
-      await pollUntil('RBAC to allow the limited user', 10_000, async () => (await server.api.as(server.limitedToken).request('GET', '/api/v1/services')).status === 200);
+      await server.api.grantClusterRole('limited', 'lens-reader', [
+        { apiGroups: [''], resources: ['services', 'pods', 'endpoints'], verbs: ['list', 'watch'] },
+      ]);
+      await server.api.createEndpoints(
+        'ns1',
+        'svc1',
+        [{ name: 'p80', port: 80 }],
+        [{ ip: '10.180.0.1', ready: true, nodeName: 'node-a', pod: 'svc1-a' }],
+      );
+      await pollUntil(
+        'RBAC to allow the limited user',
+        10_000,
+        async () => (await server.api.as(server.limitedToken).request('GET', '/api/v1/services')).status === 200,
+      );
       await controller.refresh();
       const model = controller.model!;
       assert.equal(model.origin.kind === 'cluster' && model.origin.endpointSource, 'v1/endpoints');
       const svc1 = port(model, 'ns1', 'svc1');
-      assert.deepEqual(svc1.endpoints.map((e) => [e.address, e.node, e.pod]), [['10.180.0.1:80', 'node-a', 'svc1-a']]);
+      assert.deepEqual(
+        svc1.endpoints.map((e) => [e.address, e.node, e.pod]),
+        [['10.180.0.1:80', 'node-a', 'svc1-a']],
+      );
       assert.equal(svc1.endpoints[0].link.chain, 'KUBE-SEP-SXIVWICOYRO3J4NJ');
       // Listing namespaces is still denied: a warning above the tree, not a failure.
       const text = render(controller.getRoots()).join('\n');
@@ -311,7 +355,10 @@ describe('services against a real kube-apiserver', function () {
       const model = controller.model!;
       assert.deepEqual(model.origin, { kind: 'snapshot', file, endpointSource: 'discovery.k8s.io/v1beta1' });
       assert.deepEqual(services(model), services(liveModel), file);
-      assert.match(render(controller.getRoots())[0], new RegExp(`^snapshot cluster\\.(json|yaml) — offline · endpoints: discovery\\.k8s\\.io/v1beta1`));
+      assert.match(
+        render(controller.getRoots())[0],
+        new RegExp(`^snapshot cluster\\.(json|yaml) — offline · endpoints: discovery\\.k8s\\.io/v1beta1`),
+      );
       controller.dispose();
     }
 

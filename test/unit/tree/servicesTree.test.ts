@@ -15,7 +15,16 @@ import type { ServicesTreeNode } from '../../../client/src/tree/treeNode';
 import { analyzeKube } from '../../../server/src/kube/analysis';
 import { parseDump } from '../../../server/src/parse';
 
-const DUMP_FILE = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'corpus', 'kube-proxy-TestOverallIPTablesRules.real-iptables-save');
+const DUMP_FILE = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  'shared',
+  'corpus',
+  'kube-proxy-TestOverallIPTablesRules.real-iptables-save',
+);
 
 // A `kubectl get svc,endpointslices -A -o yaml` of the cluster kube-proxy's TestOverallIPTablesRules describes (ns4/svc4).
 const SNAPSHOT = `apiVersion: v1
@@ -91,7 +100,10 @@ describe('services tree', () => {
     const controller = new ServicesController(deps);
     await controller.loadSnapshot(path.join(dir, 'snapshot.yaml'));
     const [root] = controller.getRoots();
-    assert.deepEqual(root.getChildren().map((n) => n.getTreeItem().label), ['kube-system', 'ns4']);
+    assert.deepEqual(
+      root.getChildren().map((n) => n.getTreeItem().label),
+      ['kube-system', 'ns4'],
+    );
 
     const sep = controller.findNodeForChain('KUBE-SEP-C6EBXVWJJZMIWKLZ');
     assert.ok(sep instanceof EndpointNode);
@@ -104,13 +116,28 @@ describe('services tree', () => {
     assert.equal(controller.findNodeForChain('KUBE-SVC-XPGD46QRK7WJZT7O'), undefined);
 
     const dns = root.getChildren()[0].getChildren()[0];
-    assert.deepEqual(dns.getChildren().map((n) => n.getTreeItem().label), ['headless (clusterIP: None): DNS only, kube-proxy makes no chains', 'dns 53/udp → 53']);
+    assert.deepEqual(
+      dns.getChildren().map((n) => n.getTreeItem().label),
+      ['headless (clusterIP: None): DNS only, kube-proxy makes no chains', 'dns 53/udp → 53'],
+    );
 
     await controller.setNamespaceFilter('kube-system');
-    assert.deepEqual(controller.getRoots()[0].getChildren().map((n) => n.getTreeItem().label), ['kube-system']);
+    assert.deepEqual(
+      controller
+        .getRoots()[0]
+        .getChildren()
+        .map((n) => n.getTreeItem().label),
+      ['kube-system'],
+    );
     assert.equal(controller.findNodeForChain('KUBE-SEP-C6EBXVWJJZMIWKLZ'), undefined);
     await controller.setNamespaceFilter('nothing-here');
-    assert.deepEqual(controller.getRoots()[0].getChildren().map((n) => n.getTreeItem().label), ['No services in namespace nothing-here']);
+    assert.deepEqual(
+      controller
+        .getRoots()[0]
+        .getChildren()
+        .map((n) => n.getTreeItem().label),
+      ['No services in namespace nothing-here'],
+    );
     controller.dispose();
   });
 
@@ -126,7 +153,10 @@ describe('services tree', () => {
 
   it('works offline from the open dump alone: the services the analysis reconstructed, each chain in the dump', async () => {
     const services = analyzeKube(parseDump(fs.readFileSync(DUMP_FILE, 'utf8'))).services;
-    const controller = new ServicesController({ ...deps, openDump: async () => ({ uri: index.uri, index: dumpChainIndex(index.uri, services), ports: services }) });
+    const controller = new ServicesController({
+      ...deps,
+      openDump: async () => ({ uri: index.uri, index: dumpChainIndex(index.uri, services), ports: services }),
+    });
     await controller.refresh();
     const [error, root] = controller.getRoots();
     assert.ok(error instanceof MessageNode);
@@ -134,14 +164,26 @@ describe('services tree', () => {
     const rootItem = root.getTreeItem();
     assert.equal(rootItem.label, 'dump kube-proxy-TestOverallIPTablesRules.real-iptables-save');
     assert.equal(rootItem.description, 'offline, from the dump');
-    assert.deepEqual(root.getChildren().map((n) => n.getTreeItem().label), ['ns1', 'ns2', 'ns3', 'ns4', 'ns5', 'ns6']);
+    assert.deepEqual(
+      root.getChildren().map((n) => n.getTreeItem().label),
+      ['ns1', 'ns2', 'ns3', 'ns4', 'ns5', 'ns6'],
+    );
     const sep = controller.findNodeForChain('KUBE-SEP-UKSFD7AGPMPPLUHC');
     assert.ok(sep instanceof EndpointNode);
-    assert.deepEqual(ancestry(sep), ['dump kube-proxy-TestOverallIPTablesRules.real-iptables-save', 'ns4', 'svc4', 'p80 80/tcp', '10.180.0.4:80']);
+    assert.deepEqual(ancestry(sep), [
+      'dump kube-proxy-TestOverallIPTablesRules.real-iptables-save',
+      'ns4',
+      'svc4',
+      'p80 80/tcp',
+      '10.180.0.4:80',
+    ]);
     const item = sep.getTreeItem();
     assert.equal(item.icon?.id, 'pass-filled');
     const target = item.command!.arguments[0] as { chain: string; span: { line: number } };
-    assert.match(fs.readFileSync(DUMP_FILE, 'utf8').split('\n')[target.span.line], /^-A KUBE-SEP-UKSFD7AGPMPPLUHC .*-j DNAT --to-destination 10\.180\.0\.4:80$/);
+    assert.match(
+      fs.readFileSync(DUMP_FILE, 'utf8').split('\n')[target.span.line],
+      /^-A KUBE-SEP-UKSFD7AGPMPPLUHC .*-j DNAT --to-destination 10\.180\.0\.4:80$/,
+    );
     // ns6/svc6 has no endpoints: kube-proxy wrote a REJECT rule instead of a service chain.
     const ns6Port = root.getChildren()[5].getChildren()[0].getChildren()[0];
     assert.equal(ns6Port.getTreeItem().icon?.id, 'circle-slash');
