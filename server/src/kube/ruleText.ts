@@ -126,8 +126,13 @@ export function statisticFragment(rule: Rule): Span | undefined {
   if (options.length === 0) {
     return undefined;
   }
-  let start = Math.min(...options.map((option) => option.span.start));
-  const end = Math.max(...options.map((option) => option.span.end));
+  // A loop, not Math.min(...): a 10 MB line can hold more options than a call can take arguments.
+  let start = options[0].span.start;
+  let end = options[0].span.end;
+  for (const option of options) {
+    start = Math.min(start, option.span.start);
+    end = Math.max(end, option.span.end);
+  }
   // Include the module word in front (`-m statistic ` / `statistic `), so the whole fragment answers.
   const head = rule.text.lastIndexOf('statistic', start);
   if (head >= 0 && rule.text.slice(head + 'statistic'.length, start).trim() === '') {

@@ -129,9 +129,8 @@ function listDetails(rule: Rule): RuleDetails {
   negatable('--source', columns.source, ['0.0.0.0/0', '::/0', 'anywhere']);
   negatable('--destination', columns.destination, ['0.0.0.0/0', '::/0', 'anywhere']);
   const extension = parseListExtension(text, columns.extensionStart, line, rule.target?.name);
-  matches.push(...extension.matches);
-  targetOptions.push(...extension.targetOptions);
-  return { matches, targetOptions, comment: extension.comment, unparsedExtension: extension.unparsed };
+  // concat, not push(...): a 10 MB row has more options than a call can take arguments.
+  return { matches: matches.concat(extension.matches), targetOptions: targetOptions.concat(extension.targetOptions), comment: extension.comment, unparsedExtension: extension.unparsed };
 }
 
 interface Word {

@@ -80,7 +80,9 @@ export function patchRuleLines(dump: Dump, lines: readonly string[], first: numb
       touched.add(targetChain);
     }
   }
-  dump.diagnostics.push(...b.diagnostics);
+  for (const diagnostic of b.diagnostics) {
+    dump.diagnostics.push(diagnostic); // not push(...): a pasted block can bring more than a call's arguments
+  }
   for (const chain of touched) {
     const declaration = chain.declaration;
     const hintAt = declaration

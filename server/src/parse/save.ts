@@ -112,9 +112,6 @@ function command(b: DumpBuilder, text: string, line: number): void {
       offset = countersMatch[0].length;
     }
   }
-  if ((text.includes('"') || text.includes("'")) && hasUnterminatedQuote(text)) {
-    b.diagnose({ line, start: 0, end: text.length }, 'error', 'unterminated-quote', 'A quoted value is not closed on this line.');
-  }
   const words = new WordCursor(text, offset);
   const whole = (): Span => ({ line, start: 0, end: text.length });
   const op = words.next() ? words.text() : '';
@@ -125,6 +122,10 @@ function command(b: DumpBuilder, text: string, line: number): void {
   if (!words.next()) {
     b.diagnose(whole(), 'error', 'missing-chain', `\`${op}\` needs a chain name.`);
     return;
+  }
+  // Checked only on a line that is read (a line rejected above already has its one diagnostic).
+  if (op !== '-D' && op !== '-R' && (text.includes('"') || text.includes("'")) && hasUnterminatedQuote(text)) {
+    b.diagnose(whole(), 'error', 'unterminated-quote', 'A quoted value is not closed on this line.');
   }
   const name = words.text();
   const nameSpan: Span = { line, start: words.start, end: words.end };
