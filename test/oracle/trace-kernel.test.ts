@@ -76,7 +76,7 @@ const AFFINITY_CONNECTIONS = 30;
 /** Connections to a service without endpoints, per protocol sampled. */
 const REJECTED_CONNECTIONS = 20;
 /** Shares may differ from the tracer's probabilities by this many standard deviations (binomial). */
-const SIGMAS = 4.5;
+const SIGMAS = 5;
 const MAX_POD_NAMESPACES = 4;
 
 /** The dumps: a few seeds, enough services that some have no endpoints, some UDP, no session affinity. */
@@ -87,6 +87,10 @@ const DUMPS = [...[11, 12, 13, 14, 15].map((seed) => ({ seed, plan: IPV4 })), ..
     dump: generateKubeDump({ seed, family: plan.family, services: 14, minEndpoints: 0, maxEndpoints: 4, mix: { affinity: 0, udp: 0.3 } }),
   }),
 );
+/** A dump of load balancers with source ranges (KUBE-FW-* chains, KUBE-PROXY-FIREWALL drops). */
+const LOAD_BALANCER_SEED = 31;
+/** Connections from a source a load balancer's source ranges do not allow (each waits for its timeout). */
+const DROPPED_CONNECTIONS = 8;
 /** A dump where every service has session affinity (`-m recent`). */
 const AFFINITY_SEED = 21;
 
@@ -127,6 +131,8 @@ interface NodeNetwork {
   plan: NetPlan;
   node: NetworkNamespace;
   client: NetworkNamespace;
+  /** Where the node routes the service range: what no rule catches ends here. */
+  sink: NetworkNamespace;
   /** The node's own addresses (for the tracer's addrtype LOCAL). */
   nodeAddresses: string[];
   /** The node's address on the veth to the pod namespace holding an endpoint IP: what masquerading rewrites to. */
@@ -209,7 +215,7 @@ async function withNodeNetwork<T>(
       }
     }
     listeners.push(...(await Promise.all(pods.map((pod, k) => Listener.start(pod, specs[k])))));
-    return await body({ plan, node, client, nodeAddresses, podSideOf: (endpointIP) => plan.podNodeSide(podOf.get(endpointIP)!) });
+    return await body({ plan, node, client, sink, nodeAddresses, podSideOf: (endpointIP) => plan.podNodeSide(podOf.get(endpointIP)!) });
   } finally {
     await Promise.all(listeners.map((l) => l.stop()));
     for (const ns of namespaces.reverse()) {
@@ -324,7 +330,7 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
       // The numbers the report quotes: what the kernel did, per dump.
       process.stdout.write(
         `      ${m.name}: ${m.ports} service ports, ${m.endpoints} endpoints, ${m.connections} connections ` +
-          `(+${m.rejected} rejected), worst share deviation ${m.worstSigma.toFixed(2)} σ, ${m.seconds.toFixed(1)} s\n`,
+          `(+${m.rejected} refused or dropped), worst share deviation ${m.worstSigma.toFixed(2)} σ, ${m.seconds.toFixed(1)} s\n`,
       );
     }
   });
@@ -504,6 +510,85 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
       });
     });
   }
+
+  it('load balancer source ranges: an allowed client reaches the endpoints, another is dropped in KUBE-PROXY-FIREWALL', async () => {
+    const started = Date.now();
+    const dump = generateKubeDump({
+      seed: LOAD_BALANCER_SEED,
+      services: 6,
+      minEndpoints: 2,
+      maxEndpoints: 3,
+      mix: { loadBalancer: 1, sourceRanges: 1, localPolicy: 0, affinity: 0, udp: 0, externalIP: 0 },
+    });
+    const port = dump.servicePorts.find((p) => p.loadBalancerSourceRanges.length > 0 && p.endpoints.length >= 2 && p.protocol === 'tcp');
+    assert.ok(port, 'a TCP load balancer with source ranges and 2+ endpoints');
+    const lbIP = port.loadBalancerIPs[0];
+    // One client address inside the allowed /25, one in the other half of 203.0.113.0/24.
+    const allowedRange = port.loadBalancerSourceRanges[0];
+    const allowed = allowedRange.startsWith('203.0.113.128/') ? '203.0.113.200' : '203.0.113.10';
+    const denied = allowed === '203.0.113.200' ? '203.0.113.10' : '203.0.113.200';
+    await withNodeNetwork(dump, [port], IPV4, async (net) => {
+      for (const address of [allowed, denied]) {
+        ip(net.client, 'addr', 'add', `${address}/32`, 'dev', 'eth0');
+      }
+      ip(net.client, 'route', 'add', `${lbIP}/32`, 'via', IPV4.nodeClientSide);
+      ip(net.node, 'route', 'add', '203.0.113.0/24', 'dev', 'to-client');
+      ip(net.sink, 'addr', 'add', `${lbIP}/32`, 'dev', 'lo');
+      ip(net.node, 'route', 'add', `${lbIP}/32`, 'via', IPV4.sink);
+      const trace = traceOnKernelRules(net);
+      const packet = (src: string): TracePacket => ({
+        dst: lbIP,
+        dstPort: port.servicePort,
+        protocol: 'tcp',
+        src,
+        from: 'external',
+        inInterface: 'to-client',
+        localAddresses: net.nodeAddresses,
+      });
+      const { results } = await runConnections(
+        net.client,
+        [
+          { protocol: 'tcp', dst: lbIP, port: port.servicePort, src: allowed, count: CONNECTIONS },
+          { protocol: 'tcp', dst: lbIP, port: port.servicePort, src: denied, count: DROPPED_CONNECTIONS },
+        ],
+        { deadlineMs: 45_000, timeoutMs: 1_500, concurrency: 8 },
+      );
+      const [allowedResult, deniedResult] = results;
+
+      const tracedAllowed = trace(packet(allowed));
+      assert.ok(
+        tracedAllowed.paths.every((p) => p.steps.some((s) => s.chain.startsWith('KUBE-FW-'))),
+        'through the KUBE-FW chain',
+      );
+      assert.ok(tracedAllowed.outcomes.every((o) => o.masquerade.decision === 'yes'));
+      const balance = compareBalancing(`${port.portName} load balancer ${lbIP}`, tracedAllowed, [allowedResult], allowed, net);
+
+      const tracedDenied = trace(packet(denied));
+      assert.equal(tracedDenied.outcomes.length, 1);
+      assert.equal(tracedDenied.outcomes[0].verdict, 'DROP');
+      assert.equal(tracedDenied.outcomes[0].probability, 1);
+      assert.match(tracedDenied.outcomes[0].reason ?? '', /traffic not accepted by KUBE-FW-/);
+      const dropRule = tracedDenied.paths[0].verdictRule;
+      assert.equal(dropRule?.table, 'filter');
+      assert.equal(dropRule?.chain, 'KUBE-PROXY-FIREWALL');
+      // The kernel: no answer, every attempt timed out, and that DROP rule saw every attempt's SYN (and its resends).
+      assert.deepEqual(deniedResult.answers, {});
+      assert.deepEqual(deniedResult.errors, { TIMEOUT: DROPPED_CONNECTIONS });
+      const firewall = parseDump(net.node.list('filter', { exact: true })).tables[0].chains.get('KUBE-PROXY-FIREWALL');
+      const counted = firewall?.rules.find((r) => r.target?.name === 'DROP' && r.text.includes(lbIP))?.counters?.packets ?? 0;
+      assert.ok(counted >= DROPPED_CONNECTIONS, `the DROP rule counted ${counted} packets for ${DROPPED_CONNECTIONS} attempts`);
+
+      measured.push({
+        name: `seed ${LOAD_BALANCER_SEED} (load balancer source ranges)`,
+        ports: 1,
+        endpoints: port.endpoints.length,
+        connections: balance.n,
+        rejected: DROPPED_CONNECTIONS,
+        worstSigma: balance.worst,
+        seconds: (Date.now() - started) / 1000,
+      });
+    });
+  });
 
   it(`seed ${AFFINITY_SEED} (session affinity): each client sticks to one endpoint, which the trace flags as a condition`, async () => {
     const started = Date.now();
