@@ -943,7 +943,7 @@ class KubeAnalyzer {
             code: 'kube-hash-mismatch',
             message:
               `${chain.name} is not the name kube-proxy gives ${service.portName ?? 'this service port'}` +
-              `${service.protocol !== undefined ? `/${service.protocol}` : ''} (expected ${chain.name.slice(0, chain.name.indexOf('-', 5) + 1)}` +
+              `${service.protocol !== undefined ? ` + ${service.protocol}` : ''} (expected ${chain.name.slice(0, chain.name.indexOf('-', 5) + 1)}` +
               `${chainHash((service.portName ?? '') + (service.protocol ?? 'tcp'))}): the dump was edited by hand, or was not written by kube-proxy.`,
           });
         }
