@@ -6,7 +6,10 @@
 // version and dropped on close — and hands it to one pure function in `features/`. Every handler runs
 // inside `runSafe`, so a bug in a feature answers "nothing here" and logs, instead of killing the server.
 // Diagnostics are pushed after edits settle (debounced), so typing in a large dump stays smooth.
-import { TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ErrorCodes, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver';
 import type { CancellationToken, Connection, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Chain } from './model/types';
@@ -18,9 +21,27 @@ import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { references } from './features/references';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
+import { parseLinesInSlices, splitLines } from './parse/index';
 
 /** Custom requests of this server (a public interface: see README). */
 export const ServicesRequest = 'iptablesLens/services';
+
+/**
+ * `{ path }` → `LargeDumpSummary`: the server reads a dump from disk and serves every feature for its file URI
+ * (VS Code does not hand documents over 50 MB to extensions). Reports progress and honours cancellation.
+ */
+export const OpenLargeDumpRequest = 'iptablesLens/openLargeDump';
+/** `{ uri }` → null: forgets a dump opened with `OpenLargeDumpRequest` and clears its diagnostics. */
+export const CloseLargeDumpRequest = 'iptablesLens/closeLargeDump';
+
+/** What `OpenLargeDumpRequest` answers: the URI to ask about, and what the dump holds. */
+export interface LargeDumpSummary {
+  uri: string;
+  bytes: number;
+  lines: number;
+  tables: { name: string; format: string; chains: number; rules: number }[];
+  diagnostics: number;
+}
 
 const DIAGNOSTICS_DELAY_MS = 250;
 
@@ -43,6 +64,8 @@ export class LspServer {
   });
   private readonly pendingEdits = new Map<string, PendingEdits>();
   private readonly cache = new Map<string, DumpDocument>();
+  /** Dumps read from disk on request (too large for the editor to sync), by file URI. */
+  private readonly diskDocuments = new Map<string, DumpDocument>();
   private readonly pendingDiagnostics = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly connection: Connection) {}
@@ -67,6 +90,12 @@ export class LspServer {
       const doc = this.model(p.textDocument.uri);
       return doc ? hover(doc, p.position) : null;
     }));
+    c.onRequest(OpenLargeDumpRequest, (p: { path: string }, token) => this.openLargeDump(p.path, token));
+    c.onRequest(CloseLargeDumpRequest, (p: { uri: string }) => {
+      this.diskDocuments.delete(p.uri);
+      void c.sendDiagnostics({ uri: p.uri, diagnostics: [] });
+      return null;
+    });
     c.onFoldingRanges((p, token) => this.runSafe(token, [], `folding ranges for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
       return doc ? foldingRanges(doc) : [];
@@ -104,7 +133,7 @@ export class LspServer {
   model(uri: string): DumpDocument | undefined {
     const document = this.documents.get(uri);
     if (!document) {
-      return undefined;
+      return this.diskDocuments.get(uri);
     }
     const cached = this.cache.get(uri);
     if (cached && cached.version === document.version) {
@@ -130,7 +159,52 @@ export class LspServer {
     }
   }
 
+  /**
+   * Reads and parses a dump from disk in slices, reporting progress (`window/workDoneProgress`) and stopping
+   * when the request or the progress is cancelled (answered with null then).
+   */
+  private async openLargeDump(file: string, token: CancellationToken): Promise<LargeDumpSummary | null> {
+    const progress = await this.connection.window.createWorkDoneProgress();
+    const cancelled = (): boolean => token.isCancellationRequested || progress.token.isCancellationRequested;
+    progress.begin(`iptables Lens: reading ${path.basename(file)}`, 0, undefined, true);
+    try {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        throw new ResponseError(ErrorCodes.InvalidParams, `Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (cancelled()) {
+        return null;
+      }
+      const lines = splitLines(text);
+      progress.report(5, `parsing ${lines.length} lines`);
+      const dump = await parseLinesInSlices(lines, { progress: (done) => progress.report(5 + Math.floor(done * 95)), cancelled });
+      if (dump === undefined) {
+        return null;
+      }
+      const uri = pathToFileURL(path.resolve(file)).href;
+      this.diskDocuments.set(uri, new DumpDocument(uri, 0, lines, dump));
+      this.scheduleDiagnostics(uri);
+      return {
+        uri,
+        bytes: Buffer.byteLength(text),
+        lines: lines.length,
+        tables: dump.tables.map((table) => ({
+          name: table.name,
+          format: table.format,
+          chains: table.chains.size,
+          rules: [...table.chains.values()].reduce((sum, chain) => sum + chain.rules.length, 0),
+        })),
+        diagnostics: dump.diagnostics.length,
+      };
+    } finally {
+      progress.done();
+    }
+  }
+
   private *openModels(): Iterable<DumpDocument> {
+    yield* this.diskDocuments.values();
     for (const document of this.documents.all()) {
       const doc = this.model(document.uri);
       if (doc) {

@@ -20,7 +20,8 @@ const TABLE_OPTION = /(?:^|\s)(?:-t\s*|--table[= ])(\S+)/;
 
 /** Splits text into lines on LF, CRLF or CR, as editors do. */
 export function splitLines(text: string): string[] {
-  return text.split(/\r\n|\r|\n/);
+  // A plain string split is several times faster than the regular expression, and most dumps have no CR.
+  return text.includes('\r') ? text.split(/\r\n|\r|\n/) : text.split('\n');
 }
 
 /** Parses a whole document. */
@@ -35,6 +36,41 @@ export function parseLines(lines: string[]): Dump {
   for (let line = 0; line < lines.length; line++) {
     parseLine(b, lines[line], line, state);
   }
+  return finishParse(b);
+}
+
+/** How a long parse reports and stops: `progress` gets the share done (0..1); `cancelled` is asked between slices. */
+export interface ParseControl {
+  progress?: (done: number) => void;
+  cancelled?: () => boolean;
+  /** Lines parsed between two yields to the event loop. */
+  sliceLines?: number;
+}
+
+/**
+ * `parseLines` in slices, yielding to the event loop between them so a server stays responsive, reports
+ * progress and can stop: resolves to undefined when cancelled.
+ */
+export async function parseLinesInSlices(lines: string[], control: ParseControl = {}): Promise<Dump | undefined> {
+  const slice = control.sliceLines ?? 50_000;
+  const b = new DumpBuilder(lines.length);
+  const state: LineState = { listLayout: undefined };
+  for (let start = 0; start < lines.length; start += slice) {
+    const end = Math.min(lines.length, start + slice);
+    for (let line = start; line < end; line++) {
+      parseLine(b, lines[line], line, state);
+    }
+    control.progress?.(end / lines.length);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (control.cancelled?.()) {
+      return undefined;
+    }
+  }
+  return finishParse(b);
+}
+
+/** After the last line: open tables closed, unnamed ones named, the index built. */
+function finishParse(b: DumpBuilder): Dump {
   closeUncommitted(b);
   for (const table of b.tables) {
     if (!table.name) {

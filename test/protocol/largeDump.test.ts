@@ -1,0 +1,55 @@
+// Dumps too large for the editor to sync: the server reads them from disk on `iptablesLens/openLargeDump`
+// and answers the usual requests for their file URI.
+import { strict as assert } from 'node:assert';
+import { pathToFileURL } from 'node:url';
+import type { DocumentSymbol, Location } from 'vscode-languageserver-types';
+import { corpusPath, readCorpus } from '../support/corpus';
+import { TestLspClient } from '../support/lspClient';
+
+interface LargeDumpSummary {
+  uri: string;
+  bytes: number;
+  lines: number;
+  tables: { name: string; format: string; chains: number; rules: number }[];
+  diagnostics: number;
+}
+
+describe('large dumps read from disk', function () {
+  this.timeout(30000);
+  let client: TestLspClient;
+  const file = 'kube-proxy-TestOverallIPTablesRules.real-iptables-save';
+  const text = readCorpus(file);
+
+  before(async () => {
+    client = await TestLspClient.start();
+  });
+  after(async () => client?.stop());
+
+  it('reads the file, summarises it and serves outline and definition for its URI', async () => {
+    const summary = await client.request<LargeDumpSummary>('iptablesLens/openLargeDump', { path: corpusPath(file) });
+    assert.equal(summary.uri, pathToFileURL(corpusPath(file)).href);
+    assert.equal(summary.lines, text.split('\n').length);
+    assert.equal(summary.bytes, Buffer.byteLength(text));
+    assert.deepEqual(summary.tables.map((t) => t.name), ['filter', 'nat']);
+    const nat = summary.tables[1];
+    assert.equal(nat.rules, text.split('*nat')[1].split('\n').filter((l) => l.startsWith('-A ')).length);
+
+    const symbols = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: summary.uri } });
+    assert.equal(symbols[1].children!.length, nat.chains);
+    const lines = text.split('\n');
+    const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
+    const character = lines[jump].indexOf('KUBE-SVC-') + 2;
+    const name = /KUBE-SVC-\w+/.exec(lines[jump])![0];
+    const location = await client.request<Location>('textDocument/definition', { textDocument: { uri: summary.uri }, position: { line: jump, character } });
+    assert.equal(location.uri, summary.uri);
+    assert.equal(location.range.start.line, lines.indexOf(`:${name} - [0:0]`));
+    await client.waitForDiagnostics(summary.uri);
+
+    assert.equal(await client.request('iptablesLens/closeLargeDump', { uri: summary.uri }), null);
+    assert.deepEqual(await client.request('textDocument/documentSymbol', { textDocument: { uri: summary.uri } }), []);
+  });
+
+  it('answers a missing file with an error that names it', async () => {
+    await assert.rejects(client.request('iptablesLens/openLargeDump', { path: '/nonexistent/dump.txt' }), /Cannot read \/nonexistent\/dump.txt/);
+  });
+});
