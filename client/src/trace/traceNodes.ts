@@ -4,19 +4,10 @@
 import { formatPercent, masqueradeText, outcomeProbabilityText } from '../../../server/src/trace/format';
 import { scenarioTotal, traceScenarios } from '../../../server/src/trace/tracer';
 import type { TraceOutcome, TracePath, TraceResult, TraceStep } from '../../../server/src/trace/types';
+import type { TreeItemSpec } from '../tree/treeNode';
 
-export type Collapsible = 'none' | 'collapsed' | 'expanded';
-
-export interface TraceItemSpec {
-  id: string;
-  label: string;
-  description?: string;
-  tooltip?: string;
-  icon?: { id: string; color?: string };
-  collapsible: Collapsible;
-  contextValue: string;
-  command?: { command: string; title: string; arguments: unknown[] };
-}
+/** The same plain item description as the Services view's nodes. */
+export type TraceItemSpec = TreeItemSpec;
 
 /** Command ids; package.json contributes them and traceView.ts registers them. */
 export const TRACE_COMMANDS = {
