@@ -14,7 +14,8 @@ MARKER="$PREFIX/.installed"
 log() { printf '[e2e-install] %s\n' "$*"; }
 
 need_apt=()
-for pkg in chromium libkrb5-dev pkg-config ripgrep; do
+# etcd-server: the real Kubernetes API server the dev pass's Services view reads (test/support/apiserver.ts).
+for pkg in chromium libkrb5-dev pkg-config ripgrep etcd-server; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     need_apt+=("$pkg")
   fi

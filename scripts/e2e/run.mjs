@@ -6,9 +6,11 @@
 // reports the result through window.codeAutomationExit.
 //
 // Passes (all by default, or pick with --pass NAME, repeatable):
-//   dev        the extension from this folder (extensionDevelopmentPath), workspace trusted
+//   dev        the extension from this folder (extensionDevelopmentPath), workspace trusted, and a real
+//              Kubernetes API server (scripts/e2e/cluster.ts) that the Services view reads
 //   vsix       the packaged .vsix installed with `server-main.js --install-extension`, workspace left in
-//              Restricted Mode (untrusted), as a user who opens a dump someone sent them gets it
+//              Restricted Mode (untrusted), as a user who opens a dump someone sent them gets it, and no
+//              cluster: the Services view works offline from the open dump
 // Each pass writes test-results/e2e/<pass>/: server.log, extension-host.log, workbench.png.
 //
 // Prerequisites: `bash scripts/e2e/install.sh` (once per machine), `npm run build`, and for the vsix pass
@@ -33,8 +35,8 @@ const resultsDir = path.join(repoRoot, 'test-results', 'e2e');
 const packageJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 
 const PASSES = {
-  dev: { trusted: true, installVsix: false },
-  vsix: { trusted: false, installVsix: true },
+  dev: { trusted: true, installVsix: false, cluster: true },
+  vsix: { trusted: false, installVsix: true, cluster: false },
 };
 
 const PASS_DEADLINE_MS = 4 * 60_000;
@@ -43,13 +45,15 @@ const PASS_DEADLINE_MS = 4 * 60_000;
 const OFFLINE_NOISE = /ENOTFOUND|open-vsx\.org|Timed out waiting for authentication provider|\[Service Worker\]/;
 
 function parseArgs(argv) {
-  const options = { passes: [], vsix: undefined, keep: false };
+  const options = { passes: [], vsix: undefined, keep: false, noCluster: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--pass') {
       options.passes.push(argv[++i]);
     } else if (arg === '--vsix') {
       options.vsix = path.resolve(argv[++i]);
+    } else if (arg === '--no-cluster') {
+      options.noCluster = true;
     } else if (arg === '--keep') {
       options.keep = true;
     } else {
@@ -150,6 +154,45 @@ async function stopServer(child) {
   }
 }
 
+/**
+ * Starts scripts/e2e/cluster.ts (etcd + kube-apiserver with the seed's services) in its own process group and
+ * waits for the JSON line that says it is ready.
+ */
+async function startCluster(passResults) {
+  const started = Date.now();
+  const log = fs.createWriteStream(path.join(passResults, 'cluster.log'));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'e2e', 'cluster.ts')], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stderr.pipe(log);
+  let output = '';
+  const ready = new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const line = output.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line) {
+        resolve(JSON.parse(line));
+      }
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`the API server helper exited with ${code}; see ${path.join(passResults, 'cluster.log')}`)),
+    );
+  });
+  const deadline = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error('the API server was not ready within 120 s')), 120_000).unref(),
+  );
+  try {
+    const info = await Promise.race([ready, deadline]);
+    console.log(`e2e: Kubernetes API server ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { ...info, process: child };
+  } catch (error) {
+    await stopServer(child);
+    throw error;
+  }
+}
+
 /** Runs one pass; resolves to { code, passed, failed, seconds }. */
 async function runPass(name, options, corpusDir) {
   const pass = PASSES[name];
@@ -179,12 +222,14 @@ async function runPass(name, options, corpusDir) {
     fs.writeFileSync(path.join(userDir, 'settings.json'), settings);
   }
 
+  const cluster = pass.cluster && !options.noCluster ? await startCluster(passResults) : undefined;
   const env = {
     ...process.env,
     XDG_CONFIG_HOME: dirs.xdgConfig,
     XDG_DATA_HOME: dirs.xdgData,
-    // No cluster of the developer's: the Services view works offline from the open dump.
-    KUBECONFIG: path.join(tmp, 'no-kubeconfig'),
+    // The pass's own cluster, or none at all (never the developer's): then the Services view is offline.
+    KUBECONFIG: cluster?.kubeconfigPath ?? path.join(tmp, 'no-kubeconfig'),
+    IPTABLES_LENS_E2E_CLUSTER_CONTEXT: cluster?.context ?? '',
     // Read by test/e2e to know what this pass expects.
     IPTABLES_LENS_E2E_PASS: name,
     IPTABLES_LENS_E2E_TRUSTED: String(pass.trusted),
@@ -268,7 +313,7 @@ async function runPass(name, options, corpusDir) {
         '--disable-dev-shm-usage',
       ],
     });
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const page = await browser.newPage({ viewport: { width: 1800, height: 1000 } });
     page.on('pageerror', (error) => hostLog.write(`[pageerror] ${error.stack ?? error}\n`));
 
     let summary;
@@ -323,6 +368,9 @@ async function runPass(name, options, corpusDir) {
   } finally {
     await browser?.close().catch(() => undefined);
     await stopServer(server);
+    if (cluster) {
+      await stopServer(cluster.process);
+    }
     process.removeListener('SIGINT', stopOnSignal);
     process.removeListener('SIGTERM', stopOnSignal);
     serverLog.end();

@@ -51,10 +51,13 @@ describe('the workbench a user sees', () => {
     }
     await vscode.commands.executeCommand('outline.focus');
     await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+    // A narrower editor leaves the side bar wide enough to read the Services rows on the screenshot.
+    for (let step = 0; step < 3; step++) {
+      await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
+    }
     assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), document.uri.toString());
 
     const report = await photographed();
-    console.log(`workbench report: ${JSON.stringify(report)}`);
     if (report) {
       // Plain text paints in one colour; the grammar gives chain names, targets, counters… their own.
       assert.ok(report.tokenClasses.length >= 4, `token colours: ${report.tokenClasses.join(' ')}`);
@@ -65,6 +68,20 @@ describe('the workbench a user sees', () => {
         outline.some((row) => row.startsWith('PREROUTING')),
         `Outline rows: ${outline.join(' | ')}`,
       );
+
+      const services = report.views.Services ?? [];
+      const context = process.env.IPTABLES_LENS_E2E_CLUSTER_CONTEXT;
+      if (context) {
+        // A real API server: the cluster's services, linked to the open dump's chains.
+        assert.ok(
+          services.some((row) => row.startsWith(context) && row.includes(`linked to ${DUMPS.seedList}`)),
+          `Services rows: ${services.join(' | ')}`,
+        );
+        assert.ok(
+          services.some((row) => row.startsWith('e2e-cluster-only')),
+          `a namespace only the cluster has; Services rows: ${services.join(' | ')}`,
+        );
+      }
     }
   });
 });
