@@ -40,6 +40,8 @@ export interface RunningApiServer {
   kubeconfigPath: string;
   adminToken: string;
   limitedToken: string;
+  /** A third user, `watcher`, with no RBAC rights until a test grants some. */
+  watcherToken: string;
   /** Temporary directory holding certs, tokens, data and logs; removed by stop(). */
   dir: string;
   /** Milliseconds from spawning the apiserver to a 200 from /readyz. */
@@ -197,6 +199,9 @@ export function writeKubeconfig(file: string, url: string, caPem: string, users:
 /** Starts etcd and kube-apiserver; resolves once /readyz answers 200. */
 export async function startApiServer(): Promise<RunningApiServer> {
   const binary = await kubeApiserverBinary();
+  if (!fs.existsSync('/usr/bin/etcd') && !(process.env.PATH ?? '').split(path.delimiter).some((d) => fs.existsSync(path.join(d, 'etcd')))) {
+    throw new Error("etcd not found on PATH: install Debian's etcd-server (scripts/setup.sh does)");
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iptables-lens-apiserver-'));
   const children: ChildProcess[] = [];
   const stop = async (): Promise<void> => {
@@ -221,10 +226,12 @@ export async function startApiServer(): Promise<RunningApiServer> {
     await makeCertificates(dir);
     const admin: ApiServerUser = { name: 'admin', token: randomToken(), groups: ['system:masters'] };
     const limited: ApiServerUser = { name: 'limited', token: randomToken(), groups: [] };
+    const watcher: ApiServerUser = { name: 'watcher', token: randomToken(), groups: [] };
     fs.writeFileSync(
       path.join(dir, 'tokens.csv'),
-      [admin, limited].map((u) => `${u.token},${u.name},${u.name}-uid${u.groups.length ? `,"${u.groups.join(',')}"` : ''}`).join('\n') +
-        '\n',
+      [admin, limited, watcher]
+        .map((u) => `${u.token},${u.name},${u.name}-uid${u.groups.length ? `,"${u.groups.join(',')}"` : ''}`)
+        .join('\n') + '\n',
     );
 
     const [etcdClient, etcdPeer, etcdMetrics, securePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
@@ -299,7 +306,19 @@ export async function startApiServer(): Promise<RunningApiServer> {
 
     const kubeconfigPath = path.join(dir, 'kubeconfig');
     writeKubeconfig(kubeconfigPath, url, caPem, [admin, limited]);
-    return { url, caPem, kubeconfigPath, adminToken: admin.token, limitedToken: limited.token, dir, readyAfterMs, api, stop, stopNow };
+    return {
+      url,
+      caPem,
+      kubeconfigPath,
+      adminToken: admin.token,
+      limitedToken: limited.token,
+      watcherToken: watcher.token,
+      dir,
+      readyAfterMs,
+      api,
+      stop,
+      stopNow,
+    };
   } catch (err) {
     const logs = ['etcd.log', 'apiserver.log'].map((f) => `--- ${f}\n${tail(path.join(dir, f))}`).join('\n');
     await stop();

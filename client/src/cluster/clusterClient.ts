@@ -330,6 +330,7 @@ export class ClusterClient {
     const informers = watched.map((w) => {
       const informer = makeInformer(this.kc, w.path, w.list);
       let listed = false;
+      let failures = 0;
       const onObject = (): void => {
         if (listed) {
           changed();
@@ -338,14 +339,22 @@ export class ClusterClient {
       informer.on('add', onObject);
       informer.on('update', onObject);
       informer.on('delete', onObject);
-      const start = (): void => {
+      const start = (restarted: boolean): void => {
         listed = false;
+        const failuresBefore = failures;
         informer.start().then(
           () => {
             listed = true;
             // client-node's ListWatch opens its watch even when stop() came during the initial list: close it.
             if (disposed) {
               informer.stop().catch(() => undefined);
+            } else if (failures === failuresBefore) {
+              // The list and watch are up (a failure would have counted before start() resolved). After an
+              // outage, whatever changed while the watch was down arrived in the re-list: report it once.
+              failures = 0;
+              if (restarted) {
+                changed();
+              }
             }
           },
           (err: unknown) => onInformerError(err),
@@ -356,16 +365,19 @@ export class ClusterClient {
           return;
         }
         options.onError?.(toClusterError(err, w.action, this.credentials));
+        // A watch that keeps failing (RBAC allows list but not watch, say) is retried ever less often, up to a minute.
+        failures += 1;
+        const delay = Math.min(restartMs * 2 ** (failures - 1), 60_000);
         const timer = setTimeout(() => {
           restartTimers.delete(timer);
           if (!disposed) {
-            start();
+            start(true);
           }
-        }, restartMs);
+        }, delay);
         restartTimers.add(timer);
       };
       informer.on('error', onInformerError);
-      start();
+      start(false);
       return informer;
     });
 

@@ -64,7 +64,9 @@ function statusMessage(body: unknown): string | undefined {
 /** Maps an error from a cluster call to a ClusterError; never throws. */
 export function toClusterError(err: unknown, action: ClusterAction, credentials: CredentialFacts = {}, now = new Date()): ClusterError {
   const what = describeAction(action);
-  const numericCode = (err as { code?: unknown } | undefined)?.code;
+  // ApiException carries `code`; a failed watch (client-node's Watch) carries `statusCode`.
+  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
+  const numericCode = typeof e?.code === 'number' ? e.code : e?.statusCode;
   if (typeof numericCode === 'number' && numericCode >= 100) {
     const status = numericCode;
     const serverSays = statusMessage((err as { body?: unknown }).body);

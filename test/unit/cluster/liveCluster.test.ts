@@ -376,6 +376,42 @@ describe('services against a real kube-apiserver', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('reports a watch RBAC denies, retries it, and reports the re-listed state once the watch is allowed', async () => {
+    const watcherConfig = kubeconfigFor(server, 'watcher', server.watcherToken);
+    const created = ClusterClient.create({ kubeconfigPath: watcherConfig });
+    assert.ok(created.ok);
+    const listOnly = { apiGroups: ['', 'discovery.k8s.io'], resources: ['services', 'pods', 'endpointslices'], verbs: ['list'] };
+    await server.api.grantClusterRole('watcher', 'lens-list-only', [listOnly]);
+    await pollUntil(
+      'RBAC to let the watcher list',
+      10_000,
+      async () => (await server.api.as(server.watcherToken).request('GET', '/api/v1/services')).status === 200,
+    );
+    const errors: string[] = [];
+    let changes = 0;
+    const watch = created.value.watch('discovery.k8s.io/v1beta1', () => changes++, {
+      restartMs: 100,
+      debounceMs: 50,
+      onError: (e) => errors.push(`${e.kind}: ${e.message}`),
+    });
+    try {
+      const expected = ['services', 'pods', 'endpointslices.discovery.k8s.io'].map(
+        (r) => `forbidden: Not allowed to watch ${r} (all namespaces).`,
+      );
+      await pollUntil('a forbidden error from each watch', 20_000, () => expected.every((e) => errors.includes(e)));
+      assert.equal(changes, 0);
+      await server.api.must('PUT', '/apis/rbac.authorization.k8s.io/v1/clusterroles/lens-list-only', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'lens-list-only' },
+        rules: [{ ...listOnly, verbs: ['list', 'watch'] }],
+      });
+      await pollUntil('a change after the watch is allowed', 30_000, () => changes > 0);
+    } finally {
+      watch.dispose();
+    }
+  });
+
   it('says a wrong token is not accepted (401) and an expired one expired', async () => {
     const wrong = ClusterClient.create({ kubeconfigPath: kubeconfigFor(server, 'wrong', 'not-a-known-token') });
     assert.ok(wrong.ok);
