@@ -21,7 +21,7 @@ outcome with its probability, whether it is masqueraded, and the rules of each p
   --local IP[,IP…]          the node's own addresses (for addrtype LOCAL and local delivery)
   --mark N                  the packet's mark on entry (default 0)
   --no-kube-jumps           do not assume kube-proxy's jumps from empty built-in chains
-  --max-paths N             stop after N paths (default 4096)
+  --max-paths N             stop after N paths (default 16384)
   --brief                   outcomes and notes only, no paths
   --json                    the whole result as JSON
 `;

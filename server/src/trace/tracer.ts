@@ -176,7 +176,7 @@ class Tracer {
         this.notes.add(`The dump has table ${table.name} more than once: only the first is traced.`);
       }
     }
-    this.maxPaths = options.maxPaths ?? 4096;
+    this.maxPaths = options.maxPaths ?? 16384;
     this.maxDepth = options.maxDepth ?? 64;
     this.implicitKubeJumps = options.implicitKubeJumps ?? true;
   }
@@ -380,22 +380,37 @@ class Tracer {
     return results;
   }
 
-  /** Walks a chain from rule `from`; `stack` is the chain call stack (for cycles and depth). */
+  /**
+   * Walks a chain from rule `from`; `stack` is the chain call stack (for cycles and depth). Paths that split off
+   * within the chain wait on a work list rather than in nested calls, so a service chain with thousands of
+   * endpoints neither deepens the call stack nor copies its results at every level.
+   */
   private walkChain(table: Table, chain: Chain, from: number, branch: Branch, stack: string[]): ChainEnd[] {
-    let current = branch;
-    for (let i = from; i < chain.rules.length; i++) {
-      const { continuing, ended } = this.stepRule(table, chain.rules[i], current, stack);
-      if (ended.length === 0 && continuing.length === 1) {
+    const results: ChainEnd[] = [];
+    const waiting: [number, Branch][] = [[from, branch]];
+    while (waiting.length) {
+      let [i, current] = waiting.pop()!;
+      let open = true;
+      for (; i < chain.rules.length; i++) {
+        const { continuing, ended } = this.stepRule(table, chain.rules[i], current, stack);
+        for (const end of ended) {
+          results.push(end);
+        }
+        if (continuing.length === 0) {
+          open = false;
+          break;
+        }
+        // Later alternatives wait (last first, so paths come out in rule order); the first goes on now.
+        for (let k = continuing.length - 1; k >= 1; k--) {
+          waiting.push([i + 1, continuing[k]]);
+        }
         current = continuing[0];
-        continue;
       }
-      const results = [...ended];
-      for (const b of continuing) {
-        results.push(...this.walkChain(table, chain, i + 1, b, stack));
+      if (open) {
+        results.push({ kind: 'continue', branch: current });
       }
-      return results;
     }
-    return [{ kind: 'continue', branch: current }];
+    return results;
   }
 
   private ruleDetails(rule: Rule): RuleDetails {
@@ -409,6 +424,41 @@ class Tracer {
 
   private addStep(branch: Branch, step: Omit<TraceStep, 'hook'>): Branch {
     return { ...branch, steps: { value: { hook: branch.state.hook, ...step }, prev: branch.steps } };
+  }
+
+  /**
+   * Records a random rule not taken. A run of them in one chain (a service chain's statistic rules before the
+   * endpoint a path takes) becomes one step, so a path's length does not grow with the endpoints before it.
+   */
+  private addMissedRandom(branch: Branch, table: Table, rule: Rule, ref: TraceRuleRef, probability: number): Branch {
+    const head = branch.steps?.value;
+    if (
+      head?.rules !== undefined &&
+      head.chain === rule.chain.name &&
+      head.table === table.name &&
+      head.rule &&
+      head.rule.position + 1 === rule.position
+    ) {
+      const together = (head.probability ?? 1) * probability;
+      const first = head.rule.position - head.rules + 1;
+      const step: TraceStep = {
+        ...head,
+        rule: ref,
+        rules: head.rules + 1,
+        probability: together,
+        action: `not taken: #${first}–#${rule.position} (random, together p=${formatProbability(together)})`,
+      };
+      return { ...branch, steps: { value: step, prev: branch.steps?.prev } };
+    }
+    return this.addStep(branch, {
+      table: table.name,
+      chain: rule.chain.name,
+      kind: 'rule',
+      rule: ref,
+      action: `not taken (random, p=${formatProbability(probability)})`,
+      probability,
+      rules: 1,
+    });
   }
 
   /** Evaluates one rule: its matches (splitting the path on random and undecided ones), then its target. */
@@ -483,17 +533,7 @@ class Tracer {
         if (decision.note) {
           this.notes.add(decision.note);
         }
-        const missed = this.addStep(
-          { ...current, probability: current.probability * (1 - p) },
-          {
-            table: table.name,
-            chain: rule.chain.name,
-            kind: 'rule',
-            rule: ref,
-            action: `not taken (random, p=${formatProbability(1 - p)})`,
-            probability: 1 - p,
-          },
-        );
+        const missed = this.addMissedRandom({ ...current, probability: current.probability * (1 - p) }, table, rule, ref, 1 - p);
         result.continuing.push(missed);
         current = { ...current, probability: current.probability * p };
         takenProbability *= p;

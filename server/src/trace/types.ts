@@ -45,7 +45,7 @@ export interface TraceOptions {
    * rules were there. Each use is reported as a note and as an implicit step. Default true.
    */
   implicitKubeJumps?: boolean;
-  /** Stop exploring after this many paths (default 4096); the result says `truncated`. */
+  /** Stop exploring after this many paths (default 16384); the result says `truncated`. */
   maxPaths?: number;
   /** Deepest chain call stack followed (the kernel allows far fewer in practice). Default 64. */
   maxDepth?: number;
@@ -95,6 +95,11 @@ export interface TraceStep {
   probability?: number;
   /** For an undecided match: what this path assumed. */
   condition?: TraceCondition;
+  /**
+   * For random rules not taken: how many consecutive rules of the chain this step stands for (`rule` is the last
+   * of them; `probability` the chance of missing them all).
+   */
+  rules?: number;
   /** Mark after the step, when the step changed it. */
   mark?: number;
 }

@@ -142,6 +142,12 @@ describe('trace: the seed (Calico + kube-proxy, iptables -t nat -L -n -v)', () =
     for (const share of shares.values()) {
       assert.ok(Math.abs(share - 1 / 3) < 1e-4, `share ${share}`);
     }
+    // The last endpoint's path passes both statistic rules untaken: one step stands for the two.
+    const last = result.paths.find((p) => p.dnat?.ip === '10.200.165.67');
+    const missed = last?.steps.filter((s) => s.action.startsWith('not taken'));
+    assert.equal(missed?.length, 1);
+    assert.equal(missed?.[0].rules, 2);
+    assert.match(missed?.[0].action ?? '', /^not taken: #1–#2 \(random, together p=0\.333/);
     assertSumsToOne(result);
   });
 
