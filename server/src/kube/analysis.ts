@@ -1,7 +1,7 @@
 // The kube-proxy picture of a dump: every service port, its chains, cluster/external IPs, endpoints and the
 // share of traffic each endpoint gets, plus the diagnostics that picture gives rise to.
 //
-// Computed once per document version, in one pass over the chains (linear in dump size):
+// Computed once per document version, in a few passes over the chains (linear in dump size):
 //   1. chains are sorted by kind; the per-service-port chains (KUBE-SVC/SVL/EXT/FW/XLB) are grouped by the
 //      16-character hash after their prefix, which kube-proxy derives from the same service port name;
 //   2. every KUBE-SEP chain is read for its DNAT and hairpin-masquerade rules;
@@ -12,9 +12,9 @@
 //      service ports that have no chain at all ("has no endpoints");
 //   5. each group settles on the identity whose hash matches its chain names, then endpoint hashes are
 //      checked and diagnostics written.
-// Rule options are parsed (ruleDetails) only for the dispatch rules (one or two per service port); the
-// endpoint and service chains, which make up most of a large dump, are read with the fast text reads of
-// ruleText.ts.
+// Rule options are parsed (ruleDetails) only for `-L` dispatch rules and the odd rule a fast read cannot
+// settle; the endpoint and service chains, which make up most of a large dump, are read with the text reads
+// of ruleText.ts, and chains are found by line number rather than by name wherever the index allows.
 import type { Chain, Dump, DumpDiagnostic, Rule, RuleDetails, Span, Table } from '../model/types';
 import { ruleDetails } from '../parse/details';
 import { chainHash, endpointChainName, servicePortName } from './chainNames';
@@ -146,7 +146,7 @@ const EPSILON = 1e-9;
 /** An endpoint that got no packets is worth a look when that would happen by chance less often than this. */
 const SKEW_CHANCE = 0.001;
 
-/** Identity of a rule for the diagnostic span: its comment, or the whole line. */
+/** A whole rule line: what jumps, peeks and line-wide diagnostics point at. */
 function ruleSpan(rule: Rule): Span {
   return { line: rule.line, start: 0, end: rule.text.length };
 }
