@@ -34,9 +34,10 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const resultsDir = path.join(repoRoot, 'test-results', 'e2e');
 const packageJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 
+// In this order by default: the API server the dev pass needs starts while the vsix pass runs.
 const PASSES = {
-  dev: { trusted: true, installVsix: false, cluster: true },
   vsix: { trusted: false, installVsix: true, cluster: false },
+  dev: { trusted: true, installVsix: false, cluster: true },
 };
 
 const PASS_DEADLINE_MS = 4 * 60_000;
@@ -158,9 +159,10 @@ async function stopServer(child) {
  * Starts scripts/e2e/cluster.ts (etcd + kube-apiserver with the seed's services) in its own process group and
  * waits for the JSON line that says it is ready.
  */
-async function startCluster(passResults) {
+async function startCluster() {
   const started = Date.now();
-  const log = fs.createWriteStream(path.join(passResults, 'cluster.log'));
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const log = fs.createWriteStream(path.join(resultsDir, 'cluster.log'));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'e2e', 'cluster.ts')], {
     cwd: repoRoot,
     detached: true,
@@ -177,7 +179,7 @@ async function startCluster(passResults) {
       }
     });
     child.once('exit', (code) =>
-      reject(new Error(`the API server helper exited with ${code}; see ${path.join(passResults, 'cluster.log')}`)),
+      reject(new Error(`the API server helper exited with ${code}; see ${path.join(resultsDir, 'cluster.log')}`)),
     );
   });
   const deadline = new Promise((_, reject) =>
@@ -222,7 +224,7 @@ async function runPass(name, options, corpusDir) {
     fs.writeFileSync(path.join(userDir, 'settings.json'), settings);
   }
 
-  const cluster = pass.cluster && !options.noCluster ? await startCluster(passResults) : undefined;
+  const cluster = pass.cluster ? await options.cluster : undefined;
   const env = {
     ...process.env,
     XDG_CONFIG_HOME: dirs.xdgConfig,
@@ -368,9 +370,6 @@ async function runPass(name, options, corpusDir) {
   } finally {
     await browser?.close().catch(() => undefined);
     await stopServer(server);
-    if (cluster) {
-      await stopServer(cluster.process);
-    }
     process.removeListener('SIGINT', stopOnSignal);
     process.removeListener('SIGTERM', stopOnSignal);
     serverLog.end();
@@ -444,14 +443,35 @@ async function main() {
   let passed = 0;
   let failed = 0;
   let exitCode = 0;
+  const needsCluster = !options.noCluster && options.passes.some((name) => PASSES[name].cluster);
+  options.cluster = needsCluster ? startCluster() : undefined;
+  // Whatever ends this process (Ctrl-C included) ends the API server's process group too.
+  options.cluster?.then(
+    (cluster) =>
+      process.once('exit', () => {
+        try {
+          process.kill(-cluster.process.pid, 'SIGTERM');
+        } catch {
+          // already stopped
+        }
+      }),
+    () => undefined,
+  );
   for (const name of options.passes) {
-    const result = await runPass(name, options, corpusDir);
+    const result = await runPass(name, options, corpusDir).catch((error) => {
+      console.error(`e2e[${name}]: ${error instanceof Error ? error.message : error}`);
+      return { code: 1, passed: 0, failed: 1, seconds: 0 };
+    });
     console.log(`e2e[${name}]: exit ${result.code}, ${result.passed} passed, ${result.failed} failed, ${result.seconds.toFixed(1)} s`);
     passed += result.passed;
     failed += result.failed;
     if (result.code !== 0) {
       exitCode = 1;
     }
+  }
+  const cluster = await options.cluster?.catch(() => undefined);
+  if (cluster) {
+    await stopServer(cluster.process);
   }
   console.log(`e2e: ${options.passes.join(' + ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`e2e: ${passed} passed, ${failed} failed`);
