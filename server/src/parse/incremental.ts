@@ -28,6 +28,11 @@ export function patchRuleLines(dump: Dump, lines: readonly string[], first: numb
     }
     oldRules.push(owner);
   }
+  // `undeclared-chain` depends on the lines above (a rule read before its chain's `:CHAIN` line): re-reading the
+  // line alone, after the declaration was seen, would lose it.
+  if (dump.diagnostics.some((d) => d.code === 'undeclared-chain' && d.span.line >= first && d.span.line <= last)) {
+    return false;
+  }
   const touched = new Set<Chain>();
   dump.diagnostics = dump.diagnostics.filter((d) => d.span.line < first || d.span.line > last);
   const b = new DumpBuilder(dump.lineCount, dump);

@@ -169,6 +169,15 @@ describe(`fuzz: pathological shapes (seed ${FUZZ_SEED})`, function () {
       const rule = save.tables[0].chains.get('PREROUTING')!.rules[0];
       assert.equal(statisticFragment(rule)?.start, 14);
     });
+
+    it('an edit on a rule read before its chain is declared keeps its undeclared-chain error', () => {
+      const text = '*nat\n:PREROUTING ACCEPT [0:0]\n-A S -j ACCEPT\n:S - [0:0]\n-A PREROUTING -j S\nCOMMIT\n';
+      const edited = DumpDocument.fromText('file:///e', 1, text).withEdits(2, [{ range: { start: { line: 2, character: 8 }, end: { line: 2, character: 14 } }, text: 'DROP' }]);
+      const fresh = DumpDocument.fromText('file:///e', 2, text.replace('-j ACCEPT', '-j DROP'));
+      const codes = (doc: DumpDocument): string[] => doc.dump.diagnostics.map((d) => `${d.span.line}:${d.code}`).sort();
+      assert.deepEqual(codes(edited), codes(fresh));
+      assert.ok(codes(edited).includes('2:undeclared-chain'));
+    });
   });
 
   describe('depth', () => {
