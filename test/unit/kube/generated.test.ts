@@ -112,3 +112,33 @@ describe('kube analysis on generated kube-proxy rulesets (ground truth from the 
     assert.ok(large.cpuMs < 10_000, `${large.cpuMs.toFixed(0)} ms CPU`);
   });
 });
+
+describe('kube analysis of iptables-save and ip6tables-save pasted together', () => {
+  it('keeps the IPv4 and IPv6 services of the same chain names apart', () => {
+    const v4 = generateKubeDump({ seed: 5, services: 15, minEndpoints: 1 });
+    const v6 = generateKubeDump({ seed: 5, services: 15, minEndpoints: 1, family: 6 });
+    const dump = parseDump(renderSave(v4) + renderSave(v6));
+    const analysis = analyzeKube(dump);
+    const [nat4, nat6] = dump.tables.filter((t) => t.name === 'nat');
+    assert.ok(nat4 && nat6);
+    assert.equal(analysis.services.length, v4.servicePorts.length + v6.servicePorts.length);
+    for (const [generated, table] of [
+      [v4, nat4],
+      [v6, nat6],
+    ] as const) {
+      for (const truth of generated.servicePorts.filter((p) => p.chains.svc !== undefined)) {
+        const service = serviceOfChain(analysis, truth.chains.svc!, table);
+        assert.ok(service);
+        assert.deepEqual(service.clusterIPs, [truth.clusterIP]);
+        assert.deepEqual(
+          service.endpoints.map((e) => [e.address, e.hashMatches]),
+          truth.endpoints.map((e) => [e.address, true]),
+        );
+      }
+    }
+    assert.deepEqual(
+      analysis.diagnostics.filter((d) => d.code !== 'kube-no-endpoints'),
+      [],
+    );
+  });
+});
