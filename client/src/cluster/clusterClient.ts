@@ -269,7 +269,8 @@ export class ClusterClient {
 
   /**
    * Watches services, endpoints (from `endpointSource`, as found by listEndpoints) and pods, and calls
-   * `onChange` once per burst of changes. The initial listing of each informer is not a change.
+   * `onChange` once per burst of changes, and once when the watches are up (or back after an outage),
+   * since what changed between the caller's last listing and the watches' own listing comes in no event.
    */
   watch(endpointSource: EndpointSource | undefined, onChange: () => void, options: WatchOptions = {}): Disposable {
     const debounceMs = options.debounceMs ?? 300;
@@ -339,7 +340,7 @@ export class ClusterClient {
       informer.on('add', onObject);
       informer.on('update', onObject);
       informer.on('delete', onObject);
-      const start = (restarted: boolean): void => {
+      const start = (): void => {
         listed = false;
         const failuresBefore = failures;
         informer.start().then(
@@ -349,12 +350,10 @@ export class ClusterClient {
             if (disposed) {
               informer.stop().catch(() => undefined);
             } else if (failures === failuresBefore) {
-              // The list and watch are up (a failure would have counted before start() resolved). After an
-              // outage, whatever changed while the watch was down arrived in the re-list: report it once.
+              // The list and watch are up (a failure would have counted before start() resolved). Report it once:
+              // what changed between the caller's own listing (or an outage) and this list came in no event.
               failures = 0;
-              if (restarted) {
-                changed();
-              }
+              changed();
             }
           },
           (err: unknown) => onInformerError(err),
@@ -371,13 +370,13 @@ export class ClusterClient {
         const timer = setTimeout(() => {
           restartTimers.delete(timer);
           if (!disposed) {
-            start(true);
+            start();
           }
         }, delay);
         restartTimers.add(timer);
       };
       informer.on('error', onInformerError);
-      start(false);
+      start();
       return informer;
     });
 
