@@ -21,7 +21,7 @@ import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { references } from './features/references';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
-import { parseLinesInSlices, splitLines } from './parse/index';
+import { parseLinesInSlices, SlicedParse, splitLines } from './parse/index';
 
 /** Custom requests of this server (a public interface: see README). */
 export const ServicesRequest = 'iptablesLens/services';
@@ -44,6 +44,16 @@ export interface LargeDumpSummary {
 }
 
 const DIAGNOSTICS_DELAY_MS = 250;
+/** A document of more lines than this is parsed in slices after it opens, with progress (a 20k-service nat table has 500,000). */
+const SLICED_PARSE_LINES = 100_000;
+const SLICE_LINES = 25_000;
+
+/** A large document being parsed in slices: the version and lines it is parsing. */
+interface SlicedParseJob {
+  version: number;
+  lines: string[];
+  parse: SlicedParse;
+}
 
 /** The edits between two versions of a document, kept so its model can be patched rather than rebuilt. */
 interface PendingEdits {
@@ -64,6 +74,10 @@ export class LspServer {
   });
   private readonly pendingEdits = new Map<string, PendingEdits>();
   private readonly cache = new Map<string, DumpDocument>();
+  /** Large documents being parsed in slices since they opened; a request that needs one finishes it at once. */
+  private readonly slicedParses = new Map<string, SlicedParseJob>();
+  /** The version of a document whose parse the user cancelled: its features answer nothing until it changes. */
+  private readonly cancelledParses = new Map<string, number>();
   /** Dumps read from disk on request (too large for the editor to sync), by file URI. */
   private readonly diskDocuments = new Map<string, DumpDocument>();
   private readonly pendingDiagnostics = new Map<string, NodeJS.Timeout>();
@@ -104,10 +118,13 @@ export class LspServer {
       workspaceSymbols(this.openModels(), p.query),
     ));
 
+    this.documents.onDidOpen((e) => this.startSlicedParse(e.document));
     this.documents.onDidChangeContent((e) => this.scheduleDiagnostics(e.document.uri));
     this.documents.onDidClose((e) => {
       this.cache.delete(e.document.uri);
       this.pendingEdits.delete(e.document.uri);
+      this.slicedParses.delete(e.document.uri);
+      this.cancelledParses.delete(e.document.uri);
       clearTimeout(this.pendingDiagnostics.get(e.document.uri));
       this.pendingDiagnostics.delete(e.document.uri);
       void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -134,6 +151,15 @@ export class LspServer {
     const document = this.documents.get(uri);
     if (!document) {
       return this.diskDocuments.get(uri);
+    }
+    const sliced = this.slicedParses.get(uri);
+    if (sliced) {
+      // A request needs the model now: read the rest of the lines at once.
+      this.slicedParses.delete(uri);
+      this.cache.set(uri, new DumpDocument(uri, sliced.version, sliced.lines, sliced.parse.finish()));
+    }
+    if (this.cancelledParses.get(uri) === document.version) {
+      return undefined;
     }
     const cached = this.cache.get(uri);
     if (cached && cached.version === document.version) {
@@ -203,6 +229,49 @@ export class LspServer {
     }
   }
 
+  /** Starts parsing a large document in slices, so the server stays responsive and shows progress. */
+  private startSlicedParse(document: TextDocument): void {
+    if (document.lineCount < SLICED_PARSE_LINES) {
+      return;
+    }
+    const lines = splitLines(document.getText());
+    const job: SlicedParseJob = { version: document.version, lines, parse: new SlicedParse(lines) };
+    this.slicedParses.set(document.uri, job);
+    void this.runSlicedParse(document.uri, job).catch((error: unknown) => {
+      this.slicedParses.delete(document.uri);
+      this.connection.console.error(`Error while parsing ${document.uri}: ${errorText(error)}`);
+    });
+  }
+
+  private async runSlicedParse(uri: string, job: SlicedParseJob): Promise<void> {
+    const progress = await this.connection.window.createWorkDoneProgress();
+    try {
+      progress.begin('iptables Lens', 0, `parsing ${job.lines.length} lines of ${decodeURIComponent(path.posix.basename(uri))}`, true);
+      for (;;) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.slicedParses.get(uri) !== job) {
+          return; // finished by a request, closed, or superseded
+        }
+        if (progress.token.isCancellationRequested) {
+          this.slicedParses.delete(uri);
+          this.cancelledParses.set(uri, job.version);
+          this.connection.console.info(`Parsing of ${uri} cancelled: its features are off until it changes.`);
+          return;
+        }
+        const dump = job.parse.step(SLICE_LINES);
+        if (dump) {
+          this.slicedParses.delete(uri);
+          this.cache.set(uri, new DumpDocument(uri, job.version, job.lines, dump));
+          this.scheduleDiagnostics(uri);
+          return;
+        }
+        progress.report(Math.floor(job.parse.done * 100));
+      }
+    } finally {
+      progress.done();
+    }
+  }
+
   private *openModels(): Iterable<DumpDocument> {
     yield* this.diskDocuments.values();
     for (const document of this.documents.all()) {
@@ -225,6 +294,9 @@ export class LspServer {
       uri,
       setTimeout(() => {
         this.pendingDiagnostics.delete(uri);
+        if (this.slicedParses.has(uri)) {
+          return; // published when the sliced parse ends
+        }
         this.publishDiagnostics(uri);
       }, DIAGNOSTICS_DELAY_MS),
     );

@@ -53,3 +53,39 @@ describe('large dumps read from disk', function () {
     await assert.rejects(client.request('iptablesLens/openLargeDump', { path: '/nonexistent/dump.txt' }), /Cannot read \/nonexistent\/dump.txt/);
   });
 });
+
+describe('large documents opened in the editor', function () {
+  this.timeout(60000);
+  // 120,000 rules: above the size the server parses in slices after didOpen.
+  const rules = 120_000;
+  const text = ['*filter', ':INPUT ACCEPT [0:0]', ':KUBE-BIG - [0:0]', '-A INPUT -j KUBE-BIG', ...Array.from({ length: rules }, (_, i) => `-A KUBE-BIG -s 10.0.${i >> 8 & 255}.${i & 255}/32 -j ACCEPT`), 'COMMIT', ''].join('\n');
+
+  it('parses in slices with progress, then publishes diagnostics and answers', async () => {
+    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    try {
+      const uri = 'file:///big.iptables-save';
+      await client.open(uri, text);
+      await client.waitForDiagnostics(uri, () => true, 50000);
+      const kinds = client.progress.map((p) => p.value.kind);
+      assert.equal(kinds[0], 'begin');
+      assert.ok(kinds.includes('report'), kinds.join(' '));
+      assert.equal(kinds[kinds.length - 1], 'end');
+      const symbols = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } });
+      assert.equal(symbols[0].children!.find((c) => c.name === 'KUBE-BIG')!.detail, `1 reference · ${rules} rules`);
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('answers a request that comes before the sliced parse ends', async () => {
+    const client = await TestLspClient.start();
+    try {
+      const uri = 'file:///big2.iptables-save';
+      await client.open(uri, text);
+      const location = await client.request<Location>('textDocument/definition', { textDocument: { uri }, position: { line: 3, character: 15 } });
+      assert.deepEqual(location.range, { start: { line: 2, character: 1 }, end: { line: 2, character: 9 } });
+    } finally {
+      await client.stop();
+    }
+  });
+});

@@ -14,6 +14,8 @@ export class TestLspClient {
   private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
   private readonly waiters: (() => void)[] = [];
   readonly stderr: string[] = [];
+  /** `$/progress` notifications, in order (the server sends them when the client says it supports them). */
+  readonly progress: { token: string | number; value: { kind: string; message?: string; percentage?: number } }[] = [];
 
   private constructor(readonly process: ChildProcessWithoutNullStreams) {
     this.connection = createMessageConnection(new StreamMessageReader(process.stdout), new StreamMessageWriter(process.stdin));
@@ -22,14 +24,20 @@ export class TestLspClient {
       this.waiters.splice(0).forEach((wake) => wake());
     });
     this.connection.onNotification('window/logMessage', () => undefined);
+    this.connection.onRequest('window/workDoneProgress/create', () => null);
+    this.connection.onNotification('$/progress', (params: TestLspClient['progress'][number]) => {
+      this.progress.push(params);
+      this.waiters.splice(0).forEach((wake) => wake());
+    });
     process.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
     this.connection.listen();
   }
 
-  static async start(serverPath = SERVER_JS): Promise<TestLspClient> {
+  /** Starts the server; `capabilities` are the client's (e.g. `{ window: { workDoneProgress: true } }`). */
+  static async start(serverPath = SERVER_JS, capabilities: Record<string, unknown> = {}): Promise<TestLspClient> {
     const child = spawn(process.execPath, [serverPath, '--stdio'], { stdio: 'pipe' });
     const client = new TestLspClient(child);
-    await client.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    await client.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities });
     await client.connection.sendNotification('initialized', {});
     return client;
   }

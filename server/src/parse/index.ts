@@ -52,21 +52,53 @@ export interface ParseControl {
  * progress and can stop: resolves to undefined when cancelled.
  */
 export async function parseLinesInSlices(lines: string[], control: ParseControl = {}): Promise<Dump | undefined> {
-  const slice = control.sliceLines ?? 50_000;
-  const b = new DumpBuilder(lines.length);
-  const state: LineState = { listLayout: undefined };
-  for (let start = 0; start < lines.length; start += slice) {
-    const end = Math.min(lines.length, start + slice);
-    for (let line = start; line < end; line++) {
-      parseLine(b, lines[line], line, state);
+  const parse = new SlicedParse(lines);
+  for (;;) {
+    const dump = parse.step(control.sliceLines ?? 50_000);
+    control.progress?.(parse.done);
+    if (dump) {
+      return dump;
     }
-    control.progress?.(end / lines.length);
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (control.cancelled?.()) {
       return undefined;
     }
   }
-  return finishParse(b);
+}
+
+/** A parse that reads a slice of lines at a time (for progress and cancellation), or the rest at once. */
+export class SlicedParse {
+  private readonly b: DumpBuilder;
+  private readonly state: LineState = { listLayout: undefined };
+  private next = 0;
+  private dump: Dump | undefined;
+
+  constructor(private readonly lines: string[]) {
+    this.b = new DumpBuilder(lines.length);
+  }
+
+  /** The share of lines read, 0..1. */
+  get done(): number {
+    return this.lines.length === 0 ? 1 : this.next / this.lines.length;
+  }
+
+  /** Reads up to `count` more lines; returns the dump once every line is read. */
+  step(count: number): Dump | undefined {
+    const end = Math.min(this.lines.length, this.next + count);
+    for (let line = this.next; line < end; line++) {
+      parseLine(this.b, this.lines[line], line, this.state);
+    }
+    this.next = end;
+    if (end === this.lines.length && !this.dump) {
+      this.dump = finishParse(this.b);
+    }
+    return this.dump;
+  }
+
+  /** Reads the remaining lines now. */
+  finish(): Dump {
+    return this.step(Number.POSITIVE_INFINITY)!;
+  }
 }
 
 /** After the last line: open tables closed, unnamed ones named, the index built. */
