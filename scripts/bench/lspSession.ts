@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 
-export const SERVER_JS = path.resolve(__dirname, '../../server/out/server.js');
+/** The compiled server (`tsc -b server`); the benchmark can be pointed at a copy with `--server-out`. */
+export const SERVER_OUT = path.resolve(__dirname, '../../server/out');
 
 export interface Position {
   line: number;
@@ -15,6 +16,8 @@ export interface Position {
 }
 
 export interface SessionPlan {
+  /** The folder of the compiled server (holding server.js). */
+  serverOut: string;
   uri: string;
   text: string;
   /** Positions of chain names to ask about (one per sampled chain). */
@@ -44,6 +47,9 @@ export interface SessionResult {
   editToDiagnosticsMs: number[];
   /** Server CPU per edit, from didChange to its diagnostics (re-parse, answers, diagnostics). */
   editServerCpuMs: number[];
+  /** The same, for the edits answered by a hover and those answered by the outline. */
+  editHoverServerCpuMs: number[];
+  editOutlineServerCpuMs: number[];
   progressNotifications: number;
   peakRssBytes: number;
 }
@@ -114,7 +120,7 @@ class DiagnosticsWatch {
 }
 
 export async function runSession(plan: SessionPlan): Promise<SessionResult> {
-  const child = spawn(process.execPath, [SERVER_JS, '--stdio'], { stdio: 'pipe' });
+  const child = spawn(process.execPath, [path.join(plan.serverOut, 'server.js'), '--stdio'], { stdio: 'pipe' });
   const pid = child.pid!;
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
@@ -188,6 +194,8 @@ export async function runSession(plan: SessionPlan): Promise<SessionResult> {
     const editToOutlineMs: number[] = [];
     const editToDiagnosticsMs: number[] = [];
     const editServerCpuMs: number[] = [];
+    const editHoverServerCpuMs: number[] = [];
+    const editOutlineServerCpuMs: number[] = [];
     const hoverAt = plan.positions.find((p) => p.line !== plan.editLine) ?? plan.positions[0];
     for (let i = 0; i < plan.edits * 2; i++) {
       version++;
@@ -208,7 +216,9 @@ export async function runSession(plan: SessionPlan): Promise<SessionResult> {
       }
       await diagnostics.waitFor(uri, version);
       editToDiagnosticsMs.push(performance.now() - started);
-      editServerCpuMs.push(processCpuMs(pid) - cpuStart);
+      const cpu = processCpuMs(pid) - cpuStart;
+      editServerCpuMs.push(cpu);
+      (i < plan.edits ? editHoverServerCpuMs : editOutlineServerCpuMs).push(cpu);
     }
     const peakRssBytes = peakRss(pid);
     await connection.sendNotification('textDocument/didClose', { textDocument: document });
@@ -226,6 +236,8 @@ export async function runSession(plan: SessionPlan): Promise<SessionResult> {
       editToOutlineMs,
       editToDiagnosticsMs,
       editServerCpuMs,
+      editHoverServerCpuMs,
+      editOutlineServerCpuMs,
       progressNotifications,
       peakRssBytes,
     };
