@@ -73,18 +73,19 @@ export interface EndpointRuleFacts {
   affinity: boolean;
 }
 
-/** The result of `analyzeKube`. Maps are keyed by chain name (or address, or line). */
+/**
+ * The result of `analyzeKube`. Chain maps are keyed by the model's Chain objects (so a dump that repeats a table,
+ * IPv4 and IPv6 pasted together, keeps both apart, and no lookup compares names): look them up by name with
+ * `serviceOfChain` / `endpointOfChain`.
+ */
 export interface KubeAnalysis {
   services: DumpServicePort[];
-  /**
-   * KUBE-SVC/SVL/EXT/FW/XLB chain name → its service port. When a dump repeats a table (IPv4 and IPv6 dumps
-   * pasted together), chains of the n-th repetition (n ≥ 1) are keyed `n#NAME`: use `serviceOfChain`.
-   */
-  serviceByChain: Map<string, DumpServicePort>;
-  /** KUBE-SEP chain name → what it holds and who reaches it (keyed like `serviceByChain`: use `endpointOfChain`). */
-  endpointsByChain: Map<string, EndpointChainFacts>;
-  /** How many tables of the same name come before each table (0 for nearly every dump). */
-  tableGenerations: Map<Table, number>;
+  /** KUBE-SVC/SVL/EXT/FW/XLB chain → its service port. */
+  serviceByChain: Map<Chain, DumpServicePort>;
+  /** KUBE-SEP chain → what it holds and who reaches it. */
+  endpointsByChain: Map<Chain, EndpointChainFacts>;
+  /** The dump's tables, for lookups by chain name. */
+  tables: Table[];
   /** Plain address (no /32) → what it is: cluster IP, external IP, load-balancer IP, endpoint. */
   addresses: Map<string, AddressFact[]>;
   /** Line of a dispatch rule (KUBE-SERVICES, KUBE-NODEPORTS …) → the service port it serves. */
@@ -213,7 +214,7 @@ class KubeAnalyzer {
     services: [],
     serviceByChain: new Map(),
     endpointsByChain: new Map(),
-    tableGenerations: new Map(),
+    tables: [],
     addresses: new Map(),
     dispatchByLine: new Map(),
     endpointRuleByLine: new Map(),
@@ -236,6 +237,7 @@ class KubeAnalyzer {
   }
 
   run(): KubeAnalysis {
+    this.result.tables = this.dump.tables;
     const seen = new Map<string, number>();
     const dispatchChains: Chain[] = [];
     const endpointChains: Chain[] = [];
@@ -308,9 +310,8 @@ class KubeAnalyzer {
       group.chains.set(kind, chain);
       group.service.chains.push(chainRef(chain));
     }
-    const chainKey = this.groupKey(chain.name);
-    if (!this.result.serviceByChain.has(chainKey)) {
-      this.result.serviceByChain.set(chainKey, group.service);
+    if (!this.result.serviceByChain.has(chain)) {
+      this.result.serviceByChain.set(chain, group.service);
     }
     if (kind === 'service-local' || kind === 'external-local') {
       group.localIndicator = true;
@@ -356,10 +357,8 @@ class KubeAnalyzer {
         facts.masqueradeRule = ruleSpan(rule);
       }
     }
-    const generation = this.generationOf(chain.table);
-    const key = generation === 0 ? chain.name : `${generation}#${chain.name}`;
-    if (!this.result.endpointsByChain.has(key)) {
-      this.result.endpointsByChain.set(key, facts);
+    if (!this.result.endpointsByChain.has(chain)) {
+      this.result.endpointsByChain.set(chain, facts);
     }
     if (facts.ip !== undefined) {
       this.addAddress(facts.ip, { role: 'endpoint', endpoint: facts });
@@ -512,10 +511,10 @@ class KubeAnalyzer {
     return group.chains.values().next().value!.table;
   }
 
-  /** What the endpoint chain `name` of `table`'s dump holds (its DNAT rule …), if the dump has it. */
+  /** What the endpoint chain `name` of `table` holds (its DNAT rule …), if the dump has it. */
   private endpointFacts(name: string, table: Table): EndpointChainFacts | undefined {
-    const generation = this.generationOf(table);
-    return this.result.endpointsByChain.get(generation === 0 ? name : `${generation}#${name}`);
+    const chain = table.chains.get(name);
+    return chain === undefined ? undefined : this.result.endpointsByChain.get(chain);
   }
 
   private newEndpoint(
@@ -694,7 +693,6 @@ class KubeAnalyzer {
         }
       }
       this.generationCache.set(table, generation);
-      this.result.tableGenerations.set(table, generation);
     }
     return generation;
   }
@@ -1008,9 +1006,8 @@ class KubeAnalyzer {
 
   /** Hash check of every endpoint chain against the service ports that reach it, and the missing-DNAT warning. */
   private checkEndpointChains(): void {
-    for (const facts of this.result.endpointsByChain.values()) {
-      const name = facts.chain.name;
-      const chain = this.findChain(facts.chain);
+    for (const [chain, facts] of this.result.endpointsByChain) {
+      const name = chain.name;
       const declared = chain !== undefined && (chain.declaration !== undefined || chain.rules.length > 0);
       if (facts.dnatRule === undefined && declared) {
         const span = chainSpan(chain);
@@ -1157,19 +1154,26 @@ export function serviceLabel(service: DumpServicePort, chains?: Map<ChainKind, C
   return name;
 }
 
-function generationKey(analysis: KubeAnalysis, name: string, table: Table | undefined): string {
-  const generation = table === undefined ? 0 : (analysis.tableGenerations.get(table) ?? 0);
-  return generation === 0 ? name : `${generation}#${name}`;
+/** The value a chain map holds for the chain `name` of `table`, or of the first table that has one. */
+function byChainName<T>(map: Map<Chain, T>, tables: Table[], name: string, table: Table | undefined): T | undefined {
+  for (const candidate of table !== undefined ? [table] : tables) {
+    const chain = candidate.chains.get(name);
+    const value = chain === undefined ? undefined : map.get(chain);
+    if (value !== undefined) {
+      return value;
+    }
+  }
+  return undefined;
 }
 
-/** The service port of a KUBE-SVC/SVL/EXT/FW/XLB chain name, in `table` (default: the first table of its name). */
+/** The service port of a KUBE-SVC/SVL/EXT/FW/XLB chain name, in `table` (default: the first table that has it). */
 export function serviceOfChain(analysis: KubeAnalysis, name: string, table?: Table): DumpServicePort | undefined {
-  return analysis.serviceByChain.get(generationKey(analysis, name, table)) ?? analysis.serviceByChain.get(name);
+  return byChainName(analysis.serviceByChain, analysis.tables, name, table);
 }
 
-/** What a KUBE-SEP chain holds, in `table` (default: the first table of its name). */
+/** What a KUBE-SEP chain holds, in `table` (default: the first table that has it). */
 export function endpointOfChain(analysis: KubeAnalysis, name: string, table?: Table): EndpointChainFacts | undefined {
-  return analysis.endpointsByChain.get(generationKey(analysis, name, table)) ?? analysis.endpointsByChain.get(name);
+  return byChainName(analysis.endpointsByChain, analysis.tables, name, table);
 }
 
 /**
