@@ -1050,34 +1050,40 @@ class KubeAnalyzer {
     if (facts.ip === undefined || facts.port === undefined) {
       return null;
     }
-    const address = formatEndpoint(facts.ip, facts.port);
-    const candidates: { portName: string; protocol: string }[] = [];
+    const address = facts.address ?? formatEndpoint(facts.ip, facts.port);
+    const suffix = name.slice('KUBE-SEP-'.length);
+    const matches = (portName: string, protocol: string): boolean => chainHash(portName + protocol + address) === suffix;
+    let checked: DumpServicePort | undefined;
     for (const reach of facts.reachedBy) {
       const service = reach.service;
-      if (service.portName !== undefined && service.protocol !== undefined && service.namespace !== undefined) {
-        candidates.push({ portName: service.portName, protocol: service.protocol });
-        if (service.port === '') {
-          candidates.push({
-            portName: servicePortName(service.namespace, service.name ?? '', '', !service.portName.endsWith(':')),
-            protocol: service.protocol,
-          });
+      if (service === checked || service.portName === undefined || service.protocol === undefined) {
+        continue; // the same service port through KUBE-SVC and KUBE-SVL/XLB is checked once
+      }
+      checked = service;
+      if (matches(service.portName, service.protocol)) {
+        return true;
+      }
+      if (service.port === '' && service.namespace !== undefined && service.name !== undefined) {
+        const other = servicePortName(service.namespace, service.name, '', !service.portName.endsWith(':'));
+        if (matches(other, service.protocol)) {
+          return true;
         }
       }
     }
-    if (candidates.length === 0) {
-      this.endpointDetails(facts);
+    if (checked !== undefined) {
+      return false;
     }
+    // No named service port reaches it (an excerpt): its own comment and DNAT protocol may still say.
+    this.endpointDetails(facts);
+    const identity = facts.identity;
     const protocol = facts.protocol;
-    if (candidates.length === 0 && facts.identity !== undefined && protocol !== undefined) {
-      candidates.push({ portName: identityPortName(facts.identity, facts.identity.legacyUnnamed), protocol });
-      if (facts.identity.port === '') {
-        candidates.push({ portName: identityPortName(facts.identity, !facts.identity.legacyUnnamed), protocol });
-      }
-    }
-    if (candidates.length === 0) {
+    if (identity === undefined || protocol === undefined) {
       return null;
     }
-    return candidates.some((c) => endpointChainName(c.portName, c.protocol, address) === name);
+    return (
+      matches(identityPortName(identity, identity.legacyUnnamed), protocol) ||
+      (identity.port === '' && matches(identityPortName(identity, !identity.legacyUnnamed), protocol))
+    );
   }
 
   private findChain(ref: ChainRef): Chain | undefined {
