@@ -31,7 +31,16 @@ function prng(seed: number): () => number {
   };
 }
 
-const REQUESTS = ['textDocument/hover', 'textDocument/definition', 'textDocument/references', 'textDocument/documentSymbol', 'textDocument/foldingRange', 'textDocument/implementation', 'textDocument/codeLens', 'workspace/symbol'];
+const REQUESTS = [
+  'textDocument/hover',
+  'textDocument/definition',
+  'textDocument/references',
+  'textDocument/documentSymbol',
+  'textDocument/foldingRange',
+  'textDocument/implementation',
+  'textDocument/codeLens',
+  'workspace/symbol',
+];
 const EDITS = 40;
 const REQUESTS_PER_EDIT = 4;
 
@@ -87,7 +96,10 @@ describe(`soak: the server over stdio under a burst of edits and requests (seed 
       const choice = random();
       const change =
         choice < 0.92
-          ? { range: { start: { line, character }, end: { line, character: Math.min(lineText.length, character + 3) } }, text: ['X', '-', ' ', 'KUBE-MARK-MASQ', ''][Math.floor(random() * 5)] }
+          ? {
+              range: { start: { line, character }, end: { line, character: Math.min(lineText.length, character + 3) } },
+              text: ['X', '-', ' ', 'KUBE-MARK-MASQ', ''][Math.floor(random() * 5)],
+            }
           : choice < 0.96
             ? { range: { start: { line, character: 0 }, end: { line, character: 0 } }, text: '-A KUBE-SERVICES -j KUBE-MARK-MASQ\n' }
             : { range: { start: { line, character: 0 }, end: { line: Math.min(line + 1, lineCount - 1), character: 0 } }, text: '' };
@@ -133,7 +145,9 @@ describe(`soak: the server over stdio under a burst of edits and requests (seed 
     const last = await client.waitForDiagnostics(uri, (p) => p.version === EDITS + 1, 60000);
     assert.ok(last.diagnostics.length > 0 || shadow.getText().length > 0);
     // The server's text is the editor's: a fresh document of the shadow text has the same outline.
-    const symbols = await client.request<{ name: string; children?: unknown[] }[]>('textDocument/documentSymbol', { textDocument: { uri } });
+    const symbols = await client.request<{ name: string; children?: unknown[] }[]>('textDocument/documentSymbol', {
+      textDocument: { uri },
+    });
     assert.ok(symbols.length >= 2, 'filter and nat still outlined');
     peak = Math.max(peak, rssMb(pid));
     assert.ok(!client.stderr.join('').includes('Error while computing'), client.stderr.join(''));
@@ -150,7 +164,12 @@ describe(`soak: the server over stdio under a burst of edits and requests (seed 
       await new Promise<void>((resolve) => setTimeout(resolve, 500));
       now = rssMb(pid);
     }
-    assert.ok(now <= allowed, `RSS ${now.toFixed(0)} MB after close; ${before.toFixed(0)} MB before open, peak ${peak.toFixed(0)} MB (allowed ${allowed.toFixed(0)} MB)`);
-    console.log(`      soak: ${EDITS} edits, ${outcomes.length} requests (${outcomes.filter((o) => o === 'cancelled').length} answered as cancelled, ${cancelled} cancel sent); RSS ${before.toFixed(0)} → peak ${peak.toFixed(0)} → ${now.toFixed(0)} MB`);
+    assert.ok(
+      now <= allowed,
+      `RSS ${now.toFixed(0)} MB after close; ${before.toFixed(0)} MB before open, peak ${peak.toFixed(0)} MB (allowed ${allowed.toFixed(0)} MB)`,
+    );
+    console.log(
+      `      soak: ${EDITS} edits, ${outcomes.length} requests (${outcomes.filter((o) => o === 'cancelled').length} answered as cancelled, ${cancelled} cancel sent); RSS ${before.toFixed(0)} → peak ${peak.toFixed(0)} → ${now.toFixed(0)} MB`,
+    );
   });
 });

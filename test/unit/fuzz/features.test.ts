@@ -73,11 +73,16 @@ function modelSummary(doc: DumpDocument): unknown {
         declaration: `${span(c.declaration)} ${c.declaredBy ?? ''}`,
         policy: c.policy,
         endLine: c.endLine,
-        rules: c.rules.map((r) => `${r.position}@${r.line} ${r.target ? `${r.target.goto ? '-g' : '-j'} ${r.target.name} ${span(r.target.span)}` : ''} ${JSON.stringify(r.counters ?? null)}`),
+        rules: c.rules.map(
+          (r) =>
+            `${r.position}@${r.line} ${r.target ? `${r.target.goto ? '-g' : '-j'} ${r.target.name} ${span(r.target.span)}` : ''} ${JSON.stringify(r.counters ?? null)}`,
+        ),
         referencedBy: c.referencedBy.map((r) => r.line).sort((a, b) => a - b),
       })),
     })),
-    owners: dump.lineOwners.map((o) => (o === undefined ? '' : 'rules' in o ? `chain ${o.name}` : 'bodyStart' in o ? `rule ${o.chain.name}` : `table ${o.name}`)),
+    owners: dump.lineOwners.map((o) =>
+      o === undefined ? '' : 'rules' in o ? `chain ${o.name}` : 'bodyStart' in o ? `rule ${o.chain.name}` : `table ${o.name}`,
+    ),
     diagnostics: doc.diagnostics.map((d) => `${span(d.span)} ${d.severity} ${d.code} ${d.message}`).sort(),
     prompts: dump.prompts.map((p) => `${p.line} ${p.command}`),
   };
@@ -126,7 +131,9 @@ function checkEveryFeature(input: FuzzDocument, randoms: number[]): void {
   const analysis = timed('analyzeKube', chars, () => analyzeKube(doc.dump));
   analysis.diagnostics.forEach((d) => assertSpanInside(d.span, lines, `kube diagnostic ${d.code}`));
 
-  const symbols = timed('documentSymbols', chars, () => documentSymbols(doc, (chain) => serviceSymbolDetail(analysis, chain.name, chain.table)));
+  const symbols = timed('documentSymbols', chars, () =>
+    documentSymbols(doc, (chain) => serviceSymbolDetail(analysis, chain.name, chain.table)),
+  );
   for (const table of symbols) {
     assertRangeInside(table.range, lines, `table symbol ${table.name}`);
     assert.ok(rangeContains(table.range, table.selectionRange), `table ${table.name}: selection outside range`);
@@ -137,7 +144,9 @@ function checkEveryFeature(input: FuzzDocument, randoms: number[]): void {
       assert.ok(chain.name.length > 0, 'a chain symbol has a name');
     }
   }
-  timed('workspaceSymbols', chars, () => workspaceSymbols([doc], 'K')).forEach((s) => assertRangeInside(s.location.range, lines, `workspace symbol ${s.name}`));
+  timed('workspaceSymbols', chars, () => workspaceSymbols([doc], 'K')).forEach((s) =>
+    assertRangeInside(s.location.range, lines, `workspace symbol ${s.name}`),
+  );
 
   for (const fold of timed('foldingRanges', chars, () => foldingRanges(doc))) {
     assert.ok(fold.startLine >= 0 && fold.startLine < fold.endLine && fold.endLine < lines.length, `folding ${JSON.stringify(fold)}`);
@@ -154,9 +163,13 @@ function checkEveryFeature(input: FuzzDocument, randoms: number[]): void {
       assertRangeInside(target.range, lines, `definition at ${at}`);
     }
     for (const include of [true, false]) {
-      timed(`references at ${at}`, chars, () => references(doc, position, include)).forEach((l) => assertRangeInside(l.range, lines, `reference from ${at}`));
+      timed(`references at ${at}`, chars, () => references(doc, position, include)).forEach((l) =>
+        assertRangeInside(l.range, lines, `reference from ${at}`),
+      );
     }
-    const shown = timed(`hover at ${at}`, chars, () => hover(doc, position, () => kubeHover(doc.dump, analysis, position)?.contents ?? null));
+    const shown = timed(`hover at ${at}`, chars, () =>
+      hover(doc, position, () => kubeHover(doc.dump, analysis, position)?.contents ?? null),
+    );
     if (shown?.range) {
       assertRangeInside(shown.range, lines, `hover at ${at}`);
     }
@@ -164,7 +177,9 @@ function checkEveryFeature(input: FuzzDocument, randoms: number[]): void {
     if (kube?.span) {
       assertSpanInside(kube.span, lines, `kube hover at ${at}`);
     }
-    timed(`implementation at ${at}`, chars, () => implementation(doc.dump, analysis, position)).forEach((span) => assertSpanInside(span, lines, `implementation from ${at}`));
+    timed(`implementation at ${at}`, chars, () => implementation(doc.dump, analysis, position)).forEach((span) =>
+      assertSpanInside(span, lines, `implementation from ${at}`),
+    );
   }
 
   // Rule options are parsed on demand (hover, tracer, analysis): every rule's must parse, with spans on its line.
@@ -180,6 +195,9 @@ function checkEveryFeature(input: FuzzDocument, randoms: number[]): void {
 
 describe(`fuzz: parser and language features (seed ${FUZZ_SEED})`, function () {
   this.timeout(120000);
+  after(() =>
+    console.log(`      fuzz: ${fuzzCounter.cases} generated cases checked so far (seed ${FUZZ_SEED}; FUZZ_SEED / FUZZ_RUNS to change)`),
+  );
 
   it('the unmodified corpus passes every check', () => {
     for (const text of corpusTexts()) {
@@ -198,10 +216,37 @@ describe(`fuzz: parser and language features (seed ${FUZZ_SEED})`, function () {
 
   it('incremental edits: the model after each edit equals a fresh parse of the edited text, and every feature answers', () => {
     const insertArb = fc.oneof(
-      fc.constantFrom('', 'X', '-', ' ', '"', "'", 'KUBE-SVC-BEPXDJBUHFCSYIC3', 'KUBE-MARK-MASQ', 'ACCEPT', ' -j A', ' -g B', '-I ', '-A A ', ':', '*', 'COMMIT', '\n', '\r\n', '\n-A A -j B\n', '\x00'),
+      fc.constantFrom(
+        '',
+        'X',
+        '-',
+        ' ',
+        '"',
+        "'",
+        'KUBE-SVC-BEPXDJBUHFCSYIC3',
+        'KUBE-MARK-MASQ',
+        'ACCEPT',
+        ' -j A',
+        ' -g B',
+        '-I ',
+        '-A A ',
+        ':',
+        '*',
+        'COMMIT',
+        '\n',
+        '\r\n',
+        '\n-A A -j B\n',
+        '\x00',
+      ),
       fc.string({ maxLength: 12 }),
     );
-    const editArb = fc.record({ line: fc.nat(), from: fc.nat(), length: fc.nat(30), text: insertArb, lineSpan: fc.constantFrom(0, 0, 0, 0, 1, 2) });
+    const editArb = fc.record({
+      line: fc.nat(),
+      from: fc.nat(),
+      length: fc.nat(30),
+      text: insertArb,
+      lineSpan: fc.constantFrom(0, 0, 0, 0, 1, 2),
+    });
     fc.assert(
       fc.property(fuzzDocumentArb, fc.array(editArb, { minLength: 1, maxLength: 10 }), (input, edits) => {
         let doc = DumpDocument.fromText('file:///edited.iptables', 1, input.text);
@@ -212,8 +257,14 @@ describe(`fuzz: parser and language features (seed ${FUZZ_SEED})`, function () {
           const startLine = edit.line % lines.length;
           const endLine = Math.min(lines.length - 1, startLine + edit.lineSpan);
           const startCharacter = edit.from % (lines[startLine].length + 1);
-          const endCharacter = endLine === startLine ? Math.min(lines[endLine].length, startCharacter + edit.length) : edit.length % (lines[endLine].length + 1);
-          const change = { range: { start: { line: startLine, character: startCharacter }, end: { line: endLine, character: endCharacter } }, text: edit.text };
+          const endCharacter =
+            endLine === startLine
+              ? Math.min(lines[endLine].length, startCharacter + edit.length)
+              : edit.length % (lines[endLine].length + 1);
+          const change = {
+            range: { start: { line: startLine, character: startCharacter }, end: { line: endLine, character: endCharacter } },
+            text: edit.text,
+          };
           version++;
           text = TextDocument.update(text, [change], version);
           doc = doc.withEdits(version, [change]);
