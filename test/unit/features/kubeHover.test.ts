@@ -100,6 +100,10 @@ describe('kube hover', () => {
           result.contents,
           /\*\*cluster IP\*\* of \*\*ns4\/svc4:p80 \(80\/tcp\)\*\* → `10\.180\.0\.4:80` 50%, `10\.180\.0\.5:80` 50%/,
         );
+        const statistic = hover(positionOf(text, /statistic.*UKSFD7AGPMPPLUHC|UKSFD7AGPMPPLUHC.*statistic/, 'probability', 3));
+        assert.ok(statistic);
+        assert.match(statistic.contents, /probability 0\.5\*\* \(conditional\)/);
+        assert.match(statistic.contents, /endpoint `10\.180\.0\.4:80` \(`KUBE-SEP-UKSFD7AGPMPPLUHC`\) gets \*\*50%\*\*/);
         const service = hover(positionOf(text, /KUBE-SVC-NUKIZ6OKUXPJNT4C/, 'KUBE-SVC-NUKIZ6OKUXPJNT4C'));
         assert.ok(service);
         for (const fact of ['ns5/svc5', '172.30.0.45:80', '5.6.7.8', 'session affinity **ClientIP** for 10800 s', '10.180.0.3:80']) {
