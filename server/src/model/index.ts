@@ -67,17 +67,7 @@ export function indexRule(dump: Dump, rule: Rule): Chain | undefined {
     callers.push(rule);
     return targetChain;
   }
-  // Order of chains in the table, only for the chains that jump here (one pass over the table's chains).
-  const callerChains = new Set<Chain>([rule.chain]);
-  for (const caller of callers) {
-    callerChains.add(caller.chain);
-  }
-  const order = new Map<Chain, number>();
-  for (const chain of table.chains.values()) {
-    if (callerChains.has(chain)) {
-      order.set(chain, order.size);
-    }
-  }
+  const order = chainOrder(table);
   const key = (r: Rule): number => order.get(r.chain)! * 2 ** 26 + r.position;
   const mine = key(rule);
   let low = 0;
@@ -92,6 +82,21 @@ export function indexRule(dump: Dump, rule: Rule): Chain | undefined {
   }
   callers.splice(low, 0, rule);
   return targetChain;
+}
+
+/** Each chain's place in its table, kept while the table has the same chains (edits to rules keep them). */
+const chainOrders = new WeakMap<Table, Map<Chain, number>>();
+
+function chainOrder(table: Table): Map<Chain, number> {
+  let order = chainOrders.get(table);
+  if (order === undefined || order.size !== table.chains.size) {
+    order = new Map();
+    for (const chain of table.chains.values()) {
+      order.set(chain, order.size);
+    }
+    chainOrders.set(table, order);
+  }
+  return order;
 }
 
 function undefinedTarget(dump: Dump, table: Table, name: string, span: Span): void {
