@@ -844,7 +844,18 @@ class KubeAnalyzer {
     let chosenLegacy = false;
     let matches: boolean | null = null;
     const seen = new Set<string>();
-    if (group.suffix !== undefined) {
+    const first = group.identities[0];
+    if (
+      first !== undefined &&
+      group.suffix !== undefined &&
+      group.protocol !== undefined &&
+      chainHash(identityPortName(first, first.legacyUnnamed) + group.protocol) === group.suffix
+    ) {
+      // The usual case: the first name found is the one the chain names were made from.
+      chosen = first;
+      chosenLegacy = first.legacyUnnamed;
+      matches = true;
+    } else if (group.suffix !== undefined) {
       const protocols = group.protocol !== undefined ? [group.protocol] : PROTOCOLS;
       search: for (const identity of group.identities) {
         const id = `${identity.namespace}/${identity.name}:${identity.port}`;
