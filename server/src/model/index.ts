@@ -25,6 +25,14 @@ export function buildIndex(dump: Dump): void {
       if (hint) {
         dump.diagnostics.push(hint);
       }
+      // An array grown by push keeps room for 17 elements; most chains have one or two rules and callers,
+      // and a 20k-service dump has 130,000 chains: exact copies save about 30 MB.
+      if (chain.rules.length < 16) {
+        chain.rules = chain.rules.slice();
+      }
+      if (chain.referencedBy.length < 16) {
+        chain.referencedBy = chain.referencedBy.slice();
+      }
     }
   }
 }

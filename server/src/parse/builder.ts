@@ -207,7 +207,8 @@ class ParsedRule implements Rule {
     insert: boolean,
     public position: number,
   ) {
-    this.targetName = target?.name;
+    // A jump to a chain already known shares its name string rather than keeping a copy per rule.
+    this.targetName = target === undefined ? undefined : (chain.table.chains.get(target.name)?.name ?? target.name);
     this.targetStart = target?.span.start ?? -1;
     this.targetEnd = target?.span.end ?? -1;
     this.chainNameStart = chainName?.start ?? -1;
