@@ -17,5 +17,6 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js' }),
   build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' }),
-  build({ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js' }),
+  // The CLI's `services --kubeconfig` runs the Services view's cluster model; server/out/cli.js loads this bundle.
+  build({ ...common, entryPoints: ['client/src/cluster/servicesCommand.ts'], outfile: 'dist/services-cli.js' }),
 ]);

@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // The language server's features from a terminal, for scripts and CI: `iptables-lens <command> DUMP …`.
 // A public interface: command names, options and JSON shapes are documented in the README.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DocumentSymbol } from 'vscode-languageserver-types';
 import { DumpDocument } from './features/document';
 import { definition } from './features/definition';
 import { hover } from './features/hover';
+import { implementationLocations, kubeChainDetail, kubeHoverSection, servicesOf } from './features/kubeFeatures';
 import { references } from './features/references';
+import type { DumpServicePort } from './kube/types';
 import { documentSymbols } from './features/symbols';
 import { runTraceCommand } from './trace/command';
 
@@ -21,7 +24,7 @@ export interface CliIO {
 interface Command {
   usage: string;
   summary: string;
-  run(args: string[], io: CliIO): number;
+  run(args: string[], io: CliIO): number | Promise<number>;
 }
 
 const USAGE_ERROR = 2;
@@ -54,7 +57,8 @@ const commands: Record<string, Command> = {
       if (positionals.length !== 1) {
         return usage(io, this.usage);
       }
-      const symbols = documentSymbols(load(positionals[0], io));
+      const doc = load(positionals[0], io);
+      const symbols = documentSymbols(doc, (chain) => kubeChainDetail(doc, chain));
       if (values.json) {
         io.out(JSON.stringify(symbols, null, 2));
       } else {
@@ -72,7 +76,7 @@ const commands: Record<string, Command> = {
         return usage(io, this.usage);
       }
       const file = positionals[0];
-      const found = [...load(file, io).dump.diagnostics].sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
+      const found = load(file, io).diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
       if (values.json) {
         io.out(JSON.stringify(found.map((d) => ({ file, line: d.span.line + 1, column: d.span.start + 1, endColumn: d.span.end + 1, severity: d.severity, code: d.code, message: d.message })), null, 2));
       } else {
@@ -101,7 +105,34 @@ const commands: Record<string, Command> = {
     usage: 'hover DUMP LINE:COL [--json]',
     summary: 'the hover text at LINE:COL',
     run(args, io) {
-      return atPosition(args, io, this.usage, (doc, position) => hover(doc, position));
+      return atPosition(args, io, this.usage, (doc, position) => hover(doc, position, () => kubeHoverSection(doc, position)));
+    },
+  },
+  implementation: {
+    usage: 'implementation DUMP LINE:COL [--json]',
+    summary: 'jump to endpoint: the DNAT rules behind the service or endpoint at LINE:COL',
+    run(args, io) {
+      return atPosition(args, io, this.usage, (doc, position) => implementationLocations(doc, position));
+    },
+  },
+  services: {
+    usage: 'services DUMP [--json] | services DUMP (--kubeconfig FILE [--context C] | --snapshot FILE) [--namespace N] [--json]',
+    summary: "the dump's kube-proxy services with endpoints and shares; with a cluster or snapshot, its services linked to DUMP",
+    run(args, io) {
+      if (args.some((a) => /^--(kubeconfig|context|snapshot|namespace)(=|$)|^-n$/.test(a))) {
+        return clusterServicesCommand(args, io);
+      }
+      const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+      if (positionals.length !== 1) {
+        return usage(io, this.usage);
+      }
+      const { services } = servicesOf(load(positionals[0], io));
+      if (values.json) {
+        io.out(JSON.stringify({ services }, null, 2));
+      } else {
+        printServices(services, io);
+      }
+      return 0;
     },
   },
   trace: {
@@ -112,6 +143,35 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+function printServices(services: DumpServicePort[], io: CliIO): void {
+  if (services.length === 0) {
+    io.out('(no kube-proxy services in this dump)');
+  }
+  for (const service of services) {
+    const ips = service.clusterIPs.length ? `  cluster IP ${service.clusterIPs.join(', ')}${service.servicePort !== undefined ? `:${service.servicePort}` : ''}` : '';
+    io.out(`${service.label}${ips}  [${service.chains.map((c) => c.name).join(', ')}]${service.noEndpoints ? '  no endpoints' : ''}`);
+    for (const endpoint of service.endpoints) {
+      const observed = endpoint.observedShare !== undefined ? `, observed ${(endpoint.observedShare * 100).toFixed(1)}%` : '';
+      io.out(`  ${(endpoint.address ?? '(no DNAT)').padEnd(24)} ${(endpoint.share * 100).toFixed(1).padStart(5)}%${observed}  ${endpoint.chain.name}${endpoint.dnatRule ? `  line ${endpoint.dnatRule.line + 1}` : ''}`);
+    }
+  }
+}
+
+/**
+ * `services` against a cluster or a snapshot runs the Services view's own model (client/src/cluster), which
+ * bundles @kubernetes/client-node: `npm run build` writes it to dist/services-cli.js.
+ */
+async function clusterServicesCommand(args: string[], io: CliIO): Promise<number> {
+  const bundle = path.resolve(__dirname, '../../dist/services-cli.js');
+  if (!existsSync(bundle)) {
+    io.err(`iptables-lens: ${bundle} is missing: run \`npm run build\` first.`);
+    return USAGE_ERROR;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runServicesCommand } = require(bundle) as { runServicesCommand(args: string[], io: CliIO): Promise<number> };
+  return runServicesCommand(args, io);
+}
 
 function atPosition(args: string[], io: CliIO, usageText: string, feature: (doc: DumpDocument, position: { line: number; character: number }) => unknown): number {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
@@ -159,8 +219,8 @@ function usage(io: CliIO, text?: string): number {
   return USAGE_ERROR;
 }
 
-/** Runs the CLI; returns the exit status. */
-export function runCli(argv: string[], io: CliIO): number {
+/** Runs the CLI; resolves to the exit status. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     usage(io);
@@ -172,7 +232,7 @@ export function runCli(argv: string[], io: CliIO): number {
     return usage(io);
   }
   try {
-    return command.run(args, io);
+    return await command.run(args, io);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
@@ -205,5 +265,7 @@ if (require.main === module) {
     out: (text) => process.stdout.write(text + '\n'),
     err: (text) => process.stderr.write(text + '\n'),
   };
-  process.exitCode = runCli(process.argv.slice(2), io);
+  void runCli(process.argv.slice(2), io).then((status) => {
+    process.exitCode = status;
+  });
 }

@@ -12,7 +12,6 @@ import { pathToFileURL } from 'node:url';
 import { ErrorCodes, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver';
 import type { CancellationToken, Connection, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Chain } from './model/types';
 import { definition } from './features/definition';
 import { diagnostics } from './features/diagnostics';
 import { DumpDocument } from './features/document';
@@ -20,6 +19,7 @@ import type { TextEdit } from './features/document';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { references } from './features/references';
+import { kubeChainDetail, kubeHoverSection, implementationLocations, serviceCodeLenses, servicesOf } from './features/kubeFeatures';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
 import { parseLinesInSlices, SlicedParse, splitLines } from './parse/index';
 
@@ -90,7 +90,7 @@ export class LspServer {
     c.onInitialize(() => this.initialize());
     c.onDocumentSymbol((p, token) => this.runSafe(token, [], `document symbols for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
-      return doc ? documentSymbols(doc, (chain) => this.describeChainName(doc, chain)) : [];
+      return doc ? documentSymbols(doc, (chain) => kubeChainDetail(doc, chain)) : [];
     }));
     c.onDefinition((p, token) => this.runSafe(token, null, `definition for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
@@ -102,7 +102,19 @@ export class LspServer {
     }));
     c.onHover((p, token) => this.runSafe(token, null, `hover for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
-      return doc ? hover(doc, p.position) : null;
+      return doc ? hover(doc, p.position, () => kubeHoverSection(doc, p.position)) : null;
+    }));
+    c.onImplementation((p, token) => this.runSafe(token, [], `implementation for ${p.textDocument.uri}`, () => {
+      const doc = this.model(p.textDocument.uri);
+      return doc ? implementationLocations(doc, p.position) : [];
+    }));
+    c.onCodeLens((p, token) => this.runSafe(token, [], `code lenses for ${p.textDocument.uri}`, () => {
+      const doc = this.model(p.textDocument.uri);
+      return doc ? serviceCodeLenses(doc) : [];
+    }));
+    c.onRequest(ServicesRequest, (p: { uri: string }, token) => this.runSafe(token, { services: [] }, `services for ${p.uri}`, () => {
+      const doc = this.model(p.uri);
+      return doc ? servicesOf(doc) : { services: [] };
     }));
     c.onRequest(OpenLargeDumpRequest, (p: { path: string }, token) => this.openLargeDump(p.path, token));
     c.onRequest(CloseLargeDumpRequest, (p: { uri: string }) => {
@@ -140,6 +152,8 @@ export class LspServer {
       definitionProvider: true,
       referencesProvider: true,
       hoverProvider: true,
+      implementationProvider: true,
+      codeLensProvider: { resolveProvider: false },
       foldingRangeProvider: true,
       workspaceSymbolProvider: true,
     };
@@ -282,12 +296,6 @@ export class LspServer {
     }
   }
 
-  private describeChainName(doc: DumpDocument, chain: Chain): string | undefined {
-    void doc;
-    void chain;
-    return undefined;
-  }
-
   private scheduleDiagnostics(uri: string): void {
     clearTimeout(this.pendingDiagnostics.get(uri));
     this.pendingDiagnostics.set(
@@ -308,7 +316,7 @@ export class LspServer {
       if (!doc) {
         return;
       }
-      void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(doc.dump.diagnostics) });
+      void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(doc.diagnostics) });
     } catch (error) {
       this.connection.console.error(`Error while computing diagnostics for ${uri}: ${errorText(error)}`);
     }

@@ -1,0 +1,46 @@
+// The kube-proxy features in LSP terms: hover sections, implementation locations, code lenses and the
+// `iptablesLens/services` answer, over the pure functions in kube/ and kubeHover/implementation/codeLens.
+import type { CodeLens, Location, Position } from 'vscode-languageserver-types';
+import { serviceSymbolDetail } from '../kube/analysis';
+import type { DumpServicePort } from '../kube/types';
+import type { Chain } from '../model/types';
+import { codeLenses } from './codeLens';
+import type { DumpDocument } from './document';
+import { implementation } from './implementation';
+import { kubeHover } from './kubeHover';
+import { toLocation, toRange } from './lsp';
+
+/** The client command a service lens runs: peek the endpoints' DNAT rules (see client/src/extension.ts). */
+export const PEEK_LOCATIONS_COMMAND = 'iptablesLens.peekLocations';
+
+/** Markdown kube-proxy knowledge adds to a hover at `position`, or null. */
+export function kubeHoverSection(doc: DumpDocument, position: Position): string | null {
+  return kubeHover(doc.dump, doc.kube, position)?.contents ?? null;
+}
+
+/** Jump to endpoint: the DNAT rules behind the service or endpoint at `position`. */
+export function implementationLocations(doc: DumpDocument, position: Position): Location[] {
+  return implementation(doc.dump, doc.kube, position).map((span) => toLocation(doc.uri, span));
+}
+
+/** One lens per service chain: `default/my-nginx:80/tcp → 2 endpoints`, peeking their DNAT rules. */
+export function serviceCodeLenses(doc: DumpDocument): CodeLens[] {
+  return codeLenses(doc.dump, doc.kube).map((lens) => ({
+    range: toRange(lens.span),
+    command: {
+      title: lens.title,
+      command: PEEK_LOCATIONS_COMMAND,
+      arguments: [doc.uri, toRange(lens.span).start, lens.locations.map((span) => toLocation(doc.uri, span))],
+    },
+  }));
+}
+
+/** The outline detail kube-proxy knowledge adds to a chain (`default/my-nginx:80/tcp`). */
+export function kubeChainDetail(doc: DumpDocument, chain: Chain): string | undefined {
+  return doc.kube.hasKubeProxy ? serviceSymbolDetail(doc.kube, chain.name, chain.table) : undefined;
+}
+
+/** The answer to `iptablesLens/services`. */
+export function servicesOf(doc: DumpDocument): { services: DumpServicePort[] } {
+  return { services: doc.kube.services };
+}
