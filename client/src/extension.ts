@@ -4,6 +4,7 @@ import type * as vscode from 'vscode';
 import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import { registerLanguageDetection } from './detectLanguage';
+import { registerEditorCommands } from './editorCommands';
 import { registerTracer } from './trace/traceView';
 import { registerServicesView } from './tree/servicesView';
 
@@ -22,6 +23,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   client = new LanguageClient('iptablesLens', 'iptables Lens', serverOptions, clientOptions);
   await client.start();
+  registerEditorCommands(context, client);
   registerServicesView(context, client);
 }
 
