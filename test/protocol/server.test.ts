@@ -100,3 +100,60 @@ describe('language server over stdio', function () {
     assert.deepEqual(unknownDoc, []);
   });
 });
+
+describe('kube-proxy features over stdio', function () {
+  this.timeout(30000);
+  let client: TestLspClient;
+  const seedUri = pathToFileURL(corpusPath('seed-calico-nat-L-n-v.txt')).href;
+  const seed = readCorpus('seed-calico-nat-L-n-v.txt');
+  const lines = seed.split('\n');
+
+  before(async () => {
+    client = await TestLspClient.start();
+    await client.open(seedUri, seed);
+  });
+  after(async () => client?.stop());
+
+  it('answers "where does traffic to 10.100.200.79:80 go?" with one hover and one jump', async () => {
+    const position = positionOf(seed, 'KUBE-SVC-BEPXDJBUHFCSYIC3  tcp', '10.100.200.79');
+    const result = await client.request<Hover>('textDocument/hover', { textDocument: { uri: seedUri }, position });
+    const text = (result.contents as { value: string }).value;
+    assert.match(text, /default\/my-nginx/);
+    assert.match(text, /10\.200\.165\.70:80/);
+    assert.match(text, /10\.200\.165\.71:80/);
+    assert.match(text, /50%/);
+    const targets = await client.request<Location[]>('textDocument/implementation', { textDocument: { uri: seedUri }, position });
+    const dnatLines = lines.flatMap((l, i) => (/DNAT .* to:10\.200\.165\.7[01]:80/.test(l) ? [i] : []));
+    assert.deepEqual(targets.map((t) => t.range.start.line).sort((a, b) => a - b), dnatLines);
+  });
+
+  it('puts a code lens on each service chain that peeks its endpoints', async () => {
+    const lenses = await client.request<{ range: { start: { line: number } }; command: { title: string; command: string; arguments: unknown[] } }[]>('textDocument/codeLens', { textDocument: { uri: seedUri } });
+    const nginx = lenses.find((l) => l.range.start.line === lines.indexOf('Chain KUBE-SVC-BEPXDJBUHFCSYIC3 (1 references)'));
+    assert.ok(nginx, 'no lens on KUBE-SVC-BEPXDJBUHFCSYIC3');
+    assert.equal(nginx.command.title, 'default/my-nginx:80/tcp → 2 endpoints');
+    assert.equal(nginx.command.command, 'iptablesLens.peekLocations');
+    assert.equal((nginx.command.arguments[2] as unknown[]).length, 2);
+    const serviceChains = lines.filter((l) => /^Chain KUBE-SVC-/.test(l)).length;
+    assert.equal(lenses.length, serviceChains);
+  });
+
+  it('answers iptablesLens/services with endpoints and shares', async () => {
+    const { services } = await client.request<{ services: { label: string; clusterIPs: string[]; endpoints: { address: string; share: number }[] }[] }>('iptablesLens/services', { uri: seedUri });
+    const nginx = services.find((s) => s.label === 'default/my-nginx:80/tcp')!;
+    assert.deepEqual(nginx.clusterIPs, ['10.100.200.79']);
+    assert.deepEqual(nginx.endpoints.map((e) => [e.address, e.share]), [
+      ['10.200.165.70:80', 0.5],
+      ['10.200.165.71:80', 0.5],
+    ]);
+    for (const service of services.filter((s) => s.endpoints.length > 0)) {
+      assert.ok(Math.abs(service.endpoints.reduce((sum, e) => sum + e.share, 0) - 1) < 1e-9, service.label);
+    }
+  });
+
+  it('names services in the outline', async () => {
+    const symbols = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: seedUri } });
+    const chain = symbols[0].children!.find((c) => c.name === 'KUBE-SVC-BEPXDJBUHFCSYIC3')!;
+    assert.match(chain.detail ?? '', /^default\/my-nginx:80\/tcp/);
+  });
+});
