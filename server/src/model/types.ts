@@ -49,6 +49,28 @@ export interface Table {
 /** The built-in chains of each table; everything else is a user chain. */
 export const BUILTIN_CHAINS: ReadonlySet<string> = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
 
+/** The order iptables lists a table's built-in chains in (the kernel's hook order). */
+export const BUILTIN_CHAIN_ORDER: Readonly<Record<string, number>> = { PREROUTING: 0, INPUT: 1, FORWARD: 2, OUTPUT: 3, POSTROUTING: 4 };
+
+/**
+ * Whether built-in chain `name`, listed after the built-in chains `seen`, must belong to the next table:
+ * iptables lists a table's built-in chains in hook order, so one at or before the last seen starts a new
+ * table (`iptables -t raw -S; iptables -S` pastes PREROUTING OUTPUT, then INPUT FORWARD OUTPUT).
+ */
+export function startsNextTable(name: string, seen: Iterable<string>): boolean {
+  const order = BUILTIN_CHAIN_ORDER[name];
+  if (order === undefined) {
+    return false;
+  }
+  for (const previous of seen) {
+    const before = BUILTIN_CHAIN_ORDER[previous];
+    if (before !== undefined && before >= order) {
+      return true;
+    }
+  }
+  return false;
+}
+
 export interface Chain {
   name: string;
   table: Table;

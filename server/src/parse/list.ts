@@ -1,7 +1,7 @@
 // Lines of `iptables [-t T] -L [-n] [-v] [-x] [--line-numbers]` output: `Chain X (…)` headers, the column
 // header, and rule rows whose columns are blank-separated (the target column may be empty).
 import type { Chain, Counters, Span, Target } from '../model/types';
-import { BUILTIN_CHAINS } from '../model/types';
+import { BUILTIN_CHAINS, startsNextTable } from '../model/types';
 import type { DumpBuilder } from './builder';
 import { parseCounters } from './counters';
 
@@ -31,7 +31,7 @@ export function parseChainHeader(b: DumpBuilder, text: string, line: number): vo
     table.format !== 'list' ||
     b.announcedTable !== undefined ||
     table.chains.has(name) ||
-    (builtin && [...lastChains(table)].some((c) => !c.builtin))
+    (builtin && ([...lastChains(table)].some((c) => !c.builtin) || startsNextTable(name, table.chains.keys())))
   ) {
     table = b.startTable('list', line);
   }

@@ -1,6 +1,7 @@
 // Lines of iptables-save output, kube-proxy's iptables-restore input and `iptables -S`:
 // `*table`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN …`, `-N`/`-P`/`-X`/`-I`, `COMMIT`.
 import type { Counters, Span, Table, Target } from '../model/types';
+import { startsNextTable } from '../model/types';
 import type { DumpBuilder } from './builder';
 import { hasUnterminatedQuote, tokenize, WordCursor } from './tokens';
 import type { Token } from './tokens';
@@ -82,7 +83,7 @@ function tableForCommand(b: DumpBuilder, op: string, chainName: string, line: nu
   }
   if (op === '-P') {
     // `iptables -S` prints a table's policies first: a policy after anything else starts the next table.
-    if (current && current.format === 'spec' && !current.chains.has(chainName) && inPolicyBlock(current)) {
+    if (current && current.format === 'spec' && !startsNextTable(chainName, current.chains.keys()) && !current.chains.has(chainName) && inPolicyBlock(current)) {
       return current;
     }
     return b.startTable('spec', line);

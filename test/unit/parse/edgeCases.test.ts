@@ -161,4 +161,15 @@ describe('parser edge cases', () => {
       [2, 'DROP'],
     ]);
   });
+
+  it('splits pasted listings at a built-in chain that comes again in hook order (raw then filter)', () => {
+    const spec = parseDump('-P PREROUTING ACCEPT\n-P OUTPUT ACCEPT\n-P INPUT ACCEPT\n-P FORWARD DROP\n-P OUTPUT ACCEPT\n-N KUBE-FORWARD\n-A FORWARD -j KUBE-FORWARD\n');
+    assert.deepEqual(spec.tables.map((t) => [t.name, [...t.chains.keys()]]), [
+      ['raw', ['PREROUTING', 'OUTPUT']],
+      ['filter', ['INPUT', 'FORWARD', 'OUTPUT', 'KUBE-FORWARD']],
+    ]);
+    const list = parseDump('Chain PREROUTING (policy ACCEPT)\ntarget     prot opt source               destination\n\nChain OUTPUT (policy ACCEPT)\ntarget     prot opt source               destination\n\nChain INPUT (policy ACCEPT)\ntarget     prot opt source               destination\nKUBE-X     all  --  anywhere             anywhere\n\nChain OUTPUT (policy ACCEPT)\ntarget     prot opt source               destination\n\nChain KUBE-X (1 references)\ntarget     prot opt source               destination\n');
+    assert.deepEqual(list.tables.map((t) => t.name), ['raw', 'filter']);
+    assert.deepEqual(codes(list), []);
+  });
 });
