@@ -669,7 +669,11 @@ class KubeAnalyzer {
         continue;
       }
       const match = dispatchMatch(rule);
-      const named = this.groupForIdentity(identity, match.protocol, generation);
+      // kube-proxy writes a health check node port rule as tcp whatever the service port's protocol: find
+      // the port by name first, so a UDP port does not gain a phantom tcp twin.
+      const named =
+        (identity.role === 'health-check-node-port' ? this.groupForIdentity(identity, undefined, generation) : undefined) ??
+        this.groupForIdentity(identity, match.protocol, generation);
       if (named === undefined) {
         continue;
       }
