@@ -2,7 +2,8 @@
 // plus whatever kube-proxy knowledge adds at the position.
 import type { Hover, Position } from 'vscode-languageserver-types';
 import { chainOccurrenceAt } from '../model/index';
-import type { Chain } from '../model/types';
+import type { Chain, Span } from '../model/types';
+import { chainKind, chainKindLabel } from '../kube/chainKinds';
 import { formatCounters } from '../parse/counters';
 import type { DumpDocument } from './document';
 import { toRange } from './lsp';
@@ -26,7 +27,9 @@ const TARGET_HELP: Record<string, string> = {
 /** Markdown describing a chain. */
 export function describeChain(chain: Chain): string {
   const lines: string[] = [];
-  lines.push(`**${chain.name}** — ${chain.builtin ? 'built-in' : 'user'} chain of table \`${chain.table.name}\``);
+  const kind = chainKind(chain.name);
+  const label = chain.builtin ? 'built-in chain' : kind === 'user' ? 'user chain' : chainKindLabel(kind, chain.name);
+  lines.push(`**${chain.name}** — ${label}, table \`${chain.table.name}\``);
   const facts: string[] = [];
   if (chain.policy) {
     facts.push(`policy **${chain.policy}**${chain.policyCounters ? ` (${formatCounters(chain.policyCounters)})` : ''}`);
@@ -58,7 +61,7 @@ export function describeChain(chain: Chain): string {
  * Hover at `position`. `extra` lets kube-proxy knowledge add a section (it is given the chain name under
  * the cursor, if any) — the chain facts come first, then the extra.
  */
-export function hover(doc: DumpDocument, position: Position, extra?: (chainName: string | undefined) => string | null): Hover | null {
+export function hover(doc: DumpDocument, position: Position, extra?: () => { contents: string; span?: Span } | null): Hover | null {
   const occurrence = chainOccurrenceAt(doc.dump, position.line, position.character);
   const sections: string[] = [];
   if (occurrence?.chain) {
@@ -67,12 +70,13 @@ export function hover(doc: DumpDocument, position: Position, extra?: (chainName:
     const help = TARGET_HELP[occurrence.name];
     sections.push(help ? `**${occurrence.name}** — built-in target\n\n${help}` : `**${occurrence.name}** — target extension (no chain of this name in table \`${occurrence.table.name}\`)`);
   }
-  const more = extra?.(occurrence?.chain?.name);
+  const more = extra?.();
   if (more) {
-    sections.push(more);
+    sections.push(more.contents);
   }
   if (sections.length === 0) {
     return null;
   }
-  return { contents: { kind: 'markdown', value: sections.join('\n\n---\n\n') }, range: occurrence ? toRange(occurrence.span) : undefined };
+  const span = occurrence?.span ?? more?.span;
+  return { contents: { kind: 'markdown', value: sections.join('\n\n---\n\n') }, range: span ? toRange(span) : undefined };
 }

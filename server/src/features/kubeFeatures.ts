@@ -8,14 +8,15 @@ import { codeLenses } from './codeLens';
 import type { DumpDocument } from './document';
 import { implementation } from './implementation';
 import { kubeHover } from './kubeHover';
+import type { KubeHover } from './kubeHover';
 import { toLocation, toRange } from './lsp';
 
 /** The client command a service lens runs: peek the endpoints' DNAT rules (see client/src/extension.ts). */
 export const PEEK_LOCATIONS_COMMAND = 'iptablesLens.peekLocations';
 
-/** Markdown kube-proxy knowledge adds to a hover at `position`, or null. */
-export function kubeHoverSection(doc: DumpDocument, position: Position): string | null {
-  return kubeHover(doc.dump, doc.kube, position)?.contents ?? null;
+/** Markdown kube-proxy knowledge adds to a hover at `position` and the text it is about, or null. */
+export function kubeHoverSection(doc: DumpDocument, position: Position): KubeHover | null {
+  return kubeHover(doc.dump, doc.kube, position);
 }
 
 /** Jump to endpoint: the DNAT rules behind the service or endpoint at `position`. */
