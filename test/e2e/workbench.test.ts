@@ -81,6 +81,16 @@ describe('the workbench a user sees', () => {
           services.some((row) => row.startsWith('e2e-cluster-only')),
           `a namespace only the cluster has; Services rows: ${services.join(' | ')}`,
         );
+      } else {
+        // No cluster: the services kube-proxy's rules describe, from the open dump alone.
+        assert.ok(
+          services.some((row) => row.includes('offline, from the dump')),
+          `Services rows: ${services.join(' | ')}`,
+        );
+        assert.ok(
+          services.some((row) => /^default\d+ services?$/.test(row)),
+          `Services rows: ${services.join(' | ')}`,
+        );
       }
     }
   });

@@ -1,0 +1,79 @@
+// kube-proxy knowledge through the real client, on the seed `iptables -t nat -L -n -v` dump of a Calico
+// cluster: which service a chain implements (hover, outline), where its endpoints' DNAT rules are
+// (implementation, code lens), and the lens command a click runs.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { DUMPS, hoverText, openDump, positionOf, whenProvided } from './harness';
+
+const SERVICE_CHAIN = 'KUBE-SVC-BEPXDJBUHFCSYIC3';
+
+/** The DNAT rule lines of the endpoint chains that `serviceChain` jumps to, read from the text. */
+function endpointDnatLines(text: string, serviceChain: string): number[] {
+  const lines = text.split('\n');
+  const block = (header: number): string[] => {
+    const end = lines.findIndex((line, index) => index > header && line.trim() === '');
+    return lines.slice(header + 1, end === -1 ? lines.length : end);
+  };
+  const serviceHeader = lines.findIndex((line) => line.startsWith(`Chain ${serviceChain} `));
+  const endpoints = block(serviceHeader).flatMap((line) => /\s(KUBE-SEP-[A-Z0-9]{16})\s/.exec(line)?.[1] ?? []);
+  assert.equal(endpoints.length, 2, 'default/my-nginx has two endpoints in the seed');
+  return endpoints
+    .map((endpoint) => {
+      const header = lines.findIndex((line) => line.startsWith(`Chain ${endpoint} `));
+      return header + 1 + block(header).findIndex((line) => /\sDNAT\s/.test(line));
+    })
+    .sort((a, b) => a - b);
+}
+
+describe('kube-proxy knowledge through the client', () => {
+  let seed: vscode.TextDocument;
+
+  before(async () => {
+    seed = await openDump(DUMPS.seedList);
+  });
+
+  it('names the service a chain implements on hover', async () => {
+    const position = positionOf(seed, `Chain ${SERVICE_CHAIN}`, SERVICE_CHAIN);
+    const hovers = await whenProvided('a hover', () =>
+      vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', seed.uri, position),
+    );
+    assert.match(hoverText(hovers), /default\/my-nginx/);
+  });
+
+  it('names the service in the outline', async () => {
+    const symbols = await whenProvided('document symbols', () =>
+      vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', seed.uri),
+    );
+    const chain = symbols.flatMap((table) => table.children).find((symbol) => symbol.name === SERVICE_CHAIN);
+    assert.match(chain?.detail ?? '', /default\/my-nginx/);
+  });
+
+  it("goes from a service to its endpoints' DNAT rules", async () => {
+    const position = positionOf(seed, 'KUBE-SVC-BEPXDJBUHFCSYIC3  tcp', SERVICE_CHAIN);
+    const locations = await whenProvided('implementations', () =>
+      vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeImplementationProvider', seed.uri, position),
+    );
+    const lines = locations
+      .map((location) => ('targetRange' in location ? location.targetRange : location.range).start.line)
+      .sort((a, b) => a - b);
+    assert.deepEqual(lines, endpointDnatLines(seed.getText(), SERVICE_CHAIN));
+  });
+
+  it('puts a lens on the service chain that peeks its endpoints', async () => {
+    const lenses = await whenProvided('code lenses', () =>
+      vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', seed.uri),
+    );
+    const header = seed.getText().split('\n').indexOf(`Chain ${SERVICE_CHAIN} (1 references)`);
+    const lens = lenses.find((candidate) => candidate.range.start.line === header);
+    assert.ok(lens?.command, `no lens on line ${header}: ${lenses.map((l) => `${l.range.start.line} ${l.command?.title}`).join(', ')}`);
+    assert.match(lens.command.title, /default\/my-nginx/);
+    assert.match(lens.command.title, /2 endpoints/);
+
+    // What a click on the lens does: the command must exist and run with the lens's own arguments.
+    const editor = await vscode.window.showTextDocument(seed, { preview: false });
+    assert.ok((await vscode.commands.getCommands(true)).includes(lens.command.command), `${lens.command.command} is not registered`);
+    await vscode.commands.executeCommand(lens.command.command, ...(lens.command.arguments ?? []));
+    await vscode.commands.executeCommand('closeReferenceSearch');
+    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), editor.document.uri.toString());
+  });
+});
