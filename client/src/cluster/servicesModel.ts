@@ -134,7 +134,8 @@ export function dumpChainIndex(uri: string, ports: DumpServicePort[]): DumpChain
         hasServiceChains = true;
       }
     }
-    for (const endpoint of port.endpoints) {
+    // A Local-policy-only port (KUBE-SVL) has its endpoints in localEndpoints.
+    for (const endpoint of [...port.endpoints, ...port.localEndpoints]) {
       chains.set(endpoint.chain.name, { ref: endpoint.chain, dnatRule: endpoint.dnatRule });
     }
   }
@@ -326,7 +327,7 @@ export function modelFromDump(uri: string, ports: DumpServicePort[]): ServicesMo
             state: 'missing',
             reason: port.noEndpoints ? 'no endpoints: kube-proxy wrote a REJECT rule instead' : 'no service chain in the dump',
           },
-      endpoints: port.endpoints.map((e) => ({
+      endpoints: (port.endpoints.length > 0 ? port.endpoints : port.localEndpoints).map((e) => ({
         address: e.address ?? e.chain.name,
         ip: e.ip ?? '',
         port: e.port,
