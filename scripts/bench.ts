@@ -7,6 +7,7 @@
 //   npm run bench -- --formats save --label after  # one format; the label names a copy of the results
 //   npm run bench -- --server-out .bench/server-before  # a copy of server/out (e.g. of an older commit)
 //   npx tsx scripts/bench.ts --table .bench/results-before.json  # the table of saved results again
+//   npx tsx scripts/bench.ts --compare .bench/results-before.json .bench/results-after.json  # main figures side by side
 //
 // Each dump is measured over several runs: the parse in a fresh child process per dump (floor and parse
 // alternating, so both see the same machine load), and the server in a fresh process per run. Other work on
@@ -80,7 +81,7 @@ interface DumpResult {
   targets: Record<string, boolean>;
 }
 
-const USAGE = 'usage: bench.ts [--sizes 1000,5000,20000] [--formats save,list] [--runs 3] [--samples 200] [--edits 3] [--label NAME] [--server-out DIR] | --table RESULTS.json';
+const USAGE = 'usage: bench.ts [--sizes 1000,5000,20000] [--formats save,list] [--runs 3] [--samples 200] [--edits 3] [--label NAME] [--server-out DIR] | --table RESULTS.json | --compare BEFORE.json AFTER.json';
 
 function parseOptions(argv: string[]): Options {
   const options: Options = { sizes: [1000, 5000, 20000], formats: ['save', 'list'], runs: 3, samples: 200, edits: 3, label: '', serverOut: SERVER_OUT };
@@ -353,7 +354,48 @@ function report(saved: SavedResults): string {
   ].join('\n');
 }
 
+/** The main figures of two saved runs side by side (medians), CPU times first since they are the steadier. */
+function comparison(before: SavedResults, after: SavedResults): string {
+  const header = [
+    'dump',
+    'parse+index CPU ms',
+    'open→outline server CPU ms',
+    'open→outline wall ms',
+    'hover p50 / p99 ms',
+    'edit→hover wall ms',
+    'server peak RSS MB (× file)',
+  ];
+  const rows = after.results.flatMap((a) => {
+    const b = before.results.find((r) => r.services === a.services && r.format === a.format);
+    if (!b) {
+      return [];
+    }
+    const pair = (f: (r: DumpResult) => string): string => `${f(b)} → ${f(a)}`;
+    return [
+      [
+        `${a.services / 1000}k ${a.format}`,
+        pair((r) => r.parseCpuMs.median.toFixed(0)),
+        pair((r) => r.openServerCpuMs.median.toFixed(0)),
+        pair((r) => r.openToOutlineMs.median.toFixed(0)),
+        pair((r) => (r.latency.hover ? `${r.latency.hover.p50.median.toFixed(2)} / ${r.latency.hover.p99.median.toFixed(1)}` : 'n/a')),
+        pair((r) => r.editToHoverMs.median.toFixed(0)),
+        pair((r) => `${mb(r.peakRssBytes.median)} (${(r.peakRssBytes.median / r.bytes).toFixed(0)}×)`),
+      ],
+    ];
+  });
+  return [
+    `Before: server of commit ${before.commit} (${before.when}); after: ${after.commit} (${after.when}).`,
+    '',
+    ...[header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--compare') {
+    const read = (file: string): SavedResults => JSON.parse(fs.readFileSync(file, 'utf8')) as SavedResults;
+    process.stdout.write(comparison(read(process.argv[3]), read(process.argv[4])) + '\n');
+    return;
+  }
   if (process.argv[2] === '--table') {
     // Re-render saved results (e.g. after a change of the table's columns).
     process.stdout.write(report(JSON.parse(fs.readFileSync(process.argv[3], 'utf8')) as SavedResults) + '\n');
