@@ -183,7 +183,7 @@ export class LspServer {
     this.pendingEdits.delete(uri);
     const doc =
       cached && pending && pending.from === cached.version && pending.to === document.version
-        ? cached.withEdits(document.version, pending.edits)
+        ? cached.withEdits(document.version, pending.edits, () => document.getText())
         : DumpDocument.fromText(uri, document.version, document.getText());
     this.cache.set(uri, doc);
     return doc;

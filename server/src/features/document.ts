@@ -21,6 +21,11 @@ export class DumpDocument {
     readonly version: number,
     readonly lines: readonly string[],
     dump?: Dump,
+    /**
+     * Whether the text may end a line with a bare CR. Then the edited lines alone cannot tell the line count
+     * after an edit (an LF typed after a CR joins it into one CRLF line end), so edits re-split the whole text.
+     */
+    private readonly bareCarriageReturn = false,
   ) {
     this.dump = dump ?? parseLines(lines as string[]);
   }
@@ -37,15 +42,20 @@ export class DumpDocument {
   }
 
   static fromText(uri: string, version: number, text: string): DumpDocument {
-    return new DumpDocument(uri, version, splitLines(text));
+    return new DumpDocument(uri, version, splitLines(text), undefined, /\r(?!\n)/.test(text));
   }
 
   /**
    * The document after `edits` (applied in order, as LSP's incremental sync sends them). Only the edited
    * lines are split again; when they change rules only, only they are parsed again, and this document's
-   * lines and model are reused (changed in place: do not use this instance afterwards).
+   * lines and model are reused (changed in place: do not use this instance afterwards). `fullText` gives the
+   * edited document's whole text, for the edits a line-by-line update cannot follow (bare CR line ends).
    */
-  withEdits(version: number, edits: readonly TextEdit[]): DumpDocument {
+  withEdits(version: number, edits: readonly TextEdit[], fullText?: () => string): DumpDocument {
+    const carriageReturn = this.bareCarriageReturn || edits.some((edit) => edit.text.includes('\r'));
+    if (carriageReturn && fullText) {
+      return DumpDocument.fromText(this.uri, version, fullText());
+    }
     // Edited in place, like the model: copying 500,000 lines per keystroke would only feed the garbage collector.
     let lines = this.lines as string[];
     let first = Number.POSITIVE_INFINITY;
@@ -72,11 +82,11 @@ export class DumpDocument {
       }
     }
     if (sameLineCount && last < 0) {
-      return new DumpDocument(this.uri, version, lines, this.dump);
+      return new DumpDocument(this.uri, version, lines, this.dump, carriageReturn);
     }
     if (sameLineCount && patchRuleLines(this.dump, lines, first, last)) {
-      return new DumpDocument(this.uri, version, lines, this.dump);
+      return new DumpDocument(this.uri, version, lines, this.dump, carriageReturn);
     }
-    return new DumpDocument(this.uri, version, lines);
+    return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
   }
 }

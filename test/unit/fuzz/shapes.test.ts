@@ -18,6 +18,7 @@ import { analyzeKube } from '../../../server/src/kube/analysis';
 import { parseDump, ruleDetails } from '../../../server/src/parse/index';
 import { tracePacket } from '../../../server/src/trace/index';
 import { statisticFragment } from '../../../server/src/kube/ruleText';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TracePacket } from '../../../server/src/trace/index';
 import {
   checkDumpInvariants,
@@ -252,6 +253,20 @@ describe(`fuzz: pathological shapes (seed ${FUZZ_SEED})`, function () {
       const codes = (doc: DumpDocument): string[] => doc.dump.diagnostics.map((d) => `${d.span.line}:${d.code}`).sort();
       assert.deepEqual(codes(edited), codes(fresh));
       assert.ok(codes(edited).includes('2:undeclared-chain'));
+    });
+
+    it('an LF typed after a bare CR line end joins it into one CRLF line end, as the editor counts lines', () => {
+      const text = 'root@node-1:~# iptables -t nat -L -n -v\r*filter';
+      const change = { range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: '\n' };
+      const editor = TextDocument.update(TextDocument.create('file:///e', 'iptables', 1, text), [change], 2);
+      assert.equal(editor.getText(), 'root@node-1:~# iptables -t nat -L -n -v\r\n*filter'); // two lines of text
+      const edited = DumpDocument.fromText('file:///e', 1, text).withEdits(2, [change], () => editor.getText());
+      assert.deepEqual(edited.lines, ['root@node-1:~# iptables -t nat -L -n -v', '*filter']);
+      // A CR typed at the end of a line before an LF: one CRLF line end, not a new line.
+      const lf = 'A\nB';
+      const cr = { range: { start: { line: 0, character: 1 }, end: { line: 0, character: 1 } }, text: '\r' };
+      const lfEditor = TextDocument.update(TextDocument.create('file:///e', 'iptables', 1, lf), [cr], 2);
+      assert.deepEqual(DumpDocument.fromText('file:///e', 1, lf).withEdits(2, [cr], () => lfEditor.getText()).lines, ['A', 'B']);
     });
   });
 
