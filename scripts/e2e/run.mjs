@@ -338,10 +338,13 @@ async function runPass(name, options, corpusDir) {
         return;
       }
       // The suite's last test has arranged the workbench and waits for this report (test/e2e/workbench.test.ts).
-      if (text.startsWith('E2E-SCREENSHOT-READY')) {
-        photographed ??= photograph(page, passResults, name).then((report) =>
-          fs.writeFileSync(env.IPTABLES_LENS_E2E_WORKBENCH_REPORT, JSON.stringify(report, null, 2)),
-        );
+      // It may ask again (`E2E-SCREENSHOT-READY <n>`) until the views have settled; the last picture stays.
+      const ready = /^E2E-SCREENSHOT-READY (\d+)/.exec(text);
+      if (ready) {
+        photographed = (photographed ?? Promise.resolve()).then(async () => {
+          const report = await photograph(page, passResults, name);
+          fs.writeFileSync(`${env.IPTABLES_LENS_E2E_WORKBENCH_REPORT}.${ready[1]}`, JSON.stringify(report, null, 2));
+        });
         return;
       }
       // While mocha runs, echo its reporter (and anything the extension logs); offline noise stays in the log.

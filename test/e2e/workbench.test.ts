@@ -13,15 +13,54 @@ interface WorkbenchReport {
   views: Record<string, string[]>;
 }
 
+let snapshots = 0;
+
 /** Under scripts/e2e/run.mjs: asks the runner to photograph the workbench and waits for its report. */
 async function photographed(): Promise<WorkbenchReport | undefined> {
   const reportPath = process.env.IPTABLES_LENS_E2E_WORKBENCH_REPORT;
   if (!reportPath) {
     return undefined;
   }
-  console.log('E2E-SCREENSHOT-READY');
-  await waitFor('the runner to photograph the workbench', () => fs.existsSync(reportPath), 60_000);
-  return JSON.parse(fs.readFileSync(reportPath, 'utf8')) as WorkbenchReport;
+  const file = `${reportPath}.${++snapshots}`;
+  console.log(`E2E-SCREENSHOT-READY ${snapshots}`);
+  await waitFor('the runner to photograph the workbench', () => fs.existsSync(file), 60_000);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as WorkbenchReport;
+}
+
+/** What the picture must show; each check throws with the rows it saw. */
+function checkReport(report: WorkbenchReport): void {
+  // Plain text paints in one colour; the grammar gives chain names, targets, counters… their own.
+  assert.ok(report.tokenClasses.length >= 4, `token colours: ${report.tokenClasses.join(' ')}`);
+  const outline = Object.entries(report.views).find(([title]) => /outline/i.test(title))?.[1] ?? [];
+  // The outline lists the table and, in file order, its chains (as many as fit the pane).
+  assert.match(outline[0] ?? '', /^nat/, `Outline rows: ${outline.join(' | ')}`);
+  assert.ok(
+    outline.some((row) => row.startsWith('PREROUTING')),
+    `Outline rows: ${outline.join(' | ')}`,
+  );
+  const services = report.views.Services ?? [];
+  const context = process.env.IPTABLES_LENS_E2E_CLUSTER_CONTEXT;
+  if (context) {
+    // A real API server: the cluster's services, linked to the open dump's chains.
+    assert.ok(
+      services.some((row) => row.startsWith(context) && row.includes(`linked to ${DUMPS.seedList}`)),
+      `Services rows: ${services.join(' | ')}`,
+    );
+    assert.ok(
+      services.some((row) => row.startsWith('e2e-cluster-only')),
+      `a namespace only the cluster has; Services rows: ${services.join(' | ')}`,
+    );
+  } else {
+    // No cluster: the services kube-proxy's rules describe, from the open dump alone.
+    assert.ok(
+      services.some((row) => row.includes('offline, from the dump')),
+      `Services rows: ${services.join(' | ')}`,
+    );
+    assert.ok(
+      services.some((row) => /^default\d+ services?$/.test(row)),
+      `Services rows: ${services.join(' | ')}`,
+    );
+  }
 }
 
 describe('the workbench a user sees', () => {
@@ -57,40 +96,17 @@ describe('the workbench a user sees', () => {
     }
     assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), document.uri.toString());
 
-    const report = await photographed();
-    if (report) {
-      // Plain text paints in one colour; the grammar gives chain names, targets, counters… their own.
-      assert.ok(report.tokenClasses.length >= 4, `token colours: ${report.tokenClasses.join(' ')}`);
-      const outline = Object.entries(report.views).find(([title]) => /outline/i.test(title))?.[1] ?? [];
-      // The outline lists the table and, in file order, its chains (as many as fit the pane).
-      assert.match(outline[0] ?? '', /^nat/, `Outline rows: ${outline.join(' | ')}`);
-      assert.ok(
-        outline.some((row) => row.startsWith('PREROUTING')),
-        `Outline rows: ${outline.join(' | ')}`,
-      );
-
-      const services = report.views.Services ?? [];
-      const context = process.env.IPTABLES_LENS_E2E_CLUSTER_CONTEXT;
-      if (context) {
-        // A real API server: the cluster's services, linked to the open dump's chains.
-        assert.ok(
-          services.some((row) => row.startsWith(context) && row.includes(`linked to ${DUMPS.seedList}`)),
-          `Services rows: ${services.join(' | ')}`,
-        );
-        assert.ok(
-          services.some((row) => row.startsWith('e2e-cluster-only')),
-          `a namespace only the cluster has; Services rows: ${services.join(' | ')}`,
-        );
-      } else {
-        // No cluster: the services kube-proxy's rules describe, from the open dump alone.
-        assert.ok(
-          services.some((row) => row.includes('offline, from the dump')),
-          `Services rows: ${services.join(' | ')}`,
-        );
-        assert.ok(
-          services.some((row) => /^default\d+ services?$/.test(row)),
-          `Services rows: ${services.join(' | ')}`,
-        );
+    // The views fill in asynchronously (the Services view follows the active editor after a short delay):
+    // photograph again until the picture shows everything, or fail with what the last one showed.
+    const deadline = Date.now() + 30_000;
+    for (let report = await photographed(); report; report = await photographed()) {
+      try {
+        checkReport(report);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw error;
+        }
       }
     }
   });
