@@ -89,6 +89,8 @@ describe('the workbench a user sees', () => {
       await vscode.commands.executeCommand(`${view.id}.focus`);
     }
     await vscode.commands.executeCommand('outline.focus');
+    // Earlier tests' notifications (commands run without a cluster) would cover the editor.
+    await vscode.commands.executeCommand('notifications.clearAll');
     await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
     // A narrower editor leaves the side bar wide enough to read the Services rows on the screenshot.
     for (let step = 0; step < 3; step++) {
