@@ -91,7 +91,10 @@ export interface Chain {
   /** `Chain X (N references)` in `-L` output: what iptables itself counted. */
   listedReferences?: number;
   rules: Rule[];
-  /** The rules (in any chain of the same table) that jump (`-j`) or go (`-g`) to this chain. Filled by the index. */
+  /**
+   * The rules (in any chain of the same table) that jump (`-j`) or go (`-g`) to this chain, grouped by calling
+   * chain in table order, then in rule order. Filled by the index (and kept so by incremental edits).
+   */
   referencedBy: Rule[];
   /** Last line that belongs to this chain (its last rule, or its header in `-L`), for folding. */
   endLine: number;
