@@ -120,7 +120,9 @@ function command(b: DumpBuilder, text: string, line: number): void {
     b.diagnose(whole(), 'error', 'unknown-command', `Unrecognised command \`${op}\`: expected -A, -I, -N, -P or -X (or a *table, :CHAIN or COMMIT line).`);
     return;
   }
-  if (!words.next()) {
+  // An empty quoted word (`-A ""`) is no name either: an outline entry must have one.
+  const name = words.next() ? words.text() : '';
+  if (name === '') {
     b.diagnose(whole(), 'error', 'missing-chain', `\`${op}\` needs a chain name.`);
     return;
   }
@@ -128,7 +130,6 @@ function command(b: DumpBuilder, text: string, line: number): void {
   if (op !== '-D' && op !== '-R' && (text.includes('"') || text.includes("'")) && hasUnterminatedQuote(text)) {
     b.diagnose(whole(), 'error', 'unterminated-quote', 'A quoted value is not closed on this line.');
   }
-  const name = words.text();
   const nameSpan: Span = { line, start: words.start, end: words.end };
   const table = tableForCommand(b, op, name, line);
   switch (op) {
@@ -174,8 +175,9 @@ function command(b: DumpBuilder, text: string, line: number): void {
     if (goto || words.is('-j') || words.is('--jump')) {
       const jumpStart = words.start;
       const jumpEnd = words.end;
-      if (words.next()) {
-        target = { name: words.text(), span: { line, start: words.start, end: words.end }, goto };
+      const targetName = words.next() ? words.text() : '';
+      if (targetName !== '') {
+        target = { name: targetName, span: { line, start: words.start, end: words.end }, goto };
       } else {
         b.diagnose({ line, start: jumpStart, end: jumpEnd }, 'error', 'missing-target', `\`${text.slice(jumpStart, jumpEnd)}\` needs a target.`);
       }

@@ -255,6 +255,17 @@ describe(`fuzz: pathological shapes (seed ${FUZZ_SEED})`, function () {
       assert.ok(codes(edited).includes('2:undeclared-chain'));
     });
 
+    it('an empty quoted chain or target name (`-A ""`, `-j ""`) is no name: one diagnostic, no nameless outline entry', () => {
+      const text = '-A "\n-I "" -j X\n-A X -j ""\n';
+      const doc = DumpDocument.fromText('file:///e', 1, text);
+      checkDumpInvariants(text, doc.dump);
+      assert.deepEqual(
+        doc.dump.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.span.line}:${d.code}`),
+        ['0:missing-chain', '1:missing-chain', '2:missing-target'],
+      );
+      assert.ok(documentSymbols(doc).every((table) => table.name !== '' && (table.children ?? []).every((chain) => chain.name !== '')));
+    });
+
     it('an LF typed after a bare CR line end joins it into one CRLF line end, as the editor counts lines', () => {
       const text = 'root@node-1:~# iptables -t nat -L -n -v\r*filter';
       const change = { range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: '\n' };
