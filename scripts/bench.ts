@@ -18,11 +18,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Dump } from '../server/src/model/types';
+import type * as ParseModule from '../server/src/parse/index';
 import { BENCH_DIR, ensureDump } from './bench/dumps';
 import type { BenchFormat } from './bench/dumps';
 import { runSession, SERVER_OUT } from './bench/lspSession';
 import type { NavigationMethod, Position, SessionResult } from './bench/lspSession';
-import { median, quantile, seededRandom, summarize } from './bench/stats';
+import { quantile, seededRandom, summarize } from './bench/stats';
 import type { Summary } from './bench/stats';
 
 interface Options {
@@ -168,7 +169,7 @@ async function benchDump(services: number, format: BenchFormat, options: Options
   log(`${path.basename(file)}: parse ×${options.runs} (floor alternating) …`);
   const worker = runWorker(options.serverOut, file, options.runs);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseDump } = require(path.join(options.serverOut, 'parse', 'index.js')) as typeof import('../server/src/parse/index');
+  const { parseDump } = require(path.join(options.serverOut, 'parse', 'index.js')) as typeof ParseModule;
   const text = fs.readFileSync(file, 'utf8');
   const { positions, editLine } = planQuestions(parseDump(text), options.samples, services);
   const lines = text.split(/\r\n|\r|\n/);

@@ -1,8 +1,9 @@
-// Runs in a child process (`node --expose-gc -r tsx/cjs parseWorker.ts FILE RUNS`): measures, alternately, the
+// Runs in a child process (`node --expose-gc -r tsx/cjs parseWorker.ts SERVER_OUT FILE RUNS`): measures, alternately, the
 // floor (read the file, split it into lines and each line into words) and the parser (read + parseDump,
 // which includes the index) of the built server, and the heap the parsed model retains (with the text it keeps). Prints one JSON line.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type * as ParseModule from '../../server/src/parse/index';
 
 interface Timing {
   wallMs: number;
@@ -37,11 +38,11 @@ function floor(file: string): number {
 }
 
 function main(): void {
-  const [file, runsText] = process.argv.slice(2);
+  const [serverOut, file, runsText] = process.argv.slice(2);
   const runs = Number(runsText ?? 3);
   // The compiled parser: the very code the server runs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseDump } = require(path.resolve(__dirname, '../../server/out/parse/index.js')) as typeof import('../../server/src/parse/index');
+  const { parseDump } = require(path.join(path.resolve(serverOut), 'parse', 'index.js')) as typeof ParseModule;
   const floors: Timing[] = [];
   const parses: Timing[] = [];
   let retainedBytes = 0;
