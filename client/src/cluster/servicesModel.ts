@@ -199,7 +199,11 @@ function serviceModel(service: V1Service, snapshot: ClusterSnapshot, podsByIp: M
   const ports = (service.spec?.ports ?? []).map((sp): PortModel => {
     const protocol = (sp.protocol ?? 'TCP').toLowerCase();
     const portNameField = sp.name ?? '';
-    const names = serviceChainNames(namespace, name, portNameField, protocol);
+    const current = serviceChainNames(namespace, name, portNameField, protocol);
+    // kube-proxy before 1.19 named an unnamed port `ns/name:`; a dump from such a node uses those chain names.
+    const legacy = portNameField === '' ? serviceChainNames(namespace, name, portNameField, protocol, true) : undefined;
+    const inDump = (n: { svc: string; svl: string }): boolean => dump !== undefined && (dump.chains.has(n.svc) || dump.chains.has(n.svl));
+    const names = legacy && !inDump(current) && inDump(legacy) ? legacy : current;
     const seen = new Set<string>();
     const endpoints: Array<Omit<EndpointModel, 'link'>> = [];
     for (const group of groups) {
@@ -265,7 +269,7 @@ function portLink(svc: string, svl: string, facts: { note?: string; anyReady: bo
   } else if (!dump.hasServiceChains) {
     reason = 'the dump has no kube-proxy service chains (not a nat table of a kube-proxy node in iptables mode)';
   } else {
-    reason = 'not in the dump: the dump is older than this service, or from another cluster';
+    reason = 'the dump is older than this service, or from another cluster';
   }
   return { chain: svc, state: 'missing', reason };
 }
