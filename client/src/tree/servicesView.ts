@@ -76,7 +76,11 @@ async function fetchLiveNatTable(context: string | undefined, node: string | und
   const confirm = 'Run iptables-save';
   const answer = await vscode.window.showWarningMessage(
     `Run \`iptables-save -t nat\` in the kube-proxy pod of node ${node} (context ${client.context})?`,
-    { modal: true, detail: 'The command only reads the rules; it needs the pods/exec permission.' },
+    {
+      modal: true,
+      detail:
+        'If that binary is missing, iptables-nft-save -t nat and then iptables-legacy-save -t nat are tried instead. These commands only read the rules; they need the pods/exec permission.',
+    },
     confirm,
   );
   if (answer !== confirm) {
