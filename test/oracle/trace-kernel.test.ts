@@ -401,7 +401,7 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
             count: CONNECTIONS,
           });
         }
-        const { results, unfinished } = await runConnections(net.client, jobs, { deadlineMs: 45_000, timeoutMs: 2_000, concurrency: 8 });
+        const { results, unfinished } = await runConnections(net.client, jobs, { deadlineMs: 45_000, timeoutMs: 4_000, concurrency: 8 });
         assert.equal(unfinished, 0, 'every connection was attempted before the deadline');
         const resultsOf = (dst: string, dstPort: number, protocol: string, src?: string): ConnectionResult[] =>
           results.filter(

@@ -214,7 +214,8 @@ export function runConnections(
 ): Promise<{ results: ConnectionResult[]; unfinished: number }> {
   const input = {
     jobs,
-    timeoutMs: options.timeoutMs ?? 2_000,
+    // Generous: on a loaded 2-core machine a SYN can wait for its 1 s retransmission, and then some.
+    timeoutMs: options.timeoutMs ?? 5_000,
     deadlineMs: options.deadlineMs ?? 30_000,
     concurrency: options.concurrency ?? 8,
   };
