@@ -5,6 +5,7 @@
 // The tracer runs here, in the extension host, on the document's text: parseDump and tracePacket are pure and
 // bundled with the client, so tracing needs no request to the language server and works on any open dump.
 import * as vscode from 'vscode';
+import { toTreeItem } from '../treeItem';
 import { parseDump } from '../../../server/src/parse/index';
 import { formatPacketSpec, parsePacketSpec } from '../../../server/src/trace/spec';
 import { tracePacket } from '../../../server/src/trace/tracer';
@@ -12,16 +13,10 @@ import type { TraceResult } from '../../../server/src/trace/types';
 import { formatPercent } from '../../../server/src/trace/format';
 import { packetAtCursor } from './packetAtCursor';
 import { TRACE_COMMANDS, traceRoots, visitedRules } from './traceNodes';
-import type { RuleRevealTarget, TraceItemSpec, TraceNode } from './traceNodes';
+import type { RuleRevealTarget, TraceNode } from './traceNodes';
 
 export const TRACE_VIEW_ID = 'iptablesLens.trace';
 const FALLBACK_PACKET = '10.96.0.1:443/tcp';
-
-const COLLAPSIBLE: Record<TraceItemSpec['collapsible'], vscode.TreeItemCollapsibleState> = {
-  none: vscode.TreeItemCollapsibleState.None,
-  collapsed: vscode.TreeItemCollapsibleState.Collapsed,
-  expanded: vscode.TreeItemCollapsibleState.Expanded,
-};
 
 interface CurrentTrace {
   result: TraceResult;
@@ -40,19 +35,7 @@ class TraceTreeProvider implements vscode.TreeDataProvider<TraceNode>, vscode.Di
   }
 
   getTreeItem(node: TraceNode): vscode.TreeItem {
-    const spec = node.getTreeItem();
-    const item = new vscode.TreeItem(spec.label, COLLAPSIBLE[spec.collapsible]);
-    item.id = spec.id;
-    item.description = spec.description;
-    item.tooltip = spec.tooltip;
-    item.contextValue = spec.contextValue;
-    if (spec.icon) {
-      item.iconPath = new vscode.ThemeIcon(spec.icon.id, spec.icon.color ? new vscode.ThemeColor(spec.icon.color) : undefined);
-    }
-    if (spec.command) {
-      item.command = spec.command;
-    }
-    return item;
+    return toTreeItem(node.getTreeItem());
   }
 
   getChildren(node?: TraceNode): TraceNode[] {

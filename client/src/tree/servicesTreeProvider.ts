@@ -11,14 +11,9 @@
 //   this file               TreeItemSpec → vscode.TreeItem, nothing else.
 //   ../cluster/             cluster access, snapshot files and the services model, shared with the CLI.
 import * as vscode from 'vscode';
+import { toTreeItem } from '../treeItem';
 import type { ServicesController } from './servicesController';
-import type { ServicesTreeNode, TreeItemSpec } from './treeNode';
-
-const COLLAPSIBLE: Record<TreeItemSpec['collapsible'], vscode.TreeItemCollapsibleState> = {
-  none: vscode.TreeItemCollapsibleState.None,
-  collapsed: vscode.TreeItemCollapsibleState.Collapsed,
-  expanded: vscode.TreeItemCollapsibleState.Expanded,
-};
+import type { ServicesTreeNode } from './treeNode';
 
 export class ServicesTreeProvider implements vscode.TreeDataProvider<ServicesTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ServicesTreeNode | undefined>();
@@ -30,19 +25,7 @@ export class ServicesTreeProvider implements vscode.TreeDataProvider<ServicesTre
   }
 
   getTreeItem(node: ServicesTreeNode): vscode.TreeItem {
-    const spec = node.getTreeItem();
-    const item = new vscode.TreeItem(spec.label, COLLAPSIBLE[spec.collapsible]);
-    item.id = spec.id;
-    item.description = spec.description;
-    item.tooltip = spec.tooltip;
-    item.contextValue = spec.contextValue;
-    if (spec.icon) {
-      item.iconPath = new vscode.ThemeIcon(spec.icon.id, spec.icon.color ? new vscode.ThemeColor(spec.icon.color) : undefined);
-    }
-    if (spec.command) {
-      item.command = spec.command;
-    }
-    return item;
+    return toTreeItem(node.getTreeItem());
   }
 
   getChildren(node?: ServicesTreeNode): ServicesTreeNode[] {
