@@ -345,13 +345,7 @@ class KubeAnalyzer {
       if (target === 'DNAT' && facts.dnatRule === undefined) {
         facts.dnatRule = ruleSpan(rule);
         this.dnatRules.set(facts, rule);
-        const to = fastDnatDestination(rule);
-        if (to !== undefined) {
-          const { ip, port } = splitHostPort(to);
-          facts.ip = ip;
-          facts.port = port;
-          facts.address = formatEndpoint(ip, port);
-        }
+        Object.assign(facts, dnatAddress(rule));
       } else if ((target === 'KUBE-MARK-MASQ' || target === 'MARK') && facts.masqueradeRule === undefined) {
         // In an endpoint chain the only masquerade mark is the hairpin one (`-s podIP`).
         facts.masqueradeRule = ruleSpan(rule);
@@ -535,13 +529,7 @@ class KubeAnalyzer {
     if (target === 'DNAT') {
       // Userspace-era and hand-written service chains DNAT directly, with no endpoint chain in between.
       endpoint.dnatRule = ruleSpan(rule);
-      const to = fastDnatDestination(rule);
-      if (to !== undefined) {
-        const { ip, port } = splitHostPort(to);
-        endpoint.ip = ip;
-        endpoint.port = port;
-        endpoint.address = formatEndpoint(ip, port);
-      }
+      Object.assign(endpoint, dnatAddress(rule));
       return endpoint;
     }
     if (facts !== undefined) {
@@ -1213,4 +1201,14 @@ export function serviceSymbolDetail(analysis: KubeAnalysis, chainName: string, t
     return services.length === 0 ? address : `${address} ← ${services.join(', ')}`;
   }
   return undefined;
+}
+
+/** The pod address a DNAT rule sends to (`ip`, `port`, `ip:port`), or nothing when the rule does not say. */
+function dnatAddress(rule: Rule): { ip: string; port?: number; address: string } | undefined {
+  const to = fastDnatDestination(rule);
+  if (to === undefined) {
+    return undefined;
+  }
+  const { ip, port } = splitHostPort(to);
+  return { ip, port, address: formatEndpoint(ip, port) };
 }
