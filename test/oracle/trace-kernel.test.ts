@@ -476,7 +476,16 @@ describe('trace vs the kernel: generated kube-proxy rulesets in network namespac
           assert.equal(traced.paths[0].verdictRule?.chain, 'KUBE-SERVICES');
           const [result] = resultsOf(port.clusterIP, port.servicePort, port.protocol);
           assert.deepEqual(result.answers, {}, `${port.portName}: no answer`);
-          assert.deepEqual(result.errors, { ECONNREFUSED: REJECTED_CONNECTIONS }, `${port.portName}: refused`);
+          if (port.protocol === 'udp') {
+            // A UDP client learns of the REJECT only from an ICMP error, which the kernel may drop under load; the
+            // rule's counter below still has to show every datagram reaching the REJECT.
+            const { ECONNREFUSED = 0, TIMEOUT = 0, ...other } = result.errors;
+            assert.deepEqual(other, {}, `${port.portName}: refused`);
+            assert.equal(ECONNREFUSED + TIMEOUT, REJECTED_CONNECTIONS, `${port.portName}: refused`);
+            assert.ok(TIMEOUT <= 2, `${port.portName}: refused (${TIMEOUT} ICMP errors lost)`);
+          } else {
+            assert.deepEqual(result.errors, { ECONNREFUSED: REJECTED_CONNECTIONS }, `${port.portName}: refused`);
+          }
           const rejectRule = filterServices?.rules.find((r) => {
             const details = ruleDetails(r);
             const value = (name: string): string | undefined => details.matches.find((o) => o.name === name)?.values[0];
