@@ -17,14 +17,14 @@
 // of ruleText.ts, and chains are found by line number rather than by name wherever the index allows.
 import type { Chain, Dump, DumpDiagnostic, Rule, RuleDetails, Span, Table } from '../model/types';
 import { ruleDetails } from '../parse/details';
-import { chainHash, endpointChainName, servicePortName } from './chainNames';
+import { chainHash, endpointChainName, hasChainHash, servicePortName } from './chainNames';
 import { chainKind, isServiceChainKind } from './chainKinds';
 import { parseKubeComment } from './comments';
 import type { CommentIdentity } from './comments';
 import { dispatchMatch, fastAffinitySeconds, fastDnatDestination, fastProbability, ruleComment, statisticFragment } from './ruleText';
 import type { DispatchMatch } from './ruleText';
 import type { ChainKind, ChainRef, DumpEndpoint, DumpServicePort } from './types';
-import { formatEndpoint, percent, ruleProtocol, splitHostPort } from './values';
+import { endpointAddress, formatEndpoint, percent, ruleProtocol } from './values';
 
 /** One way a service chain reaches an endpoint chain. */
 export interface EndpointReach {
@@ -221,8 +221,6 @@ class KubeAnalyzer {
     diagnostics: [],
     hasKubeProxy: false,
   };
-  /** The DNAT rule of each endpoint chain, read for its protocol and comment only when needed. */
-  private readonly dnatRules = new Map<EndpointChainFacts, Rule>();
   /**
    * The endpoint chain each jump rule leads to, by the jump's line: an array lookup instead of a lookup by chain
    * name, which in a dump of 100,000 chains costs more than the rest of reading a service chain.
@@ -310,9 +308,7 @@ class KubeAnalyzer {
       group.chains.set(kind, chain);
       group.service.chains.push(chainRef(chain));
     }
-    if (!this.result.serviceByChain.has(chain)) {
-      this.result.serviceByChain.set(chain, group.service);
-    }
+    this.result.serviceByChain.set(chain, group.service); // each chain comes here once
     if (kind === 'service-local' || kind === 'external-local') {
       group.localIndicator = true;
     }
@@ -344,16 +340,19 @@ class KubeAnalyzer {
       const target = rule.target?.name;
       if (target === 'DNAT' && facts.dnatRule === undefined) {
         facts.dnatRule = ruleSpan(rule);
-        this.dnatRules.set(facts, rule);
-        Object.assign(facts, dnatAddress(rule));
+        const to = fastDnatDestination(rule);
+        if (to !== undefined) {
+          const { ip, port, address } = endpointAddress(to);
+          facts.ip = ip;
+          facts.port = port;
+          facts.address = address;
+        }
       } else if ((target === 'KUBE-MARK-MASQ' || target === 'MARK') && facts.masqueradeRule === undefined) {
         // In an endpoint chain the only masquerade mark is the hairpin one (`-s podIP`).
         facts.masqueradeRule = ruleSpan(rule);
       }
     }
-    if (!this.result.endpointsByChain.has(chain)) {
-      this.result.endpointsByChain.set(chain, facts);
-    }
+    this.result.endpointsByChain.set(chain, facts); // each chain comes here once
     if (facts.ip !== undefined) {
       this.addAddress(facts.ip, { role: 'endpoint', endpoint: facts });
     }
@@ -362,17 +361,16 @@ class KubeAnalyzer {
     }
   }
 
-  /** The protocol and comment identity of an endpoint chain, read from its rules when first needed. */
-  private endpointDetails(facts: EndpointChainFacts): void {
+  /** The protocol (of its first DNAT rule) and comment identity of an endpoint chain, read when first needed. */
+  private endpointDetails(chain: Chain, facts: EndpointChainFacts): void {
     if (facts.identity !== undefined || facts.protocol !== undefined) {
       return;
     }
-    const dnat = this.dnatRules.get(facts);
+    const dnat = chain.rules.find((rule) => rule.target?.name === 'DNAT');
     if (dnat !== undefined) {
       facts.protocol = ruleProtocol(this.detailsOf(dnat));
     }
-    const chain = this.findChain(facts.chain);
-    for (const rule of chain?.rules ?? []) {
+    for (const rule of chain.rules) {
       const comment = ruleComment(rule);
       const identity = comment === undefined ? undefined : parseKubeComment(comment);
       if (identity !== undefined) {
@@ -399,8 +397,8 @@ class KubeAnalyzer {
       let counted = false;
       const reachingByRule: SplitRule[] = [];
       for (const rule of chain.rules) {
-        this.readServiceRule(group, kind, rule);
         const target = rule.target?.name;
+        this.readServiceRule(group, kind, rule, target);
         if (target === undefined || !(target.startsWith('KUBE-SEP-') || target === 'DNAT')) {
           continue;
         }
@@ -424,7 +422,7 @@ class KubeAnalyzer {
         const key = target === 'DNAT' ? `DNAT@${rule.line}` : target;
         let endpoint = index.get(key);
         if (endpoint === undefined) {
-          endpoint = this.newEndpoint(group, rule, target, facts, probability, share);
+          endpoint = this.newEndpoint(group, rule, target, facts, local, probability, share);
           index.set(key, endpoint);
           endpoints.push(endpoint);
         } else {
@@ -471,12 +469,12 @@ class KubeAnalyzer {
   /** Identity and policy hints of a service chain's rules that do not choose an endpoint (KUBE-EXT, KUBE-FW). */
   private readIdentities(group: Group, kind: ChainKind, chain: Chain): void {
     for (const rule of chain.rules) {
-      this.readServiceRule(group, kind, rule);
+      this.readServiceRule(group, kind, rule, rule.target?.name);
     }
   }
 
   /** What any rule of a service chain says: the service port in its comment, and signs of a Local policy. */
-  private readServiceRule(group: Group, kind: ChainKind, rule: Rule): void {
+  private readServiceRule(group: Group, kind: ChainKind, rule: Rule, target: string | undefined): void {
     // Most rules of a service chain name the service port already known; finding that in the text spares
     // cutting out the comment of 100,000 rules in a large dump. KUBE-EXT rules are read for their words.
     const comment = kind !== 'external' && namesKnownIdentity(group, rule.text) ? undefined : ruleComment(rule);
@@ -492,10 +490,10 @@ class KubeAnalyzer {
         }
       }
     }
-    if (kind === 'external' && rule.target?.name.startsWith('KUBE-SVL-') === true) {
+    if (kind === 'external' && target?.startsWith('KUBE-SVL-') === true) {
       group.localIndicator = true;
     }
-    if (kind === 'service' && rule.target?.name === 'KUBE-MARK-MASQ') {
+    if (kind === 'service' && target === 'KUBE-MARK-MASQ') {
       group.clusterIPRule ??= rule;
     }
   }
@@ -505,17 +503,12 @@ class KubeAnalyzer {
     return group.chains.values().next().value!.table;
   }
 
-  /** What the endpoint chain `name` of `table` holds (its DNAT rule …), if the dump has it. */
-  private endpointFacts(name: string, table: Table): EndpointChainFacts | undefined {
-    const chain = table.chains.get(name);
-    return chain === undefined ? undefined : this.result.endpointsByChain.get(chain);
-  }
-
   private newEndpoint(
     group: Group,
     rule: Rule,
     target: string,
     facts: EndpointChainFacts | undefined,
+    local: boolean,
     probability: number,
     share: number,
   ): DumpEndpoint {
@@ -529,7 +522,13 @@ class KubeAnalyzer {
     if (target === 'DNAT') {
       // Userspace-era and hand-written service chains DNAT directly, with no endpoint chain in between.
       endpoint.dnatRule = ruleSpan(rule);
-      Object.assign(endpoint, dnatAddress(rule));
+      const to = fastDnatDestination(rule);
+      if (to !== undefined) {
+        const { ip, port, address } = endpointAddress(to);
+        endpoint.ip = ip;
+        endpoint.port = port;
+        endpoint.address = address;
+      }
       return endpoint;
     }
     if (facts !== undefined) {
@@ -548,16 +547,16 @@ class KubeAnalyzer {
       if (facts.masqueradeRule !== undefined) {
         endpoint.masqueradeRule = facts.masqueradeRule;
       }
-      facts.reachedBy.push({ service: group.service, endpoint, local: isLocalChainRule(rule), serviceChain: rule.chain.name });
+      facts.reachedBy.push({ service: group.service, endpoint, local, serviceChain: rule.chain.name });
     } else {
       // Without the endpoint chain (an excerpt), the "ns/svc:port -> ip:port" comment still gives the address.
       const comment = ruleComment(rule);
       const identity = comment === undefined ? undefined : parseKubeComment(comment);
       if (identity?.endpoint !== undefined) {
-        const { ip, port } = splitHostPort(identity.endpoint);
+        const { ip, port, address } = endpointAddress(identity.endpoint);
         endpoint.ip = ip;
         endpoint.port = port;
-        endpoint.address = formatEndpoint(ip, port);
+        endpoint.address = address;
       }
     }
     return endpoint;
@@ -835,13 +834,12 @@ class KubeAnalyzer {
     let chosen: CommentIdentity | undefined;
     let chosenLegacy = false;
     let matches: boolean | null = null;
-    const seen = new Set<string>();
     const first = group.identities[0];
     if (
       first !== undefined &&
       group.suffix !== undefined &&
       group.protocol !== undefined &&
-      chainHash(identityPortName(first, first.legacyUnnamed) + group.protocol) === group.suffix
+      hasChainHash(group.suffix, 0, identityPortName(first, first.legacyUnnamed), group.protocol)
     ) {
       // The usual case: the first name found is the one the chain names were made from.
       chosen = first;
@@ -849,6 +847,7 @@ class KubeAnalyzer {
       matches = true;
     } else if (group.suffix !== undefined) {
       const protocols = group.protocol !== undefined ? [group.protocol] : PROTOCOLS;
+      const seen = new Set<string>();
       search: for (const identity of group.identities) {
         const id = `${identity.namespace}/${identity.name}:${identity.port}`;
         if (seen.has(id)) {
@@ -857,7 +856,7 @@ class KubeAnalyzer {
         seen.add(id);
         for (const legacy of identity.port === '' ? [identity.legacyUnnamed, !identity.legacyUnnamed] : [false]) {
           for (const protocol of protocols) {
-            if (chainHash(identityPortName(identity, legacy) + protocol) === group.suffix) {
+            if (hasChainHash(group.suffix, 0, identityPortName(identity, legacy), protocol)) {
               chosen = identity;
               chosenLegacy = legacy;
               matches = true;
@@ -905,11 +904,13 @@ class KubeAnalyzer {
    */
   private identityFromStructure(group: Group): void {
     for (const endpoint of [...group.service.endpoints, ...group.service.localEndpoints]) {
-      const facts = endpoint.dnatRule === undefined ? undefined : this.endpointFacts(endpoint.chain.name, this.tableOf(group));
-      if (facts === undefined) {
+      // What the endpoint chain holds (its DNAT rule …), if the dump has it.
+      const chain = endpoint.dnatRule === undefined ? undefined : this.tableOf(group).chains.get(endpoint.chain.name);
+      const facts = chain === undefined ? undefined : this.result.endpointsByChain.get(chain);
+      if (chain === undefined || facts === undefined) {
         continue;
       }
-      this.endpointDetails(facts);
+      this.endpointDetails(chain, facts);
       group.protocol ??= facts.protocol;
       if (facts.identity !== undefined && group.identities.length === 0) {
         group.identities.push(facts.identity);
@@ -1023,7 +1024,7 @@ class KubeAnalyzer {
           });
         }
       }
-      facts.hashMatches = this.endpointHashMatches(name, facts);
+      facts.hashMatches = this.endpointHashMatches(chain, facts);
       for (const reach of facts.reachedBy) {
         reach.endpoint.hashMatches = facts.hashMatches;
       }
@@ -1049,13 +1050,12 @@ class KubeAnalyzer {
     return [...new Set(labels)].join(', ');
   }
 
-  private endpointHashMatches(name: string, facts: EndpointChainFacts): boolean | null {
+  private endpointHashMatches(chain: Chain, facts: EndpointChainFacts): boolean | null {
     if (facts.ip === undefined || facts.port === undefined) {
       return null;
     }
     const address = facts.address ?? formatEndpoint(facts.ip, facts.port);
-    const suffix = name.slice('KUBE-SEP-'.length);
-    const matches = (portName: string, protocol: string): boolean => chainHash(portName + protocol + address) === suffix;
+    const matches = (portName: string, protocol: string): boolean => hasChainHash(chain.name, 'KUBE-SEP-'.length, portName, protocol, address);
     let checked: DumpServicePort | undefined;
     for (const reach of facts.reachedBy) {
       const service = reach.service;
@@ -1077,7 +1077,7 @@ class KubeAnalyzer {
       return false;
     }
     // No named service port reaches it (an excerpt): its own comment and DNAT protocol may still say.
-    this.endpointDetails(facts);
+    this.endpointDetails(chain, facts);
     const identity = facts.identity;
     const protocol = facts.protocol;
     if (identity === undefined || protocol === undefined) {
@@ -1089,24 +1089,6 @@ class KubeAnalyzer {
     );
   }
 
-  private findChain(ref: ChainRef): Chain | undefined {
-    const owner = ref.span === undefined ? undefined : this.dump.lineOwners[ref.span.line];
-    if (owner !== undefined && 'rules' in owner && owner.name === ref.name) {
-      return owner;
-    }
-    if (owner !== undefined && 'chain' in owner && owner.chain.name === ref.name) {
-      return owner.chain;
-    }
-    for (const table of this.dump.tables) {
-      if (table.name === ref.table) {
-        const chain = table.chains.get(ref.name);
-        if (chain !== undefined) {
-          return chain;
-        }
-      }
-    }
-    return undefined;
-  }
 }
 
 /** Whether a comment names the service port the group already knows (so it need not be parsed again). */
@@ -1131,11 +1113,6 @@ function namesKnownIdentity(group: Group, comment: string): boolean {
 /** A jump that takes service traffic on (to an endpoint or another kube-proxy chain), unlike KUBE-MARK-MASQ. */
 function isOnwardJump(target: string | undefined): boolean {
   return target !== undefined && target !== 'KUBE-MARK-MASQ' && target !== 'KUBE-MARK-DROP' && target !== 'MARK' && target !== 'RETURN';
-}
-
-function isLocalChainRule(rule: Rule): boolean {
-  const kind = chainKind(rule.chain.name);
-  return kind === 'service-local' || kind === 'external-local';
 }
 
 /**
@@ -1201,14 +1178,4 @@ export function serviceSymbolDetail(analysis: KubeAnalysis, chainName: string, t
     return services.length === 0 ? address : `${address} ← ${services.join(', ')}`;
   }
   return undefined;
-}
-
-/** The pod address a DNAT rule sends to (`ip`, `port`, `ip:port`), or nothing when the rule does not say. */
-function dnatAddress(rule: Rule): { ip: string; port?: number; address: string } | undefined {
-  const to = fastDnatDestination(rule);
-  if (to === undefined) {
-    return undefined;
-  }
-  const { ip, port } = splitHostPort(to);
-  return { ip, port, address: formatEndpoint(ip, port) };
 }

@@ -74,7 +74,7 @@ export function plainAddress(value: string): string {
 
 /** `10.0.0.1:80` → ip and port; `[fd00::1]:80` → `fd00::1` and 80; a bare address → its ip. */
 export function splitHostPort(value: string): { ip: string; port?: number } {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
+  const bracketed = value.startsWith('[') ? /^\[([^\]]+)\](?::(\d+))?$/.exec(value) : null;
   if (bracketed !== null) {
     return { ip: bracketed[1], port: bracketed[2] === undefined ? undefined : Number(bracketed[2]) };
   }
@@ -156,6 +156,24 @@ export function affinityCheckSeconds(details: RuleDetails): number | undefined {
 /** `ip:port` as kube-proxy writes an endpoint (IPv6 in brackets). */
 export function formatEndpoint(ip: string, port: number | undefined): string {
   return port === undefined ? ip : endpointString(ip, port);
+}
+
+/**
+ * An endpoint written `ip:port` (a DNAT destination, a comment's `-> ip:port`): its ip, port and address as
+ * `formatEndpoint` writes it. The address is `value` itself when that is already how it would be written (a
+ * large dump has 100,000 of them, and the rule text holding `value` is kept anyway).
+ */
+export function endpointAddress(value: string): { ip: string; port?: number; address: string } {
+  const { ip, port } = splitHostPort(value);
+  const colon = ip.length;
+  const canonical =
+    port !== undefined &&
+    value.charCodeAt(colon) === 58 /* : */ &&
+    !ip.includes(':') &&
+    // `port` came from the digits after the colon: the text is the number's own spelling unless it has a leading zero.
+    (value.length === colon + 2 || value.charCodeAt(colon + 1) !== 48 /* 0 */) &&
+    value.length - colon - 1 <= 15;
+  return { ip, port, address: canonical ? value : formatEndpoint(ip, port) };
 }
 
 /** A share as a percentage for people: 50%, 33.3%, 0.01%. */
