@@ -2,18 +2,37 @@
 // computed from the model on first use (so a request that needs none of them pays for none).
 import { patchRuleLines } from '../parse/incremental';
 import { parseLines, splitLines } from '../parse/index';
-import type { Dump, DumpDiagnostic } from '../model/types';
+import type { Dump, DumpDiagnostic, Rule } from '../model/types';
 import { analyzeKube } from '../kube/analysis';
 import type { KubeAnalysis } from '../kube/analysis';
+import { updateKubeAnalysis } from '../kube/incremental';
 
 /** An edit as LSP sends it (`TextDocumentContentChangeEvent`): a range and its new text, or the whole text. */
 export type TextEdit =
   | { range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }
   | { text: string };
 
+/**
+ * The analysis of an earlier version of a document's model, and the rules that model had on the lines edited
+ * since (the model was patched in place, rule lines only): what `updateKubeAnalysis` brings up to date.
+ */
+interface KubeBase {
+  analysis: KubeAnalysis;
+  oldRules: Map<number, Rule>;
+}
+
+/** Past this many edited lines since the last analysis, the next one is computed whole. */
+const MAX_PENDING_LINES = 1_000;
+
+/** How a document's kube analysis was computed: whole, or from the previous version's (for tests and benchmarks). */
+export type KubeComputation = { incremental: true; services: number; endpoints: number } | { incremental: false; reason: string };
+
 export class DumpDocument {
   readonly dump: Dump;
   private kubeAnalysis: KubeAnalysis | undefined;
+  private kubeBase: KubeBase | undefined;
+  /** Set when `kube` is computed. */
+  kubeComputation: KubeComputation | undefined;
 
   /** Parses `lines`, unless the model of exactly these lines is given (an incremental edit made it). */
   constructor(
@@ -30,9 +49,23 @@ export class DumpDocument {
     this.dump = dump ?? parseLines(lines as string[]);
   }
 
-  /** kube-proxy's view of the dump, computed once per document version, on first use. */
+  /**
+   * kube-proxy's view of the dump, computed once per document version, on first use: after edits to rules only,
+   * from the previous version's analysis by re-analysing what the edited rules can change; else whole.
+   */
   get kube(): KubeAnalysis {
-    this.kubeAnalysis ??= analyzeKube(this.dump);
+    if (this.kubeAnalysis === undefined) {
+      const base = this.kubeBase;
+      this.kubeBase = undefined;
+      const update = base === undefined ? { reason: 'no earlier analysis to update' } : updateKubeAnalysis(this.dump, base.analysis, base.oldRules);
+      if ('analysis' in update) {
+        this.kubeAnalysis = update.analysis;
+        this.kubeComputation = { incremental: true, services: update.services, endpoints: update.endpoints };
+      } else {
+        this.kubeAnalysis = analyzeKube(this.dump);
+        this.kubeComputation = { incremental: false, reason: update.reason };
+      }
+    }
     return this.kubeAnalysis;
   }
 
@@ -82,11 +115,44 @@ export class DumpDocument {
       }
     }
     if (sameLineCount && last < 0) {
-      return new DumpDocument(this.uri, version, lines, this.dump, carriageReturn);
+      return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), this.kubeBaseForEdit());
     }
-    if (sameLineCount && patchRuleLines(this.dump, lines, first, last)) {
-      return new DumpDocument(this.uri, version, lines, this.dump, carriageReturn);
+    if (sameLineCount) {
+      // The rules the edited lines hold before the patch replaces them: what the kube analysis had read there.
+      const base = this.kubeBaseForEdit();
+      for (let line = first; base !== undefined && line <= last; line++) {
+        const owner = this.dump.lineOwners[line];
+        if (owner !== undefined && 'bodyStart' in owner && !base.oldRules.has(line)) {
+          base.oldRules.set(line, owner);
+        }
+      }
+      if (patchRuleLines(this.dump, lines, first, last)) {
+        const pendingLines = base?.oldRules.size ?? 0;
+        return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), pendingLines <= MAX_PENDING_LINES ? base : undefined);
+      }
     }
     return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
+  }
+
+  /** The analysis this version's successor can start from: this version's, or the one this version would start from. */
+  private kubeBaseForEdit(): KubeBase | undefined {
+    if (this.kubeAnalysis !== undefined) {
+      return { analysis: this.kubeAnalysis, oldRules: new Map() };
+    }
+    return this.kubeBase;
+  }
+
+  /** Gives `next` the analysis to start from; this instance lets go of it (the update changes it in place). */
+  private handOver(next: DumpDocument, base: KubeBase | undefined): DumpDocument {
+    if (base !== undefined && base.oldRules.size === 0) {
+      // Nothing was re-read: the model, and so the analysis, is the same.
+      next.kubeAnalysis = base.analysis;
+      next.kubeComputation = this.kubeComputation;
+    } else {
+      next.kubeBase = base;
+    }
+    this.kubeAnalysis = undefined;
+    this.kubeBase = undefined;
+    return next;
   }
 }

@@ -1,0 +1,420 @@
+// Brings a kube-proxy analysis up to date after rule-local edits (the parser re-read some rule lines in place,
+// the chains and line count are unchanged) by analysing again only what those rules can change, so that a
+// keystroke in a 20,000-service dump costs milliseconds instead of the seconds of a whole `analyzeKube`.
+//
+// What a fact of the analysis depends on (read off analysis.ts):
+//   - a service port (the chain group KUBE-SVC/SVL/EXT/FW/XLB-<hash>, per table generation) on its own chains'
+//     rules, on the endpoint chains they jump to, and on the dispatch rules (KUBE-SERVICES, KUBE-NODEPORTS …)
+//     that jump to its chains or name it in a comment;
+//   - an endpoint chain (KUBE-SEP) on its own rules and on every service port whose chains jump to it;
+//   - a dispatch rule that only names a service port in a comment is routed to a port by the settled names of
+//     all ports (first one wins), so it depends on every port's identity.
+// So the affected set is closed over "a port and the endpoints it jumps to, an endpoint and the ports that jump
+// to it", starting from the edited lines (with the rules they held before the edit, for the jumps that were
+// removed). A small dump of just those chains, and the dispatch rules that concern them, goes through
+// `analyzeKube` unchanged, and its facts replace the old ones in every map of the previous analysis.
+//
+// The splice is exact when the routing of comment-only dispatch rules cannot change: no such rule was or is
+// edited, and every affected port keeps the name and protocol it had. Otherwise (and for a closure too large
+// to be worth it) the caller runs the whole analysis; `reason` says why.
+import type { Chain, Dump, Rule, Table } from '../model/types';
+import { analyzeKube } from './analysis';
+import type { KubeAnalysis } from './analysis';
+import { SERVICE_CHAIN_PREFIXES } from './chainNames';
+import { chainKind, isServiceChainKind } from './chainKinds';
+import { parseKubeComment } from './comments';
+import { ruleComment } from './ruleText';
+import type { ChainKind, DumpServicePort } from './types';
+
+/** The analysis after the edit, and how much of it was analysed again; or why it could not be done this way. */
+export type KubeUpdate = { analysis: KubeAnalysis; services: number; endpoints: number } | { reason: string };
+
+/** The chains whose rules analysis.ts reads as dispatch rules (its DISPATCH_KINDS). */
+const DISPATCH_KINDS: ReadonlySet<ChainKind> = new Set<ChainKind>([
+  'services',
+  'nodeports',
+  'external-services',
+  'proxy-firewall',
+  'userspace',
+]);
+/** Past this many chains to analyse again, a whole analysis is about as cheap and surely right. */
+const MAX_AFFECTED_CHAINS = 5_000;
+
+/**
+ * The analysis of `dump` after the rules of some lines were re-read in place (`patchRuleLines`), derived from
+ * `previous`, the analysis of the same model before those edits. `oldRules` holds, for every line edited since
+ * `previous` was computed, the Rule object it had then. `previous` is consumed: its maps are updated in place
+ * and belong to the result (the document it came from must not be used any more), unless a reason is returned,
+ * in which case it is untouched.
+ */
+export function updateKubeAnalysis(dump: Dump, previous: KubeAnalysis, oldRules: ReadonlyMap<number, Rule>): KubeUpdate {
+  const scope = new AffectedScope(dump);
+  const editedDispatchLines: number[] = [];
+  for (const [line, oldRule] of oldRules) {
+    const rule = dump.lineOwners[line];
+    if (rule === undefined || !('bodyStart' in rule) || rule.chain !== oldRule.chain) {
+      return { reason: `line ${line + 1} is no longer a rule of chain ${oldRule.chain.name}` };
+    }
+    const kind = chainKind(rule.chain.name);
+    if (isServiceChainKind(kind)) {
+      // With the endpoint it jumped to before the edit, which loses a caller.
+      scope.addEndpointTargets(oldRule, scope.addGroupOf(rule.chain));
+    } else if (kind === 'endpoint') {
+      scope.addEndpoint(rule.chain);
+    } else if (DISPATCH_KINDS.has(kind)) {
+      for (const version of [oldRule, rule]) {
+        const group = scope.targetGroup(version);
+        if (group !== undefined) {
+          scope.addGroup(group.generation, group.suffix);
+          continue;
+        }
+        const comment = ruleComment(version);
+        if (comment !== undefined && parseKubeComment(comment) !== undefined) {
+          // Which port such a rule belongs to depends on the names of all ports (the first one named so wins).
+          return { reason: `line ${line + 1} is a ${rule.chain.name} rule that names a service port without jumping to its chains` };
+        }
+      }
+      editedDispatchLines.push(line);
+    }
+    // Rules of any other chain are not read by the analysis.
+  }
+  scope.close();
+  if (scope.size > MAX_AFFECTED_CHAINS) {
+    return { reason: `the edit reaches ${scope.size} chains` };
+  }
+  if (scope.groups.size === 0 && scope.endpoints.size === 0) {
+    return { analysis: { ...previous }, services: 0, endpoints: 0 };
+  }
+
+  // The previous facts of the affected service ports: their service objects, and the dispatch rules they had.
+  const oldServices = new Set<DumpServicePort>();
+  for (const chains of scope.groups.values()) {
+    for (const chain of chains) {
+      const service = previous.serviceByChain.get(chain);
+      if (service === undefined) {
+        return { reason: `the previous analysis has no service port for ${chain.name}` };
+      }
+      oldServices.add(service);
+    }
+  }
+  const dispatchLines = new Set<number>(editedDispatchLines);
+  for (const service of oldServices) {
+    for (const span of service.dispatchRules) {
+      dispatchLines.add(span.line);
+    }
+  }
+
+  const sub = analyzeKube(scope.subDump(dispatchLines));
+
+  // Each new service port must be one of the affected chain groups, under the name it had.
+  const newByOld = new Map<DumpServicePort, DumpServicePort>();
+  const oldByNew = new Map<DumpServicePort, DumpServicePort>();
+  for (const [chain, service] of sub.serviceByChain) {
+    const old = previous.serviceByChain.get(chain);
+    if (old === undefined || (newByOld.get(old) ?? service) !== service || (oldByNew.get(service) ?? old) !== old) {
+      return { reason: `the service ports of ${chain.name} do not match the previous analysis` };
+    }
+    newByOld.set(old, service);
+    oldByNew.set(service, old);
+  }
+  if (newByOld.size !== oldServices.size || sub.services.length !== newByOld.size) {
+    // A port that no chain group explains: a dispatch rule that named this port now names no port at all.
+    return { reason: 'the edit changes which service ports exist' };
+  }
+  for (const [old, service] of newByOld) {
+    if (!sameName(old, service)) {
+      return { reason: `the edit renames service port ${old.label} (now ${service.label})` };
+    }
+  }
+  // Every fact of the affected ports and endpoints sits on one of their lines (chains, dispatch rules), and no
+  // fact of another port or endpoint does.
+  const ownLines = new Set<number>(dispatchLines);
+  for (const chain of scope.chains()) {
+    if (chain.declaration !== undefined) {
+      ownLines.add(chain.declaration.line);
+    }
+    for (const rule of chain.rules) {
+      ownLines.add(rule.line);
+    }
+  }
+  for (const diagnostic of sub.diagnostics) {
+    if (!ownLines.has(diagnostic.span.line)) {
+      return { reason: `a diagnostic falls outside the affected chains (line ${diagnostic.span.line + 1})` };
+    }
+  }
+
+  // Splice: nothing can fail from here on, so `previous` is only changed once the result is certain.
+  const oldEndpointFacts = new Set([...scope.endpoints].map((chain) => previous.endpointsByChain.get(chain)));
+  const services = previous.services.map((service) => newByOld.get(service) ?? service);
+  for (const [chain, service] of sub.serviceByChain) {
+    previous.serviceByChain.set(chain, service);
+  }
+  for (const chain of scope.endpoints) {
+    const facts = sub.endpointsByChain.get(chain);
+    if (facts !== undefined) {
+      previous.endpointsByChain.set(chain, facts);
+    } else {
+      previous.endpointsByChain.delete(chain);
+    }
+  }
+  const addresses = new Set<string>();
+  for (const service of oldServices) {
+    for (const ip of [...service.clusterIPs, ...service.externalIPs, ...service.loadBalancerIPs]) {
+      addresses.add(ip);
+    }
+  }
+  for (const facts of oldEndpointFacts) {
+    if (facts?.ip !== undefined) {
+      addresses.add(facts.ip);
+    }
+  }
+  for (const address of addresses) {
+    const facts = previous.addresses
+      .get(address)
+      ?.filter(
+        (fact) =>
+          (fact.service === undefined || !oldServices.has(fact.service)) &&
+          (fact.endpoint === undefined || !oldEndpointFacts.has(fact.endpoint)),
+      );
+    if (facts === undefined || facts.length === 0) {
+      previous.addresses.delete(address);
+    } else {
+      previous.addresses.set(address, facts);
+    }
+  }
+  for (const [address, facts] of sub.addresses) {
+    const kept = previous.addresses.get(address);
+    previous.addresses.set(address, kept === undefined ? facts : kept.concat(facts));
+  }
+  for (const line of dispatchLines) {
+    previous.dispatchByLine.delete(line);
+  }
+  for (const [line, service] of sub.dispatchByLine) {
+    previous.dispatchByLine.set(line, service);
+  }
+  for (const chains of scope.groups.values()) {
+    for (const chain of chains) {
+      for (const rule of chain.rules) {
+        previous.endpointRuleByLine.delete(rule.line);
+      }
+    }
+  }
+  for (const [line, facts] of sub.endpointRuleByLine) {
+    previous.endpointRuleByLine.set(line, facts);
+  }
+  const diagnostics = previous.diagnostics.filter((diagnostic) => !ownLines.has(diagnostic.span.line));
+  for (const diagnostic of sub.diagnostics) {
+    diagnostics.push(diagnostic);
+  }
+  return { analysis: { ...previous, services, diagnostics }, services: newByOld.size, endpoints: scope.endpoints.size };
+}
+
+/** Whether two analyses of a service port give it the same name and protocol (what comment-only rules are routed by). */
+function sameName(a: DumpServicePort, b: DumpServicePort): boolean {
+  return a.portName === b.portName && a.protocol === b.protocol && a.namespace === b.namespace && a.name === b.name && a.port === b.port;
+}
+
+/** The part of a dump an edit can change the analysis of: chain groups of service ports, endpoint chains. */
+class AffectedScope {
+  /** `generation#suffix` (the analysis's group key) → the group's chains. */
+  readonly groups = new Map<string, Chain[]>();
+  readonly endpoints = new Set<Chain>();
+  /** Which occurrence of its name each table is: IPv4 and IPv6 dumps pasted together repeat `nat`. */
+  private readonly generations = new Map<Table, number>();
+  /** Groups and endpoints added but not yet followed to what they reach and what reaches them. */
+  private readonly pending: (Chain[] | Chain)[] = [];
+  size = 0;
+
+  constructor(private readonly dump: Dump) {
+    const seen = new Map<string, number>();
+    for (const table of dump.tables) {
+      const occurrence = seen.get(table.name) ?? 0;
+      seen.set(table.name, occurrence + 1);
+      this.generations.set(table, occurrence);
+    }
+  }
+
+  /** The service port a dispatch rule jumps to, when its target is a chain of a group the dump has. */
+  targetGroup(rule: Rule): { generation: number; suffix: string } | undefined {
+    const target = rule.target?.name;
+    if (target === undefined || !isServiceChainKind(chainKind(target))) {
+      return undefined;
+    }
+    const generation = this.generationOf(rule.table);
+    const suffix = hashSuffix(target);
+    return this.groupChains(generation, suffix).length > 0 ? { generation, suffix } : undefined;
+  }
+
+  /** Adds the group of a service chain; returns its chains. */
+  addGroupOf(chain: Chain): Chain[] {
+    return this.addGroup(this.generationOf(chain.table), hashSuffix(chain.name));
+  }
+
+  addGroup(generation: number, suffix: string): Chain[] {
+    const key = `${generation}#${suffix}`;
+    let chains = this.groups.get(key);
+    if (chains === undefined) {
+      chains = this.groupChains(generation, suffix);
+      this.groups.set(key, chains);
+      this.size += chains.length;
+      this.pending.push(chains);
+    }
+    return chains;
+  }
+
+  addEndpoint(chain: Chain): void {
+    if (!this.endpoints.has(chain)) {
+      this.endpoints.add(chain);
+      this.size++;
+      this.pending.push(chain);
+    }
+  }
+
+  /**
+   * The endpoint chains a service chain's rule jumps to. The analysis looks a group's endpoints up by name in
+   * the table of the group's first chain, so the name is looked up in every table the group has chains in.
+   */
+  addEndpointTargets(rule: Rule, group: readonly Chain[]): void {
+    const target = rule.target?.name;
+    if (target === undefined || chainKind(target) !== 'endpoint') {
+      return;
+    }
+    for (const table of new Set(group.map((chain) => chain.table))) {
+      const chain = table.chains.get(target);
+      if (chain !== undefined) {
+        this.addEndpoint(chain);
+      }
+    }
+  }
+
+  /**
+   * Closes the scope: every endpoint chain a group's rules jump to, and every group whose rules jump to an
+   * endpoint chain (of that name, in any table of its generation, for the same lookup by name). Stops early
+   * once the scope is too large to be worth it.
+   */
+  close(): void {
+    for (let item = this.pending.pop(); item !== undefined && this.size <= MAX_AFFECTED_CHAINS; item = this.pending.pop()) {
+      if (Array.isArray(item)) {
+        for (const chain of item) {
+          for (const rule of chain.rules) {
+            this.addEndpointTargets(rule, item);
+          }
+        }
+        continue;
+      }
+      const generation = this.generationOf(item.table);
+      for (const table of this.dump.tables) {
+        const named = this.generations.get(table) === generation ? table.chains.get(item.name) : undefined;
+        for (const caller of named?.referencedBy ?? []) {
+          if (isServiceChainKind(chainKind(caller.chain.name))) {
+            this.addGroupOf(caller.chain);
+          }
+        }
+      }
+    }
+  }
+
+  private generationOf(table: Table): number {
+    return this.generations.get(table) ?? 0;
+  }
+
+  *chains(): Iterable<Chain> {
+    for (const chains of this.groups.values()) {
+      yield* chains;
+    }
+    yield* this.endpoints;
+  }
+
+  /** The chains of group `suffix` in generation `generation`, in every table of that generation (as the analysis groups them). */
+  private groupChains(generation: number, suffix: string): Chain[] {
+    const chains: Chain[] = [];
+    for (const table of this.dump.tables) {
+      if (this.generations.get(table) !== generation) {
+        continue;
+      }
+      for (const prefix of SERVICE_CHAIN_PREFIXES) {
+        const chain = table.chains.get(prefix + suffix);
+        if (chain !== undefined) {
+          chains.push(chain);
+        }
+      }
+    }
+    return chains;
+  }
+
+  /**
+   * A dump of the affected chains and the dispatch rules on `dispatchLines`, for `analyzeKube`. It keeps what the
+   * analysis's results depend on: the tables in order (group keys count repeated table names), the chains of
+   * each table in their order (the first identity, endpoint or IP found wins), the rules of each chain in order,
+   * the line numbers (results are keyed by line) and the real Chain objects of the affected chains (results are
+   * keyed by chain). Dispatch chains are views that hold only the given rules, placed in the copied table.
+   */
+  subDump(dispatchLines: ReadonlySet<number>): Dump {
+    const tables: Table[] = this.dump.tables.map((table) => {
+      const copy = Object.create(table) as Table;
+      Object.defineProperty(copy, 'chains', { value: new Map<string, Chain>() });
+      return copy;
+    });
+    const copyOf = new Map<Table, Table>(this.dump.tables.map((table, i) => [table, tables[i]]));
+    const chosen = new Map<Table, Chain[]>();
+    const choose = (table: Table, chain: Chain): void => {
+      const list = chosen.get(table);
+      if (list === undefined) {
+        chosen.set(table, [chain]);
+      } else {
+        list.push(chain);
+      }
+    };
+    for (const chain of this.chains()) {
+      choose(chain.table, chain);
+    }
+    const dispatchRules = new Map<Chain, Rule[]>();
+    for (const line of dispatchLines) {
+      const rule = this.dump.lineOwners[line];
+      if (rule === undefined || !('bodyStart' in rule)) {
+        continue;
+      }
+      const rules = dispatchRules.get(rule.chain);
+      if (rules === undefined) {
+        dispatchRules.set(rule.chain, [rule]);
+      } else {
+        rules.push(rule);
+      }
+    }
+    for (const [chain, rules] of dispatchRules) {
+      rules.sort((a, b) => a.position - b.position);
+      const table = copyOf.get(chain.table)!;
+      // A view of the chain with only these rules: the model's chains may keep fields behind getters, which a
+      // copy of own properties would lose.
+      const view = Object.create(chain) as Chain;
+      Object.defineProperty(view, 'table', { value: table });
+      Object.defineProperty(view, 'rules', { value: rules });
+      choose(chain.table, view);
+    }
+    for (const [table, chains] of chosen) {
+      const copy = copyOf.get(table)!;
+      const first = new Map(chains.map((chain) => [chain, firstLine(chain)]));
+      chains.sort((a, b) => first.get(a)! - first.get(b)!);
+      for (const chain of chains) {
+        copy.chains.set(chain.name, chain);
+      }
+    }
+    return { tables, lineOwners: this.dump.lineOwners, diagnostics: [], prompts: [], lineCount: this.dump.lineCount };
+  }
+}
+
+/** The 16 characters after a hashed chain's prefix, as the analysis keys chain groups. */
+function hashSuffix(name: string): string {
+  return name.slice(name.indexOf('-', 5) + 1);
+}
+
+/** The line a chain first appears on: a table lists its chains in that order. */
+function firstLine(chain: Chain): number {
+  let line = chain.declaration?.line ?? Number.POSITIVE_INFINITY;
+  for (const rule of chain.rules) {
+    if (rule.line < line) {
+      line = rule.line;
+    }
+  }
+  return line;
+}

@@ -1,0 +1,468 @@
+// The kube analysis brought up to date after rule edits (kube/incremental.ts, through DumpDocument.withEdits) must
+// equal a fresh analyzeKube of the same text: checked over random realistic one-line edits of generated
+// kube-proxy dumps (several seeds; save, -L and restore formats; IPv6; IPv4 and IPv6 pasted together) and of the
+// real corpus dumps, field by field, in a canonical form that does not depend on the order of maps and lists.
+import { strict as assert } from 'node:assert';
+import { DumpDocument } from '../../../server/src/features/document';
+import type { TextEdit } from '../../../server/src/features/document';
+import { analyzeKube } from '../../../server/src/kube/analysis';
+import type { EndpointChainFacts, KubeAnalysis } from '../../../server/src/kube/analysis';
+import { chainKind } from '../../../server/src/kube/chainKinds';
+import type { DumpServicePort } from '../../../server/src/kube/types';
+import type { Chain, Dump, Rule } from '../../../server/src/model/types';
+import { parseLines } from '../../../server/src/parse/index';
+import { corpusFiles, readCorpus } from '../../support/corpus';
+import { generateKubeDump, renderListing, renderRestore, renderSave } from '../../support/generateKubeDump';
+
+/** JSON with object keys sorted, so that equal values give equal text whatever order their fields were set in. */
+function stable(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(stable).join(',')}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const sorted = (list: string[]): string[] => [...list].sort();
+
+/**
+ * Every field of a KubeAnalysis in a form two analyses of the same text (made from different model objects)
+ * can be compared in: chains by table position and name, service ports and endpoint facts by value, maps as
+ * sorted lists of entries. A service port is written out in full once (every field, its endpoints in rule
+ * order); the maps refer to it by its place in the sorted list of those texts.
+ */
+function canonical(analysis: KubeAnalysis, dump: Dump): Record<string, unknown> {
+  const chainKey = (chain: Chain): string => `${dump.tables.indexOf(chain.table)}:${chain.table.name}/${chain.name}`;
+  const texts = new Map<DumpServicePort, string>();
+  const textOf = (service: DumpServicePort): string => {
+    let text = texts.get(service);
+    if (text === undefined) {
+      text = stable(service);
+      texts.set(service, text);
+    }
+    return text;
+  };
+  const services = sorted(analysis.services.map(textOf));
+  const ids = new Map(services.map((text, i) => [text, `service#${i}`]));
+  // A service port the maps refer to but the list does not hold is written out in full, so it cannot pass unseen.
+  const ref = (service: DumpServicePort): string => ids.get(textOf(service)) ?? `unlisted ${textOf(service)}`;
+  const factTexts = new Map<EndpointChainFacts, string>();
+  const factsText = (facts: EndpointChainFacts): string => {
+    let text = factTexts.get(facts);
+    if (text === undefined) {
+      text = stable({ ...facts, reachedBy: sorted(facts.reachedBy.map((reach) => stable({ ...reach, service: ref(reach.service) }))) });
+      factTexts.set(facts, text);
+    }
+    return text;
+  };
+  return {
+    services,
+    serviceByChain: sorted([...analysis.serviceByChain].map(([chain, service]) => `${chainKey(chain)} -> ${ref(service)}`)),
+    endpointsByChain: sorted([...analysis.endpointsByChain].map(([chain, facts]) => `${chainKey(chain)} -> ${factsText(facts)}`)),
+    tables: analysis.tables.map((table) => `${dump.tables.indexOf(table)}:${table.name}`),
+    addresses: sorted(
+      [...analysis.addresses].map(
+        ([address, facts]) =>
+          `${address} -> ${stable(
+            sorted(
+              facts.map((fact) =>
+                stable({
+                  role: fact.role,
+                  service: fact.service && ref(fact.service),
+                  endpoint: fact.endpoint && factsText(fact.endpoint),
+                }),
+              ),
+            ),
+          )}`,
+      ),
+    ),
+    dispatchByLine: sorted([...analysis.dispatchByLine].map(([line, service]) => `${line} -> ${ref(service)}`)),
+    endpointRuleByLine: sorted(
+      [...analysis.endpointRuleByLine].map(
+        ([line, facts]) =>
+          `${line} -> ${stable({
+            service: ref(facts.service),
+            endpoint: facts.endpoint,
+            local: facts.local,
+            probability: facts.probability,
+            share: facts.share,
+            reaching: facts.reaching,
+            affinity: facts.affinity,
+          })}`,
+      ),
+    ),
+    diagnostics: sorted(analysis.diagnostics.map(stable)),
+    hasKubeProxy: analysis.hasKubeProxy,
+  };
+}
+
+function assertSameAnalysis(actual: KubeAnalysis, actualDump: Dump, expected: KubeAnalysis, expectedDump: Dump, context: string): void {
+  const a = canonical(actual, actualDump);
+  const e = canonical(expected, expectedDump);
+  for (const field of Object.keys(e)) {
+    assert.deepStrictEqual(a[field], e[field], `${context}: ${field} differs`);
+  }
+  assert.deepStrictEqual(Object.keys(a).sort(), Object.keys(e).sort());
+  // Every field of the interface is covered above.
+  assert.deepStrictEqual(Object.keys(expected).sort(), Object.keys(e).sort());
+}
+
+/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type EditKind = 'append' | 'probability' | 'dnat' | 'comment' | 'uncomment' | 'target' | 'delete-word';
+const EDIT_KINDS: readonly EditKind[] = ['append', 'probability', 'dnat', 'comment', 'uncomment', 'target', 'delete-word'];
+
+/** The rule's line after an edit of `kind`, or undefined when the rule has nothing of that kind to edit. */
+function editedLine(text: string, kind: EditKind, random: () => number, chainNames: readonly string[]): string | undefined {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
+  switch (kind) {
+    case 'append':
+      return text + pick(['x', '1', ' ', ':', '"']);
+    case 'probability': {
+      const value = pick(['0', '1', '0.5', '0.25000000000', '0.99', '2', 'abc']);
+      return /(probability )\S+/.test(text) ? text.replace(/(probability )\S+/, `$1${value}`) : undefined;
+    }
+    case 'dnat': {
+      const match = /(--to-destination |to:)(\S+)/.exec(text);
+      if (match === null) {
+        return undefined;
+      }
+      const address = match[2];
+      const changed = pick([
+        address.replace(/\d+$/, String(Math.floor(random() * 65536))),
+        address.replace(/(\d+)(?=[:\]]|$)/, String(Math.floor(random() * 256))),
+        '10.1.2.3:80',
+        '[fd00::1]:8080',
+        address.slice(0, -1),
+      ]);
+      return text.slice(0, match.index) + match[1] + changed + text.slice(match.index + match[0].length);
+    }
+    case 'comment': {
+      const match = /(--comment "?)([^"]*)|(\/\* )(.*?)( \*\/)/.exec(text);
+      if (match === null) {
+        return undefined;
+      }
+      const old = match[2] ?? match[4];
+      const at = text.indexOf(old, match.index);
+      const replacement = pick([
+        old + 'x',
+        old.replace(/[a-z]/, 'q'),
+        old.replace(/:[a-z0-9-]+/, ':other'),
+        'default/kubernetes:https cluster IP',
+        'kube-system/kube-dns:dns has no endpoints',
+        'something else',
+        '',
+      ]);
+      return text.slice(0, at) + replacement + text.slice(at + old.length);
+    }
+    case 'uncomment': {
+      const save = /-m comment --comment ("[^"]*"|\S+) ?/.exec(text);
+      if (save !== null) {
+        return text.slice(0, save.index) + text.slice(save.index + save[0].length);
+      }
+      const list = /\/\* .*? \*\/ ?/.exec(text);
+      return list === null ? undefined : text.slice(0, list.index) + text.slice(list.index + list[0].length);
+    }
+    case 'target': {
+      const match = /(-j |-g |^\s*(?:\d+\s+)?(?:\d+[KMGT]?\s+\d+[KMGT]?\s+)?)(KUBE-(?:SEP|SVC|SVL|EXT|FW|XLB)-\w+)/.exec(text);
+      if (match === null || chainNames.length === 0) {
+        return undefined;
+      }
+      const name = pick(chainNames);
+      return text.slice(0, match.index) + match[1] + name + text.slice(match.index + match[0].length);
+    }
+    case 'delete-word': {
+      const words = [...text.matchAll(/\S+/g)];
+      if (words.length < 3) {
+        return undefined;
+      }
+      const word = words[1 + Math.floor(random() * (words.length - 1))];
+      return text.slice(0, word.index) + text.slice(word.index! + word[0].length);
+    }
+  }
+}
+
+/** The smallest range edit that turns `before` into `after` on `line`, as an editor sends it. */
+function rangeEdit(line: number, before: string, after: string): TextEdit {
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) {
+    start++;
+  }
+  let end = 0;
+  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) {
+    end++;
+  }
+  return {
+    range: { start: { line, character: start }, end: { line, character: before.length - end } },
+    text: after.slice(start, after.length - end),
+  };
+}
+
+/** Which part of the analysis a rule belongs to, for the tally of the path each edit took. */
+function ruleGroup(rule: Rule): string {
+  const kind = chainKind(rule.chain.name);
+  if (kind === 'endpoint') {
+    return 'KUBE-SEP';
+  }
+  if (kind === 'service' || kind === 'service-local') {
+    return 'KUBE-SVC/SVL';
+  }
+  if (kind === 'external' || kind === 'firewall' || kind === 'external-local') {
+    return 'KUBE-EXT/FW/XLB';
+  }
+  if (kind === 'services' || kind === 'nodeports' || kind === 'external-services' || kind === 'proxy-firewall') {
+    return 'dispatch';
+  }
+  return 'other';
+}
+
+interface Tally {
+  incremental: Map<string, number>;
+  full: Map<string, number>;
+  reasons: Map<string, number>;
+}
+
+const bump = (map: Map<string, number>, key: string): void => {
+  map.set(key, (map.get(key) ?? 0) + 1);
+};
+
+/**
+ * Applies `steps` random edits to `text` through DumpDocument.withEdits (sometimes two or three before the
+ * analysis is asked for again) and checks the analysis after each against a fresh one of the same text.
+ */
+function checkRandomEdits(text: string, seed: number, steps: number, context: string): Tally {
+  const random = seededRandom(seed);
+  let doc = DumpDocument.fromText('file:///dump', 1, text);
+  let version = 1;
+  void doc.kube;
+  const tally: Tally = { incremental: new Map(), full: new Map(), reasons: new Map() };
+  const ruleLines: number[] = [];
+  const kubeChainNames = new Set<string>();
+  for (let line = 0; line < doc.dump.lineCount; line++) {
+    const owner = doc.dump.lineOwners[line];
+    if (owner !== undefined && 'bodyStart' in owner) {
+      ruleLines.push(line);
+      if (/^KUBE-(SEP|SVC|SVL)-/.test(owner.chain.name)) {
+        kubeChainNames.add(owner.chain.name);
+      }
+    }
+  }
+  const names = [...kubeChainNames];
+  // Most edits go to kube-proxy's rules; KUBE-SEP and KUBE-SVC rules make up most of a dump anyway.
+  const kubeLines = ruleLines.filter((line) => {
+    const owner = doc.dump.lineOwners[line] as Rule;
+    return ruleGroup(owner) !== 'other';
+  });
+  if (kubeLines.length === 0) {
+    return tally;
+  }
+  for (let step = 0; step < steps; step++) {
+    const batch = random() < 0.2 ? 2 + Math.floor(random() * 2) : 1;
+    const groups: string[] = [];
+    for (let i = 0; i < batch; i++) {
+      const pool = random() < 0.9 ? kubeLines : ruleLines;
+      const line = pool[Math.floor(random() * pool.length)];
+      const before = doc.lines[line];
+      let after: string | undefined;
+      for (let attempt = 0; attempt < 5 && (after === undefined || after === before); attempt++) {
+        after = editedLine(before, EDIT_KINDS[Math.floor(random() * EDIT_KINDS.length)], random, names);
+      }
+      if (after === undefined || after === before) {
+        continue;
+      }
+      const owner = doc.dump.lineOwners[line];
+      const dump = doc.dump;
+      doc = doc.withEdits(++version, [rangeEdit(line, before, after)]);
+      // Only edits the parser patched in place can be followed incrementally; the others parse the text again.
+      groups.push(doc.dump !== dump ? 'parsed again' : owner !== undefined && 'bodyStart' in owner ? ruleGroup(owner) : 'not a rule');
+      if (i < batch - 1 && random() < 0.5) {
+        continue; // edits arrive faster than requests: the next analysis starts from an older one
+      }
+      const where = `${context}, step ${step}, line ${line + 1}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`;
+      const fresh = parseLines([...doc.lines]);
+      assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+      const computed = doc.kubeComputation!;
+      const patched = !groups.includes('parsed again');
+      for (const group of patched ? groups : ['parsed again']) {
+        bump(computed.incremental ? tally.incremental : tally.full, group);
+      }
+      if (!computed.incremental && patched) {
+        bump(tally.reasons, computed.reason.replace(/line \d+|\d+ chains|KUBE-\w+-\w+|service port .*/g, '…'));
+      }
+      groups.length = 0;
+    }
+  }
+  return tally;
+}
+
+function merge(into: Tally, from: Tally): void {
+  for (const key of ['incremental', 'full', 'reasons'] as const) {
+    for (const [k, v] of from[key]) {
+      into[key].set(k, (into[key].get(k) ?? 0) + v);
+    }
+  }
+}
+
+function report(tally: Tally): string {
+  const groups = [...new Set([...tally.incremental.keys(), ...tally.full.keys()])].sort();
+  return groups.map((g) => `${g} ${tally.incremental.get(g) ?? 0} incremental / ${tally.full.get(g) ?? 0} whole`).join('; ');
+}
+
+describe('kube analysis after rule edits (incremental) equals a fresh analysis', function () {
+  this.timeout(300_000);
+  const total: Tally = { incremental: new Map(), full: new Map(), reasons: new Map() };
+
+  const generated: [string, () => string][] = [];
+  for (const seed of [1, 2, 3, 4]) {
+    const dump = generateKubeDump({ seed, services: 25, maxEndpoints: 5 });
+    generated.push([`seed ${seed} save`, () => renderSave(dump)]);
+    generated.push([`seed ${seed} -L -n -v`, () => renderListing(dump)]);
+  }
+  const noComments = generateKubeDump({ seed: 5, services: 25, maxEndpoints: 4, comments: false });
+  generated.push(['seed 5 without endpoint comments, save', () => renderSave(noComments)]);
+  generated.push(['seed 5 without endpoint comments, restore input', () => renderRestore(noComments)]);
+  generated.push([
+    'seed 6 -L -n -v -x --line-numbers',
+    () => renderListing(generateKubeDump({ seed: 6, services: 20 }), { exactWithLineNumbers: true }),
+  ]);
+  const v6 = generateKubeDump({ seed: 7, services: 20, family: 6 });
+  generated.push(['seed 7 IPv6 save', () => renderSave(v6)]);
+  generated.push([
+    'seed 8 IPv4 and IPv6 save pasted together',
+    () =>
+      renderSave(generateKubeDump({ seed: 8, services: 12, minEndpoints: 1 })) +
+      renderSave(generateKubeDump({ seed: 8, services: 12, minEndpoints: 1, family: 6 })),
+  ]);
+
+  for (const [name, render] of generated) {
+    it(`generated: ${name}`, () => {
+      merge(total, checkRandomEdits(render(), name.length * 7919, 80, name));
+    });
+  }
+
+  for (const file of corpusFiles()) {
+    it(`corpus: ${file}`, () => {
+      merge(total, checkRandomEdits(readCorpus(file), file.length * 104729, 50, file));
+    });
+  }
+
+  after(() => {
+    console.log(`      edits by chain: ${report(total)}`);
+    console.log(`      whole analyses after patched edits because: ${[...total.reasons].map(([r, n]) => `${r} (${n})`).join('; ')}`);
+  });
+
+  it('took the incremental path for nearly every patched edit of KUBE-SEP and KUBE-SVC/SVL rules', () => {
+    // The exceptions: an edit that changes which name a service port settles on (a comment, or the DNAT rule of
+    // the endpoint a port without comments takes its protocol from).
+    for (const group of ['KUBE-SEP', 'KUBE-SVC/SVL']) {
+      const incremental = total.incremental.get(group) ?? 0;
+      const full = total.full.get(group) ?? 0;
+      assert.ok(incremental > 300 && incremental >= 10 * full, `${group}: ${incremental} incremental, ${full} whole`);
+    }
+    assert.ok((total.incremental.get('dispatch') ?? 0) > 50);
+  });
+});
+
+describe('kube analysis after rule edits: which path', () => {
+  const text = renderSave(generateKubeDump({ seed: 3, services: 30, maxEndpoints: 4 }));
+
+  /** The document after replacing `from` by `to` on the first line that matches `pattern`. */
+  function edit(doc: DumpDocument, pattern: RegExp, from: RegExp, to: string): { doc: DumpDocument; line: number } {
+    const line = doc.lines.findIndex((l) => pattern.test(l));
+    assert.ok(line >= 0, `no line matches ${pattern}`);
+    const before = doc.lines[line];
+    return { doc: doc.withEdits(doc.version + 1, [rangeEdit(line, before, before.replace(from, to))]), line };
+  }
+
+  it('re-analyses one service port for a typo in a KUBE-SEP DNAT rule, and undoes it', () => {
+    let doc = DumpDocument.fromText('file:///d', 1, text);
+    const before = canonical(doc.kube, doc.dump);
+    assert.deepEqual(doc.kubeComputation, { incremental: false, reason: 'no earlier analysis to update' });
+    ({ doc } = edit(doc, /^-A KUBE-SEP-\w+ .*-j DNAT --to-destination/, /$/, 'x'));
+    const edited = doc.kube;
+    const computed = doc.kubeComputation;
+    assert.ok(computed?.incremental, JSON.stringify(computed));
+    assert.equal(computed.services, 1);
+    assert.ok(computed.endpoints >= 1 && computed.endpoints <= 4, `${computed.endpoints} endpoints`);
+    const fresh = parseLines([...doc.lines]);
+    assertSameAnalysis(edited, doc.dump, analyzeKube(fresh), fresh, 'after the typo');
+    // The typo makes the endpoint's port unreadable, which changes what the analysis says.
+    assert.notDeepEqual(canonical(edited, doc.dump), before);
+    ({ doc } = edit(doc, /^-A KUBE-SEP-\w+ .*-j DNAT --to-destination \S+x$/, /x$/, ''));
+    assert.equal(doc.lines.join('\n'), text);
+    const undone = doc.kube;
+    assert.equal(doc.kubeComputation?.incremental, true);
+    assert.deepStrictEqual(canonical(undone, doc.dump), before);
+  });
+
+  it('updates a KUBE-SVC rule and a KUBE-SERVICES jump incrementally', () => {
+    let doc = DumpDocument.fromText('file:///d', 1, text);
+    void doc.kube;
+    ({ doc } = edit(doc, /^-A KUBE-SVC-\w+ .*--probability/, /--probability \S+/, '--probability 0.1'));
+    void doc.kube;
+    assert.equal(doc.kubeComputation?.incremental, true);
+    ({ doc } = edit(doc, /^-A KUBE-SERVICES -d .* -j KUBE-SVC-/, /--dport \d+/, '--dport 1234'));
+    const analysis = doc.kube;
+    assert.equal(doc.kubeComputation?.incremental, true);
+    const fresh = parseLines([...doc.lines]);
+    assertSameAnalysis(analysis, doc.dump, analyzeKube(fresh), fresh, 'after both edits');
+    assert.ok(analysis.services.some((s) => s.servicePort === 1234));
+  });
+
+  it('analyses the whole dump again when an edit changes which port a comment-only dispatch rule names', () => {
+    let doc = DumpDocument.fromText('file:///d', 1, text);
+    void doc.kube;
+    ({ doc } = edit(doc, /^-A KUBE-SERVICES .*has no endpoints/, /--comment "[^"]*"/, '--comment "nowhere/none:x has no endpoints"'));
+    const analysis = doc.kube;
+    assert.equal(doc.kubeComputation?.incremental, false);
+    const fresh = parseLines([...doc.lines]);
+    assertSameAnalysis(analysis, doc.dump, analyzeKube(fresh), fresh, 'after the edit');
+  });
+
+  it('analyses the whole dump again when edits rename a service port to the name of a port without chains', () => {
+    let doc = DumpDocument.fromText('file:///d', 1, text);
+    const before = doc.kube;
+    // A port kube-proxy wrote only "has no endpoints" rules for, and a port with chains of the same protocol.
+    const chainless = before.services.find((s) => s.chains.length === 0 && s.protocol === 'tcp' && s.portName !== undefined)!;
+    const renamed = before.services.find(
+      (s) => s.chains.length > 0 && s.protocol === 'tcp' && s.endpoints.length > 0 && s.portName !== undefined,
+    )!;
+    assert.ok(chainless && renamed);
+    const token = new RegExp(`(?<=["\\s])${renamed.portName!.replace(/[/.-]/g, '\\$&')}(?=[\\s"])`, 'g');
+    const lines = doc.lines.flatMap((line, i) => (line.search(token) >= 0 ? [i] : []));
+    assert.ok(lines.length >= 3, `${lines.length} lines name ${renamed.portName}`);
+    for (const line of lines) {
+      const old = doc.lines[line];
+      doc = doc.withEdits(doc.version + 1, [rangeEdit(line, old, old.replace(token, chainless.portName!))]);
+    }
+    const analysis = doc.kube;
+    assert.equal(doc.kubeComputation?.incremental, false);
+    assert.match(doc.kubeComputation.reason, /renames service port/);
+    const fresh = parseLines([...doc.lines]);
+    assertSameAnalysis(analysis, doc.dump, analyzeKube(fresh), fresh, 'after the renaming');
+    // The chain-less port's rules now belong to the renamed port's chains.
+    assert.equal(analysis.services.length, before.services.length - 1);
+  });
+
+  it('carries the analysis over an edit that changes no line, and lets go of the previous one', () => {
+    const first = DumpDocument.fromText('file:///d', 1, text);
+    const analysis = first.kube;
+    const same = first.withEdits(2, []);
+    assert.equal(same.kube, analysis);
+  });
+});
