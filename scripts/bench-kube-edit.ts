@@ -1,0 +1,176 @@
+// What a one-character edit costs before the kube-proxy analysis answers again, in process CPU: DumpDocument.withEdits
+// (the parser patches the edited rule in place) plus the analysis of the new version, done whole (`analyzeKube`, what
+// every edit cost before kube/incremental.ts) and as DumpDocument's `kube` does it now (from the previous version's
+// analysis). Same process, same dump, one after the other, so both see the same machine.
+//
+//   npx tsc -b server && npx tsx scripts/bench-kube-edit.ts
+//   npx tsx scripts/bench-kube-edit.ts --services 5000 --format list --edits 10
+//
+// The edits: the benchmark's (an 'x' appended to the first rule line at or after the middle of the dump, then removed:
+// a KUBE-SEP DNAT rule in the generated dumps), and for the incremental path also a KUBE-SVC probability, a
+// KUBE-SERVICES jump's port and a comment-only KUBE-SERVICES rule (which falls back to the whole analysis).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as DocumentModule from '../server/src/features/document';
+import type * as AnalysisModule from '../server/src/kube/analysis';
+import { ensureDump } from './bench/dumps';
+import type { BenchFormat } from './bench/dumps';
+
+const USAGE = 'usage: bench-kube-edit.ts [--services 20000] [--format save|list] [--edits 6] [--server-out DIR]';
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+const range = (values: number[]): string => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  let services = 20000;
+  let format: BenchFormat = 'save';
+  let edits = 6;
+  let serverOut = path.resolve(__dirname, '../server/out');
+  for (let i = 0; i < argv.length; i += 2) {
+    const value = argv[i + 1];
+    if (value === undefined) {
+      throw new Error(USAGE);
+    }
+    switch (argv[i]) {
+      case '--services':
+        services = Number(value);
+        break;
+      case '--format':
+        format = value === 'list' ? 'list' : 'save';
+        break;
+      case '--edits':
+        edits = Number(value);
+        break;
+      case '--server-out':
+        serverOut = path.resolve(value);
+        break;
+      default:
+        throw new Error(USAGE);
+    }
+  }
+  // The compiled server, not tsx's transform of its sources: the very code the server runs.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { DumpDocument } = require(path.join(serverOut, 'features', 'document.js')) as typeof DocumentModule;
+  const { analyzeKube } = require(path.join(serverOut, 'kube', 'analysis.js')) as typeof AnalysisModule;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const file = ensureDump(services, format, (line) => void process.stderr.write(line + '\n'));
+  const text = fs.readFileSync(file, 'utf8');
+
+  let start = process.cpuUsage();
+  let doc = DumpDocument.fromText('file:///bench', 1, text);
+  const parseCpu = cpuMs(start);
+  start = process.cpuUsage();
+  void doc.kube;
+  const firstCpu = cpuMs(start);
+
+  const isRule = (line: number): boolean => {
+    const owner = doc.dump.lineOwners[line];
+    return owner !== undefined && 'bodyStart' in owner;
+  };
+  const firstLine = (from: number, test: (text: string) => boolean): number => {
+    for (let line = from; line < doc.lines.length; line++) {
+      if (isRule(line) && test(doc.lines[line])) {
+        return line;
+      }
+    }
+    throw new Error('no such line');
+  };
+  const middle = Math.floor(doc.dump.lineCount / 2);
+  const benchLine = firstLine(middle, () => true);
+  const benchText = doc.lines[benchLine];
+
+  /** Replaces line `line` by `after` (or appends/removes the 'x' of the benchmark) as an editor would, then asks for the analysis. */
+  const step = (line: number, after: string, whole: boolean): { cpu: number; incremental: boolean; reason?: string } => {
+    const before = doc.lines[line];
+    let common = 0;
+    while (common < before.length && common < after.length && before[common] === after[common]) {
+      common++;
+    }
+    const edit = { range: { start: { line, character: common }, end: { line, character: before.length } }, text: after.slice(common) };
+    const started = process.cpuUsage();
+    doc = doc.withEdits(doc.version + 1, [edit]);
+    if (whole) {
+      analyzeKube(doc.dump);
+    } else {
+      void doc.kube;
+    }
+    const cpu = cpuMs(started);
+    const computed = doc.kubeComputation;
+    return {
+      cpu,
+      incremental: !whole && computed?.incremental === true,
+      reason: computed?.incremental === false ? computed.reason : undefined,
+    };
+  };
+
+  console.log(
+    `${path.relative(process.cwd(), file)}: ${doc.dump.lineCount} lines, parse ${parseCpu.toFixed(0)} ms CPU, first analysis ${firstCpu.toFixed(0)} ms CPU; ` +
+      `edit line ${benchLine + 1}: ${benchText.slice(0, 100)}`,
+  );
+  console.log('| edit | analysis | withEdits + analysis CPU ms, median (min–max) | edits | incremental |');
+  console.log('| --- | --- | --- | --- | --- |');
+  const report = (label: string, mode: string, results: { cpu: number; incremental: boolean; reason?: string }[]): void => {
+    const cpus = results.map((r) => r.cpu);
+    const incremental = results.filter((r) => r.incremental).length;
+    const reasons = [...new Set(results.flatMap((r) => (r.reason !== undefined && mode !== 'whole' ? [r.reason] : [])))];
+    console.log(
+      `| ${label} | ${mode} | ${median(cpus).toFixed(1)} (${range(cpus)}) | ${results.length} | ${incremental}/${results.length}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''} |`,
+    );
+  };
+
+  // The benchmark's edit: 'x' appended, then removed, each followed by the analysis.
+  const typo = (whole: boolean): { cpu: number; incremental: boolean; reason?: string }[] => {
+    const results = [];
+    for (let i = 0; i < edits; i++) {
+      results.push(step(benchLine, i % 2 === 0 ? benchText + 'x' : benchText, whole));
+    }
+    return results;
+  };
+  report("'x' appended / removed", 'whole (before)', typo(true));
+  void doc.kube; // the whole analysis of the current version, for the incremental edits to start from
+  report("'x' appended / removed", 'incremental (after)', typo(false));
+
+  const others: [string, number, (text: string) => string][] = [];
+  const svc = firstLine(middle, (t) => /KUBE-SVC-\S+ .*(--probability|probability) \S+/.test(t));
+  others.push([
+    'KUBE-SVC probability',
+    svc,
+    (t) => t.replace(/(probability )\S+/, (_m, p: string) => `${p}0.${Math.floor(Math.random() * 1e6)}`),
+  ]);
+  const jump = firstLine(0, (t) => /KUBE-SERVICES\b.*KUBE-SVC-/.test(t) && /(--dport |dpt:)\d+/.test(t));
+  others.push([
+    'KUBE-SERVICES jump port',
+    jump,
+    (t) => t.replace(/(--dport |dpt:)\d+/, (_m, p: string) => `${p}${1000 + Math.floor(Math.random() * 9000)}`),
+  ]);
+  const naming = (() => {
+    try {
+      return firstLine(0, (t) => /KUBE-SERVICES\b.*has no endpoints/.test(t));
+    } catch {
+      return undefined;
+    }
+  })();
+  if (naming !== undefined) {
+    others.push(['KUBE-SERVICES "has no endpoints" comment', naming, (t) => t.replace('has no endpoints', 'has no endpoints ')]);
+  }
+  for (const [label, line, change] of others) {
+    const original = doc.lines[line];
+    const results = [];
+    for (let i = 0; i < edits; i++) {
+      results.push(step(line, i % 2 === 0 ? change(original) : original, false));
+    }
+    report(label, 'incremental (after)', results);
+  }
+}
+
+main();
