@@ -8,15 +8,15 @@ export function buildIndex(dump: Dump): void {
   for (const table of dump.tables) {
     for (const chain of table.chains.values()) {
       for (const rule of chain.rules) {
-        const target = rule.target;
-        if (!target) {
+        const name = rule.targetName;
+        if (name === undefined) {
           continue;
         }
-        const targetChain = table.chains.get(target.name);
+        const targetChain = table.chains.get(name);
         if (targetChain) {
-          targetChain.referencedBy.push(rule);
-        } else if (!isBuiltinTarget(target.name)) {
-          undefinedTarget(dump, table, target.name, target.span);
+          targetChain.referencedBy = appended(targetChain.referencedBy, rule);
+        } else if (!isBuiltinTarget(name)) {
+          undefinedTarget(dump, table, name, rule.target!.span);
         }
       }
     }
@@ -25,12 +25,12 @@ export function buildIndex(dump: Dump): void {
       if (hint) {
         dump.diagnostics.push(hint);
       }
-      // An array grown by push keeps room for 17 elements; most chains have one or two rules and callers,
-      // and a 20k-service dump has 130,000 chains: exact copies save about 30 MB.
-      if (chain.rules.length < 16) {
+      // An array grown by push keeps room for 17 or more elements; a 20k-service dump has 130,000 chains,
+      // most with a few rules and callers: exact copies save tens of MB (`appended` made the smallest exact).
+      if (chain.rules.length > APPENDED_EXACTLY && chain.rules.length < 16) {
         chain.rules = chain.rules.slice();
       }
-      if (chain.referencedBy.length < 16) {
+      if (chain.referencedBy.length > APPENDED_EXACTLY && chain.referencedBy.length < 16) {
         chain.referencedBy = chain.referencedBy.slice();
       }
     }
@@ -72,7 +72,7 @@ export function indexRule(dump: Dump, rule: Rule): Chain | undefined {
   const callers = targetChain.referencedBy;
   const last = callers[callers.length - 1];
   if (last === undefined || (last.chain === rule.chain && last.position < rule.position)) {
-    callers.push(rule);
+    targetChain.referencedBy = appended(callers, rule);
     return targetChain;
   }
   const order = chainOrder(table);
@@ -122,6 +122,28 @@ function undefinedTarget(dump: Dump, table: Table, name: string, span: Span): vo
       ? `${name} is neither a chain of table ${table.name} nor a target iptables Lens knows.`
       : `Jump to chain ${name}, which is not declared in table ${table.name}.`,
   });
+}
+
+/** Arrays up to this length are made by `appended` at their exact size. */
+const APPENDED_EXACTLY = 3;
+
+/**
+ * `items` with `item` appended: a new array of exactly the right size while it is small, else `items` itself,
+ * pushed to. A pushed array reserves room for 17 elements, and most chains have one to three rules and
+ * callers. (A chain with none shares one frozen empty array, so this is also how an item gets added to it.)
+ */
+export function appended<T>(items: T[], item: T): T[] {
+  switch (items.length) {
+    case 0:
+      return [item];
+    case 1:
+      return [items[0], item];
+    case 2:
+      return [items[0], items[1], item];
+    default:
+      items.push(item);
+      return items;
+  }
 }
 
 /** A chain-name occurrence in the text: a declaration, a rule's own chain, or a jump target. */

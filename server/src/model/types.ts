@@ -123,6 +123,8 @@ export interface Rule {
   insert?: boolean;
   /** Undefined when the rule has no target (it only counts packets). */
   target?: Target;
+  /** `target?.name`, without making the target object (which may be built on each read): for loops over every rule. */
+  readonly targetName?: string;
   counters?: Counters;
   /** `num` column of `-L --line-numbers`. */
   listedNumber?: number;

@@ -13,7 +13,9 @@ import type {
   Table,
   Target,
 } from '../model/types';
+import { appended } from '../model/index';
 import { BUILTIN_CHAINS } from '../model/types';
+import { ruleCountersLength, WordCursor } from './tokens';
 
 export class DumpBuilder {
   readonly tables: Table[] = [];
@@ -31,15 +33,24 @@ export class DumpBuilder {
   /** Chains created and declarations made: a re-read of edited lines that makes any is not a local change. */
   chainsCreated = 0;
   declarations = 0;
-  private lastChain: Chain | undefined;
+  /**
+   * Whether the line readers may take their fast paths for the common line shapes (false: every line goes
+   * word by word through the general readers; tests compare the two).
+   */
+  readonly fastPaths: boolean = true;
+  private lastChain: ParsedChain | undefined;
   /** Chains with `-I` rules, put in their final order once by `finish` (reordering per rule is quadratic). */
   private readonly chainsWithInserts = new Set<Chain>();
+  /** One string per target name that is no chain (yet): ACCEPT, DNAT, a chain listed later in `-L` output. */
+  private readonly targetNames = new Map<string, string>();
 
   /** A builder for a new dump of `lineCount` lines, or one that re-reads lines into an existing dump's model. */
   constructor(
     readonly lineCount: number,
     existing?: Dump,
+    options: ParseOptions = {},
   ) {
+    this.fastPaths = options.fastPaths ?? true;
     if (existing) {
       this.tables = existing.tables;
       this.lineOwners = existing.lineOwners;
@@ -77,23 +88,28 @@ export class DumpBuilder {
   }
 
   /** The chain `name` of `table`, created (undeclared) if the table has not seen it. */
-  chain(table: Table, name: string, line: number): Chain {
+  chain(table: Table, name: string, line: number): ParsedChain {
     // Save output lists a chain's rules together: most lookups are for the chain just seen.
     const last = this.lastChain;
     if (last && last.table === table && last.name === name) {
       return last;
     }
-    let chain = table.chains.get(name);
+    return this.lookUpChain(table, name, line);
+  }
+
+  /** `chain(table, text.slice(start, end), line)`, without making the string when it names the chain just seen. */
+  chainNamedAt(table: Table, text: string, start: number, end: number, line: number): ParsedChain {
+    const last = this.lastChain;
+    if (last && last.table === table && last.name.length === end - start && text.startsWith(last.name, start)) {
+      return last;
+    }
+    return this.lookUpChain(table, text.slice(start, end), line);
+  }
+
+  private lookUpChain(table: Table, name: string, line: number): ParsedChain {
+    let chain = table.chains.get(name) as ParsedChain | undefined;
     if (!chain) {
-      chain = {
-        name,
-        table,
-        builtin: BUILTIN_CHAINS.has(name),
-        redeclarations: [],
-        rules: [],
-        referencedBy: [],
-        endLine: line,
-      };
+      chain = new ParsedChain(name, table, line);
       table.chains.set(name, chain);
       this.chainsCreated++;
     }
@@ -101,45 +117,55 @@ export class DumpBuilder {
     return chain;
   }
 
-  /** Records a declaration of `name`; a second declaration in the same table is an error. */
-  declare(table: Table, name: string, span: Span, declaredBy: NonNullable<Chain['declaredBy']>): Chain {
-    const chain = this.chain(table, name, span.line);
+  /** Records a declaration of `name` at `line`, `start..end`; a second declaration in the same table is an error. */
+  declare(table: Table, name: string, line: number, start: number, end: number, declaredBy: NonNullable<Chain['declaredBy']>): ParsedChain {
+    const chain = this.chain(table, name, line);
     this.declarations++;
-    if (chain.declaration && chain.declaredBy !== 'first-rule') {
-      chain.redeclarations.push(span);
+    if (chain.declaredBy !== undefined && chain.declaredBy !== 'first-rule') {
+      const span = { line, start, end };
+      chain.addRedeclaration(span);
       this.diagnose(span, 'error', 'duplicate-chain', `Chain ${name} is declared twice in table ${table.name || '(unnamed)'}.`);
     } else {
-      chain.declaration = span;
-      chain.declaredBy = declaredBy;
+      chain.declareAt(line, start, end, declaredBy);
     }
-    this.lineOwners[span.line] = chain;
-    this.touch(table, span.line);
-    chain.endLine = Math.max(chain.endLine, span.line);
+    this.lineOwners[line] = chain;
+    this.touch(table, line);
+    chain.endLine = Math.max(chain.endLine, line);
     return chain;
   }
 
+  /**
+   * Appends a rule to `chain` (the caller has found its parts): its options start at `bodyStart`, its target
+   * (if `targetName` is given) at `targetStart`; `command` for a `-A`/`-I` line (its chain name is its second
+   * word), false for an `-L` row.
+   */
   addRule(
-    table: Table,
-    chain: Chain,
+    chain: ParsedChain,
     line: number,
     text: string,
     bodyStart: number,
-    chainName: Span | undefined,
-    target: Target | undefined,
+    targetName: string | undefined,
+    targetStart: number,
+    goto: boolean,
     counters: Counters | undefined,
     listedNumber: number | undefined,
     insert: boolean,
+    command: boolean,
   ): Rule {
-    void table; // the chain's table: ParsedRule reads it from there
-    const rule = new ParsedRule(chain, line, text, bodyStart, chainName, target, insert, chain.rules.length + 1);
-    if (counters !== undefined) {
-      rule.counters = counters;
+    const table = chain.table;
+    let shape = (insert ? INSERT : 0) | (goto ? GOTO : 0) | (command ? COMMAND : 0);
+    if (targetName !== undefined) {
+      // A jump to a chain already known shares its name string rather than keeping a copy per rule.
+      targetName = table.chains.get(targetName)?.name ?? this.targetName(targetName);
+      shape += targetStart * SHAPE_FLAGS; // not a shift: a line may be longer than 2^28 characters
     }
-    if (listedNumber !== undefined) {
-      rule.listedNumber = listedNumber;
-    }
+    const position = chain.rules.length + 1;
+    const rule =
+      counters === undefined && listedNumber === undefined
+        ? new ParsedRule(chain, line, text, bodyStart, position, targetName, shape)
+        : new CountedRule(chain, line, text, bodyStart, position, targetName, shape, counters, listedNumber);
     // Rules are kept in the order read; `finish` moves `-I` rules to the top of their chain.
-    chain.rules.push(rule);
+    chain.rules = appended(chain.rules, rule);
     if (insert) {
       this.chainsWithInserts.add(chain);
     }
@@ -149,6 +175,15 @@ export class DumpBuilder {
     this.lineOwners[line] = rule;
     this.touch(table, line);
     return rule;
+  }
+
+  private targetName(name: string): string {
+    const known = this.targetNames.get(name);
+    if (known !== undefined) {
+      return known;
+    }
+    this.targetNames.set(name, name);
+    return name;
   }
 
   touch(table: Table, line: number): void {
@@ -179,42 +214,89 @@ export class DumpBuilder {
   }
 }
 
+/** How a parse reads its lines. */
+export interface ParseOptions {
+  /** False: no fast path, every line read word by word (for tests that compare the two); default true. */
+  fastPaths?: boolean;
+}
+
+const NO_SPANS: Span[] = Object.freeze([]) as unknown as Span[];
+const NO_RULES: Rule[] = Object.freeze([]) as unknown as Rule[];
+
+/**
+ * A chain as the parser keeps it. A large dump has over 100,000 chains, so every field exists from the
+ * start (one object shape, no out-of-object properties) and the declaration is kept as numbers:
+ * `declaration` is a new Span on each read (equal, not identical).
+ */
+export class ParsedChain implements Chain {
+  declaredBy: Chain['declaredBy'] = undefined;
+  /** Shared and frozen while the chain has none. */
+  redeclarations: Span[] = NO_SPANS;
+  policy: string | undefined = undefined;
+  policyCounters: Counters | undefined = undefined;
+  listedReferences: number | undefined = undefined;
+  /** Shared and frozen while the chain has none; see `appended`. */
+  rules: Rule[] = NO_RULES;
+  referencedBy: Rule[] = NO_RULES;
+  private declarationLine = -1;
+  private declarationStart = 0;
+  private declarationEnd = 0;
+
+  constructor(
+    readonly name: string,
+    readonly table: Table,
+    public endLine: number,
+  ) {}
+
+  get builtin(): boolean {
+    return BUILTIN_CHAINS.has(this.name);
+  }
+
+  get declaration(): Span | undefined {
+    return this.declarationLine < 0 ? undefined : { line: this.declarationLine, start: this.declarationStart, end: this.declarationEnd };
+  }
+
+  declareAt(line: number, start: number, end: number, declaredBy: NonNullable<Chain['declaredBy']>): void {
+    this.declarationLine = line;
+    this.declarationStart = start;
+    this.declarationEnd = end;
+    this.declaredBy = declaredBy;
+  }
+
+  addRedeclaration(span: Span): void {
+    if (this.redeclarations === NO_SPANS) {
+      this.redeclarations = [];
+    }
+    this.redeclarations.push(span);
+  }
+}
+
 const INSERT = 1;
 const GOTO = 2;
+/** Read from a `-A`/`-I` line: the chain name is written on it, and words follow iptables-restore's quoting. */
+const COMMAND = 4;
+/** `shape` = target start × SHAPE_FLAGS + flags. */
+const SHAPE_FLAGS = 8;
+/** A word of `-L` output: a run of non-blanks. */
+const LIST_WORD = /\S+/y;
 
 /**
  * A rule as the parser keeps it. A large dump has hundreds of thousands of rules, so a rule holds numbers
  * and the line's text, and makes its spans and target object when asked: `rule.target` and `rule.chainName`
- * are new objects on each read (equal, not identical), `table` and `format` are its chain's.
+ * are new objects on each read (equal, not identical), `table` and `format` are its chain's. The end of the
+ * target's name and the chain name's place are read again from the text (the same word reader the parse
+ * used), and a rule without counters or listed number (a save dump's) has no field for them.
  */
 class ParsedRule implements Rule {
-  counters?: Counters;
-  listedNumber?: number;
-  private readonly targetName: string | undefined;
-  private readonly targetStart: number;
-  private readonly targetEnd: number;
-  private readonly chainNameStart: number;
-  private readonly chainNameEnd: number;
-  private readonly flags: number;
-
   constructor(
     readonly chain: Chain,
     public line: number,
     readonly text: string,
     readonly bodyStart: number,
-    chainName: Span | undefined,
-    target: Target | undefined,
-    insert: boolean,
     public position: number,
-  ) {
-    // A jump to a chain already known shares its name string rather than keeping a copy per rule.
-    this.targetName = target === undefined ? undefined : (chain.table.chains.get(target.name)?.name ?? target.name);
-    this.targetStart = target?.span.start ?? -1;
-    this.targetEnd = target?.span.end ?? -1;
-    this.chainNameStart = chainName?.start ?? -1;
-    this.chainNameEnd = chainName?.end ?? -1;
-    this.flags = (insert ? INSERT : 0) | (target?.goto ? GOTO : 0);
-  }
+    readonly targetName: string | undefined,
+    private readonly shape: number,
+  ) {}
 
   get table(): Table {
     return this.chain.table;
@@ -225,11 +307,17 @@ class ParsedRule implements Rule {
   }
 
   get insert(): boolean | undefined {
-    return (this.flags & INSERT) !== 0 ? true : undefined;
+    return (this.shape & INSERT) !== 0 ? true : undefined;
   }
 
   get chainName(): Span | undefined {
-    return this.chainNameStart < 0 ? undefined : { line: this.line, start: this.chainNameStart, end: this.chainNameEnd };
+    if ((this.shape & COMMAND) === 0) {
+      return undefined;
+    }
+    const words = new WordCursor(this.text, ruleCountersLength(this.text));
+    words.next(); // the command
+    words.next();
+    return { line: this.line, start: words.start, end: words.end };
   }
 
   get target(): Target | undefined {
@@ -237,6 +325,34 @@ class ParsedRule implements Rule {
     if (name === undefined) {
       return undefined;
     }
-    return { name, span: { line: this.line, start: this.targetStart, end: this.targetEnd }, goto: (this.flags & GOTO) !== 0 };
+    const start = Math.floor(this.shape / SHAPE_FLAGS);
+    let end: number;
+    if ((this.shape & COMMAND) !== 0) {
+      const words = new WordCursor(this.text, start);
+      words.next();
+      end = words.end;
+    } else {
+      LIST_WORD.lastIndex = start;
+      LIST_WORD.test(this.text);
+      end = LIST_WORD.lastIndex;
+    }
+    return { name, span: { line: this.line, start, end }, goto: (this.shape & GOTO) !== 0 };
+  }
+}
+
+/** A rule with counters (`-c`, `[p:b]`, `-L -v`) or a listed number (`--line-numbers`). */
+class CountedRule extends ParsedRule {
+  constructor(
+    chain: Chain,
+    line: number,
+    text: string,
+    bodyStart: number,
+    position: number,
+    targetName: string | undefined,
+    shape: number,
+    readonly counters: Counters | undefined,
+    readonly listedNumber: number | undefined,
+  ) {
+    super(chain, line, text, bodyStart, position, targetName, shape);
   }
 }

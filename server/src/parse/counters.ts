@@ -1,6 +1,14 @@
 // Counter values as iptables prints them: exact integers, or `-L`'s human units (1445K, 12M, 3G, 1T).
 import type { Counters } from '../model/types';
 
+/** Counters `[0:0]`, the most common value by far: one shared (frozen) object instead of one per chain or rule. */
+export const ZERO_COUNTERS: Counters = Object.freeze({ packets: 0, bytes: 0, approximate: false });
+
+/** Counters as a parse keeps them: the shared zero, or a new object. */
+export function newCounters(packets: number, bytes: number, approximate: boolean): Counters {
+  return packets === 0 && bytes === 0 && !approximate ? ZERO_COUNTERS : { packets, bytes, approximate };
+}
+
 const UNIT: Record<string, number> = { K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
 
 /** Parses `123`, `1445K`, `12M` …; returns undefined when `text` is not a counter. */
@@ -20,7 +28,7 @@ export function parseCounters(packets: string, bytes: string): Counters | undefi
   if (!p || !b) {
     return undefined;
   }
-  return { packets: p.value, bytes: b.value, approximate: p.approximate || b.approximate };
+  return newCounters(p.value, b.value, p.approximate || b.approximate);
 }
 
 /** Formats a count in human units the way a reader wants it: `1,234`, `1.4 K`, `12.3 M`. */

@@ -4,11 +4,13 @@
 import type { Dump, Table } from '../model/types';
 import { buildIndex } from '../model/index';
 import { DumpBuilder } from './builder';
+import type { ParseOptions } from './builder';
 import { COLUMN_HEADER, isChainHeader, parseChainHeader, parseListRule } from './list';
 import type { ListLayout } from './list';
 import { closeUncommitted, isSaveLine, parseSaveLine } from './save';
 
 export { ruleDetails } from './details';
+export type { ParseOptions } from './builder';
 
 /**
  * A shell prompt pasted with a dump: `root@node:~# iptables -t nat -L -n`, `$ sudo iptables-save`,
@@ -25,13 +27,13 @@ export function splitLines(text: string): string[] {
 }
 
 /** Parses a whole document. */
-export function parseDump(text: string): Dump {
-  return parseLines(splitLines(text));
+export function parseDump(text: string, options?: ParseOptions): Dump {
+  return parseLines(splitLines(text), options);
 }
 
 /** Parses already split lines (the language server keeps them for incremental edits). */
-export function parseLines(lines: string[]): Dump {
-  const b = new DumpBuilder(lines.length);
+export function parseLines(lines: string[], options?: ParseOptions): Dump {
+  const b = new DumpBuilder(lines.length, undefined, options);
   const state: LineState = { listLayout: undefined };
   for (let line = 0; line < lines.length; line++) {
     parseLine(b, lines[line], line, state);
@@ -122,7 +124,11 @@ export interface LineState {
 /** Reads one line into the builder, detecting its format from its shape. */
 export function parseLine(b: DumpBuilder, text: string, line: number, state: LineState): void {
   const first = text.charCodeAt(0);
-  if (text.length === 0 || /^\s*$/.test(text)) {
+  if (first === 45 /* - */) {
+    parseSaveLine(b, text, line); // a rule, most lines of a save dump (the checks below would all say no)
+    return;
+  }
+  if (text.length === 0 || ((first <= 32 || first >= 127) && /^\s*$/.test(text))) {
     b.listChain = undefined; // a blank line ends a chain's rows in -L output
     return;
   }

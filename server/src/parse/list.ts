@@ -1,9 +1,9 @@
 // Lines of `iptables [-t T] -L [-n] [-v] [-x] [--line-numbers]` output: `Chain X (…)` headers, the column
 // header, and rule rows whose columns are blank-separated (the target column may be empty).
-import type { Chain, Counters, Span, Target } from '../model/types';
+import type { Chain, Counters } from '../model/types';
 import { BUILTIN_CHAINS, startsNextTable } from '../model/types';
-import type { DumpBuilder } from './builder';
-import { parseCounters } from './counters';
+import type { DumpBuilder, ParsedChain } from './builder';
+import { newCounters, parseCounters } from './counters';
 
 const CHAIN_HEADER = /^Chain\s+(\S+)\s+\((.*)\)\s*$/;
 const POLICY = /^policy\s+(\S+)(?:\s+(\S+)\s+packets,\s+(\S+)\s+bytes)?$/;
@@ -16,27 +16,22 @@ export function isChainHeader(text: string): boolean {
   return text.startsWith('Chain ') && CHAIN_HEADER.test(text);
 }
 
+/** Reads a `Chain NAME (…)` line (the caller checked `isChainHeader`). */
 export function parseChainHeader(b: DumpBuilder, text: string, line: number): void {
+  const references = b.fastPaths ? plainReferencesHeader(text) : -1;
+  if (references >= 0) {
+    const nameEnd = text.indexOf(' ', 6);
+    const chain = declareListed(b, text.slice(6, nameEnd), line, 6);
+    chain.listedReferences = references;
+    b.listChain = chain;
+    return;
+  }
   const match = CHAIN_HEADER.exec(text);
   if (!match) {
     return;
   }
   const [, name, inside] = match;
-  let table = b.current;
-  const builtin = BUILTIN_CHAINS.has(name);
-  // iptables lists built-in chains first: a built-in chain after user chains, a repeated one, or a table
-  // announced by a pasted prompt means the next table's listing has begun.
-  if (
-    !table ||
-    table.format !== 'list' ||
-    b.announcedTable !== undefined ||
-    table.chains.has(name) ||
-    (builtin && ([...lastChains(table)].some((c) => !c.builtin) || startsNextTable(name, table.chains.keys())))
-  ) {
-    table = b.startTable('list', line);
-  }
-  const start = text.indexOf(name, 5);
-  const chain = b.declare(table, name, { line, start, end: start + name.length }, 'header');
+  const chain = declareListed(b, name, line, text.indexOf(name, 5));
   const policy = POLICY.exec(inside);
   if (policy) {
     const counters = policy[2] !== undefined ? parseCounters(policy[2], policy[3]) : undefined;
@@ -50,6 +45,69 @@ export function parseChainHeader(b: DumpBuilder, text: string, line: number): vo
     }
   }
   b.listChain = chain;
+}
+
+/** Declares the chain of a `Chain` header, in the current listing or a new one. */
+function declareListed(b: DumpBuilder, name: string, line: number, start: number): Chain {
+  let table = b.current;
+  const builtin = BUILTIN_CHAINS.has(name);
+  // iptables lists built-in chains first: a built-in chain after user chains, a repeated one, or a table
+  // announced by a pasted prompt means the next table's listing has begun.
+  if (
+    !table ||
+    table.format !== 'list' ||
+    b.announcedTable !== undefined ||
+    table.chains.has(name) ||
+    (builtin && ([...lastChains(table)].some((c) => !c.builtin) || startsNextTable(name, table.chains.keys())))
+  ) {
+    table = b.startTable('list', line);
+  }
+  return b.declare(table, name, line, start, start + name.length, 'header');
+}
+
+/**
+ * The count of a user chain's header as iptables prints it, `Chain NAME (N references)` (printable ASCII,
+ * single blanks), which `CHAIN_HEADER` and `REFERENCES` read the same way; -1 for any other shape.
+ */
+function plainReferencesHeader(text: string): number {
+  const length = text.length;
+  let i = 6;
+  while (i < length && isPrintable(text.charCodeAt(i))) {
+    i++;
+  }
+  if (i === 6 || text.charCodeAt(i) !== 32 || text.charCodeAt(i + 1) !== 40 /* ( */) {
+    return -1;
+  }
+  const digitsStart = i + 2;
+  i = digitsStart;
+  while (isDigit(text.charCodeAt(i))) {
+    i++;
+  }
+  if (i === digitsStart || i - digitsStart > 15) {
+    return -1;
+  }
+  const end = text.endsWith('s)') ? length - 2 : length - 1;
+  if (end !== i + 10 || !text.startsWith(' reference', i) || text.charCodeAt(length - 1) !== 41 /* ) */) {
+    return -1;
+  }
+  return digitsValue(text, digitsStart, i);
+}
+
+function isPrintable(code: number): boolean {
+  return code > 32 && code < 127;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** The value of a run of at most 15 digits (exact as a double, so equal to `Number` of them). */
+function digitsValue(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    value = value * 10 + (text.charCodeAt(i) - 48);
+  }
+  return value;
 }
 
 /** The last chain of a table (Map keeps insertion order). */
@@ -169,20 +227,129 @@ export function listColumns(text: string, layout: ListLayout | undefined): ListC
 
 /** A rule row under the current `Chain` header; returns false when the line is not one. */
 export function parseListRule(b: DumpBuilder, text: string, line: number, layout: ListLayout | undefined): boolean {
-  const chain = b.listChain;
+  const chain = b.listChain as ParsedChain | undefined;
   if (!chain) {
     return false;
+  }
+  if (b.fastPaths && !NOT_PRINTABLE_ASCII.test(text)) {
+    return plainListRule(b, chain, text, line, layout);
   }
   const columns = listColumns(text, layout);
   if (!columns) {
     return false;
   }
-  let target: Target | undefined;
-  if (columns.target) {
-    const span: Span = { line, start: columns.target.start, end: columns.target.end };
-    // -L marks a `-g` rule with `[goto]` in its extension text.
-    target = { name: columns.target.text, span, goto: text.includes('[goto]', columns.extensionStart) };
-  }
-  b.addRule(chain.table, chain, line, text, columns.prot.start, undefined, target, columns.counters, columns.listedNumber, false);
+  const target = columns.target;
+  // -L marks a `-g` rule with `[goto]` in its extension text.
+  const goto = target !== undefined && text.includes('[goto]', columns.extensionStart);
+  b.addRule(chain, line, text, columns.prot.start, target?.text, target?.start ?? -1, goto, columns.counters, columns.listedNumber, false, false);
   return true;
+}
+
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+/** The columns a row can have before its extension text, and the extension's first word. */
+const MAX_COLUMNS = 11;
+const WORD_STARTS = new Int32Array(MAX_COLUMNS);
+const WORD_ENDS = new Int32Array(MAX_COLUMNS);
+
+/**
+ * `listColumns` for a row of printable ASCII (blanks are then only spaces), by word offsets instead of word
+ * objects: the same layout rules, the same result, for the rows that fill an `-L` dump. A test compares them.
+ */
+function plainListRule(b: DumpBuilder, chain: ParsedChain, text: string, line: number, layout: ListLayout | undefined): boolean {
+  const length = text.length;
+  let count = 0;
+  for (let i = 0; count < MAX_COLUMNS; count++) {
+    while (text.charCodeAt(i) === 32) {
+      i++;
+    }
+    if (i >= length) {
+      break;
+    }
+    WORD_STARTS[count] = i;
+    const blank = text.indexOf(' ', i);
+    i = blank < 0 ? length : blank;
+    WORD_ENDS[count] = i;
+  }
+  const isCount = (w: number): boolean => w < count && countValue(text, WORD_STARTS[w], WORD_ENDS[w]) >= 0;
+  const isOpt = (w: number): boolean => w < count && isOptColumn(text, WORD_STARTS[w], WORD_ENDS[w]);
+  let numeric = 0;
+  while (numeric < 3 && isCount(numeric)) {
+    numeric++;
+  }
+  const hasCounters = layout?.verbose ?? numeric >= 2;
+  const numbered = layout?.numbered ?? (numeric === 3 || (numeric === 1 && !hasCounters));
+  let k = 0;
+  let listedNumber: number | undefined;
+  if (numbered) {
+    listedNumber = Number(text.slice(WORD_STARTS[0], WORD_ENDS[0]));
+    k = 1;
+  }
+  let counters: Counters | undefined;
+  if (hasCounters) {
+    if (!isCount(k) || !isCount(k + 1)) {
+      return false;
+    }
+    const packets = countValue(text, WORD_STARTS[k], WORD_ENDS[k]);
+    const bytes = countValue(text, WORD_STARTS[k + 1], WORD_ENDS[k + 1]);
+    counters = newCounters(packets, bytes, countApproximate(text, WORD_ENDS[k]) || countApproximate(text, WORD_ENDS[k + 1]));
+    k += 2;
+  }
+  let target = -1;
+  if (isOpt(k + 2)) {
+    target = k;
+    k += 1;
+  } else if (!isOpt(k + 1)) {
+    return false;
+  }
+  const prot = k;
+  k += hasCounters ? 4 : 2; // prot opt [in out]
+  if (k + 1 >= count) {
+    return false; // no source and destination
+  }
+  const extensionStart = k + 2 < count ? WORD_STARTS[k + 2] : length;
+  let targetName: string | undefined;
+  let targetStart = -1;
+  let goto = false;
+  if (target >= 0) {
+    targetStart = WORD_STARTS[target];
+    targetName = text.slice(targetStart, WORD_ENDS[target]);
+    goto = text.includes('[goto]', extensionStart);
+  }
+  b.addRule(chain, line, text, WORD_STARTS[prot], targetName, targetStart, goto, counters, listedNumber, false, false);
+  return true;
+}
+
+/** The value of a counter column (`123`, `1445K`), -1 when the word is not one (what `parseCounterValue` reads). */
+function countValue(text: string, start: number, end: number): number {
+  const last = text.charCodeAt(end - 1);
+  const unit = isDigit(last) ? 1 : UNIT_VALUES[last] ?? 0;
+  const digitsEnd = unit === 1 ? end : end - 1;
+  if (unit === 0 || digitsEnd === start) {
+    return -1;
+  }
+  for (let i = start; i < digitsEnd; i++) {
+    if (!isDigit(text.charCodeAt(i))) {
+      return -1;
+    }
+  }
+  const digits = digitsEnd - start > 15 ? Number(text.slice(start, digitsEnd)) : digitsValue(text, start, digitsEnd);
+  return unit === 1 ? digits : digits * unit;
+}
+
+/** Whether the counter column ending at `end` has a unit (K, M …), so its value is rounded. */
+function countApproximate(text: string, end: number): boolean {
+  return !isDigit(text.charCodeAt(end - 1));
+}
+
+/** K, M, G, T, P by character code. */
+const UNIT_VALUES: Record<number, number> = { 75: 1e3, 77: 1e6, 71: 1e9, 84: 1e12, 80: 1e15 };
+
+/** The `opt` column: `--`, `-f` or `!f`. */
+function isOptColumn(text: string, start: number, end: number): boolean {
+  if (end - start !== 2) {
+    return false;
+  }
+  const a = text.charCodeAt(start);
+  const b = text.charCodeAt(start + 1);
+  return (a === 45 && (b === 45 || b === 102)) || (a === 33 && b === 102);
 }

@@ -1,14 +1,14 @@
 // Lines of iptables-save output, kube-proxy's iptables-restore input and `iptables -S`:
 // `*table`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN …`, `-N`/`-P`/`-X`/`-I`, `COMMIT`.
-import type { Counters, Span, Table, Target } from '../model/types';
+import type { Counters, Span, Table } from '../model/types';
 import { startsNextTable } from '../model/types';
-import type { DumpBuilder } from './builder';
-import { hasUnterminatedQuote, tokenize, WordCursor } from './tokens';
+import { newCounters } from './counters';
+import type { DumpBuilder, ParsedChain } from './builder';
+import { closingQuote, hasUnterminatedQuote, RULE_COUNTERS, tokenize, WordCursor } from './tokens';
 import type { Token } from './tokens';
 
 const TABLE_HEADER = /^\*(\S+)\s*$/;
 const DECLARATION = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/;
-const RULE_COUNTERS = /^\[(\d+):(\d+)\]\s+/;
 
 /** Whether a line belongs to the save / -S family (so the caller dispatches it here). */
 export function isSaveLine(text: string): boolean {
@@ -18,9 +18,12 @@ export function isSaveLine(text: string): boolean {
 }
 
 export function parseSaveLine(b: DumpBuilder, text: string, line: number): void {
-  if (text.startsWith('*')) {
+  const first = text.charCodeAt(0);
+  if (first === 45 /* - */) {
+    command(b, text, line); // the rules: most lines of a dump
+  } else if (first === 42 /* * */) {
     tableHeader(b, text, line);
-  } else if (text.startsWith(':')) {
+  } else if (first === 58 /* : */) {
     declaration(b, text, line);
   } else if (/^COMMIT\s*$/.test(text)) {
     commit(b, text, line);
@@ -50,17 +53,73 @@ export function closeUncommitted(b: DumpBuilder): void {
 }
 
 function declaration(b: DumpBuilder, text: string, line: number): void {
+  const table = (): Table => (b.current && b.current.format === 'save' ? b.current : b.startTable('save', line, undefined, undefined, true));
+  if (b.fastPaths && plainDeclaration(text)) {
+    const { nameEnd, policyEnd, packetsEnd } = PLAIN;
+    const name = text.slice(1, nameEnd);
+    const chain = b.declare(table(), name, line, 1, nameEnd, 'declaration');
+    const policy = policyEnd === nameEnd + 2 && text.charCodeAt(nameEnd + 1) === 45 /* - */ ? undefined : text.slice(nameEnd + 1, policyEnd);
+    const counters = packetsEnd < 0 ? undefined : newCounters(digitsValue(text, policyEnd + 2, packetsEnd), digitsValue(text, packetsEnd + 1, text.length - 1), false);
+    b.setPolicy(chain, policy, counters);
+    return;
+  }
   const match = DECLARATION.exec(text);
   if (!match) {
     b.diagnose({ line, start: 0, end: text.length }, 'error', 'bad-declaration', 'Expected a chain declaration `:CHAIN POLICY [packets:bytes]` (policy `-` for a user chain).');
     return;
   }
-  const table = b.current && b.current.format === 'save' ? b.current : b.startTable('save', line, undefined, undefined, true);
   const [, name, policy, packets, bytes] = match;
-  const chain = b.declare(table, name, { line, start: 1, end: 1 + name.length }, 'declaration');
-  const counters: Counters | undefined =
-    packets !== undefined ? { packets: Number(packets), bytes: Number(bytes), approximate: false } : undefined;
+  const chain = b.declare(table(), name, line, 1, 1 + name.length, 'declaration');
+  const counters = packets !== undefined ? newCounters(Number(packets), Number(bytes), false) : undefined;
   b.setPolicy(chain, policy === '-' ? undefined : policy, counters);
+}
+
+/** Where `plainDeclaration` found the parts (reused: no object per line). */
+const PLAIN = { nameEnd: 0, policyEnd: 0, packetsEnd: -1 };
+
+/**
+ * Whether a declaration has the plain shape iptables-save prints, `:NAME POLICY` or `:NAME POLICY [P:B]`
+ * (printable ASCII, single blanks, P and B digits), which `DECLARATION` reads the same way; fills `PLAIN`.
+ */
+function plainDeclaration(text: string): boolean {
+  const length = text.length;
+  let i = 1;
+  while (i < length && isPrintable(text.charCodeAt(i))) {
+    i++;
+  }
+  if (i === 1 || i >= length || text.charCodeAt(i) !== 32) {
+    return false;
+  }
+  PLAIN.nameEnd = i;
+  i++;
+  const policyStart = i;
+  while (i < length && isPrintable(text.charCodeAt(i))) {
+    i++;
+  }
+  if (i === policyStart) {
+    return false;
+  }
+  PLAIN.policyEnd = i;
+  PLAIN.packetsEnd = -1;
+  if (i === length) {
+    return true;
+  }
+  // ` [P:B]` to the end of the line
+  if (text.charCodeAt(i) !== 32 || text.charCodeAt(i + 1) !== 91 /* [ */) {
+    return false;
+  }
+  const colon = digitsEnd(text, i + 2);
+  const close = digitsEnd(text, colon + 1);
+  if (colon === i + 2 || text.charCodeAt(colon) !== 58 /* : */ || close === colon + 1 || text.charCodeAt(close) !== 93 /* ] */ || close !== length - 1) {
+    return false;
+  }
+  PLAIN.packetsEnd = colon;
+  return true;
+}
+
+/** A printable ASCII character other than the blank. */
+function isPrintable(code: number): boolean {
+  return code > 32 && code < 127;
 }
 
 function commit(b: DumpBuilder, text: string, line: number): void {
@@ -104,12 +163,15 @@ function inPolicyBlock(table: Table): boolean {
 }
 
 function command(b: DumpBuilder, text: string, line: number): void {
+  if (b.fastPaths && appendRule(b, text, line)) {
+    return;
+  }
   let counters: Counters | undefined;
   let offset = 0;
   if (text.charCodeAt(0) === 91 /* [ */) {
     const countersMatch = RULE_COUNTERS.exec(text);
     if (countersMatch) {
-      counters = { packets: Number(countersMatch[1]), bytes: Number(countersMatch[2]), approximate: false };
+      counters = newCounters(Number(countersMatch[1]), Number(countersMatch[2]), false);
       offset = countersMatch[0].length;
     }
   }
@@ -134,7 +196,7 @@ function command(b: DumpBuilder, text: string, line: number): void {
   const table = tableForCommand(b, op, name, line);
   switch (op) {
     case '-N':
-      b.declare(table, name, nameSpan, 'new');
+      b.declare(table, name, line, nameSpan.start, nameSpan.end, 'new');
       return;
     case '-P':
       policyCommand(b, table, name, nameSpan, tokenize(text, nameSpan.end));
@@ -151,16 +213,11 @@ function command(b: DumpBuilder, text: string, line: number): void {
   }
   // -A / -I
   const chain = b.chain(table, name, line);
-  if (!chain.declaration) {
-    if (!(table.excerpt || table.format === 'spec' || chain.builtin)) {
-      b.diagnose(nameSpan, 'error', 'undeclared-chain', `Chain ${name} is not declared in table ${table.name}: add \`:${name} - [0:0]\` above the rules.`);
-    }
-    // An excerpt (or -S listing) knows a chain from its first rule; built-in chains always exist.
-    chain.declaration = nameSpan;
-    chain.declaredBy = 'first-rule';
-  }
+  declareByRule(b, table, chain, line, nameSpan.start, nameSpan.end);
   let bodyStart = nameSpan.end;
-  let target: Target | undefined;
+  let targetName: string | undefined;
+  let targetStart = -1;
+  let goto = false;
   let ruleCounters = counters;
   let first = true;
   while (words.next()) {
@@ -168,36 +225,178 @@ function command(b: DumpBuilder, text: string, line: number): void {
       bodyStart = words.end; // `-I CHAIN 1 …`: the rule number is not an option
     }
     first = false;
-    if (target || words.quoted) {
+    if (targetName !== undefined || words.quoted) {
       continue;
     }
-    const goto = words.is('-g') || words.is('--goto');
-    if (goto || words.is('-j') || words.is('--jump')) {
+    const isGoto = words.is('-g') || words.is('--goto');
+    if (isGoto || words.is('-j') || words.is('--jump')) {
       const jumpStart = words.start;
       const jumpEnd = words.end;
-      const targetName = words.next() ? words.text() : '';
-      if (targetName !== '') {
-        target = { name: targetName, span: { line, start: words.start, end: words.end }, goto };
+      const next = words.next() ? words.text() : '';
+      if (next !== '') {
+        targetName = next;
+        targetStart = words.start;
+        goto = isGoto;
       } else {
         b.diagnose({ line, start: jumpStart, end: jumpEnd }, 'error', 'missing-target', `\`${text.slice(jumpStart, jumpEnd)}\` needs a target.`);
       }
     } else if (words.is('-c') || words.is('--set-counters')) {
       const packets = words.next() ? words.text() : '';
       const bytes = words.next() ? words.text() : '';
-      ruleCounters = { packets: Number(packets), bytes: Number(bytes), approximate: false };
+      ruleCounters = newCounters(Number(packets), Number(bytes), false);
     }
   }
-  b.addRule(table, chain, line, text, bodyStart, nameSpan, target, ruleCounters, undefined, op === '-I');
+  b.addRule(chain, line, text, bodyStart, targetName, targetStart, goto, ruleCounters, undefined, op === '-I', true);
+}
+
+/** A rule of a chain with no declaration: fine in an excerpt or `-S` listing (the rule declares it), else an error. */
+function declareByRule(b: DumpBuilder, table: Table, chain: ParsedChain, line: number, start: number, end: number): void {
+  if (chain.declaredBy !== undefined) {
+    return;
+  }
+  if (!(table.excerpt || table.format === 'spec' || chain.builtin)) {
+    b.diagnose(
+      { line, start, end },
+      'error',
+      'undeclared-chain',
+      `Chain ${chain.name} is not declared in table ${table.name}: add \`:${chain.name} - [0:0]\` above the rules.`,
+    );
+  }
+  // An excerpt (or -S listing) knows a chain from its first rule; built-in chains always exist.
+  chain.declareAt(line, start, end, 'first-rule');
+}
+
+/** A jump or other option word that the fast path leaves to the word-by-word reader, when it is not `-j`. */
+const RULE_OPTION = / (?:-j|-g|-c|--jump|--goto|--set-counters)(?= |$)/g;
+const TAB_OR_CR = /[\t\r]/;
+
+/**
+ * The common rule line, `[packets:bytes] -A CHAIN … -j TARGET …` with single spaces, read without the word
+ * cursor: the target is the first ` -j ` outside quotes (found with a regular expression, skipping quoted
+ * values by their quotes). Returns false, having changed nothing, for any other shape, which `command` then
+ * reads word by word: another command (-I, -N …), a tab or CR, a quote in the chain or target name, a
+ * `-g`/`--goto`/`--jump`/`-c` before the target, a run of blanks where one blank is expected, `-j` without a
+ * target, a quote left open before the target. What it reads is what `command` reads; a test compares them.
+ */
+function appendRule(b: DumpBuilder, text: string, line: number): boolean {
+  const length = text.length;
+  let counters: Counters | undefined;
+  let at = 0;
+  if (text.charCodeAt(0) === 91 /* [ */) {
+    const colon = digitsEnd(text, 1);
+    const close = digitsEnd(text, colon + 1);
+    if (colon === 1 || text.charCodeAt(colon) !== 58 /* : */ || close === colon + 1 || text.charCodeAt(close) !== 93 /* ] */ || text.charCodeAt(close + 1) !== 32) {
+      return false;
+    }
+    counters = newCounters(digitsValue(text, 1, colon), digitsValue(text, colon + 1, close), false);
+    at = close + 2;
+  }
+  const nameStart = at + 3;
+  if (!text.startsWith('-A ', at) || nameStart >= length || text.charCodeAt(nameStart) === 32 || TAB_OR_CR.test(text)) {
+    return false;
+  }
+  const nameEnd = text.indexOf(' ', nameStart);
+  if (nameEnd < 0) {
+    return false;
+  }
+  let doubleQuote = text.indexOf('"', nameStart);
+  let singleQuote = text.indexOf("'", nameStart);
+  let quote = nextQuote(doubleQuote, singleQuote, length);
+  if (quote < nameEnd) {
+    return false;
+  }
+  // Find the first option the fast path cares about that is outside quotes.
+  let from = nameEnd;
+  let option = -1;
+  let optionEnd = -1;
+  for (;;) {
+    RULE_OPTION.lastIndex = from;
+    if (RULE_OPTION.test(text)) {
+      const end = RULE_OPTION.lastIndex;
+      const blank = text.lastIndexOf(' ', end - 1); // the blank the match starts with
+      if (blank < quote) {
+        option = blank + 1;
+        optionEnd = end;
+        break;
+      }
+    }
+    if (quote >= length) {
+      break; // no option and no quote left
+    }
+    from = closingQuote(text, quote + 1, text.charCodeAt(quote)) + 1;
+    if (from > length) {
+      return false; // a quote left open: the word reader reports it
+    }
+    if (doubleQuote < from) {
+      doubleQuote = text.indexOf('"', from);
+    }
+    if (singleQuote < from) {
+      singleQuote = text.indexOf("'", from);
+    }
+    quote = nextQuote(doubleQuote, singleQuote, length);
+  }
+  let targetName: string | undefined;
+  let targetStart = -1;
+  let afterTarget = length;
+  if (option >= 0) {
+    // Only `-j NAME` with one blank before an unquoted name; anything else goes word by word.
+    targetStart = optionEnd + 1;
+    if (optionEnd - option !== 2 || text.charCodeAt(option + 1) !== 106 /* j */ || targetStart >= length || text.charCodeAt(targetStart) === 32) {
+      return false;
+    }
+    afterTarget = text.indexOf(' ', targetStart);
+    if (afterTarget < 0) {
+      afterTarget = length;
+    }
+    if (quote < afterTarget) {
+      return false;
+    }
+    targetName = text.slice(targetStart, afterTarget);
+  }
+  // Every quote before `quote` is closed: the rest of the line tells whether one is left open.
+  if (quote < length && hasUnterminatedQuote(text, quote)) {
+    b.diagnose({ line, start: 0, end: length }, 'error', 'unterminated-quote', 'A quoted value is not closed on this line.');
+  }
+  const table = tableForCommand(b, '-A', '', line);
+  const chain = b.chainNamedAt(table, text, nameStart, nameEnd, line);
+  declareByRule(b, table, chain, line, nameStart, nameEnd);
+  b.addRule(chain, line, text, nameEnd, targetName, targetStart, false, counters, undefined, false, true);
+  return true;
+}
+
+function nextQuote(doubleQuote: number, singleQuote: number, length: number): number {
+  return Math.min(doubleQuote < 0 ? length : doubleQuote, singleQuote < 0 ? length : singleQuote);
+}
+
+/** Offset after the decimal digits that start at `from`. */
+function digitsEnd(text: string, from: number): number {
+  let i = from;
+  for (let code = text.charCodeAt(i); code >= 48 && code <= 57; code = text.charCodeAt(++i)) {
+    // digits
+  }
+  return i;
+}
+
+/** `Number(text.slice(start, end))` of a run of digits, without the string when it is exact as a double. */
+function digitsValue(text: string, start: number, end: number): number {
+  if (end - start > 15) {
+    return Number(text.slice(start, end));
+  }
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    value = value * 10 + (text.charCodeAt(i) - 48);
+  }
+  return value;
 }
 
 const COMMANDS = new Set(['-A', '-I', '-N', '-P', '-X', '-F', '-Z', '-D', '-R']);
 
 function policyCommand(b: DumpBuilder, table: Table, name: string, nameSpan: Span, tokens: Token[]): void {
-  const chain = b.declare(table, name, nameSpan, 'policy');
+  const chain = b.declare(table, name, nameSpan.line, nameSpan.start, nameSpan.end, 'policy');
   let policyCounters: Counters | undefined;
   const c = tokens.findIndex((t) => t.text === '-c' || t.text === '--set-counters');
   if (c >= 0 && tokens[c + 2]) {
-    policyCounters = { packets: Number(tokens[c + 1].text), bytes: Number(tokens[c + 2].text), approximate: false };
+    policyCounters = newCounters(Number(tokens[c + 1].text), Number(tokens[c + 2].text), false);
   }
   b.setPolicy(chain, tokens[0]?.text, policyCounters);
   if (!tokens[0]) {

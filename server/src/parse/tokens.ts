@@ -9,6 +9,18 @@ export interface Token {
   quoted: boolean;
 }
 
+/** The `[packets:bytes]` prefix of a rule line of `iptables-save -c`. */
+export const RULE_COUNTERS = /^\[(\d+):(\d+)\]\s+/;
+
+/** Length of the `[packets:bytes] ` prefix of a rule line, 0 when it has none. */
+export function ruleCountersLength(text: string): number {
+  if (text.charCodeAt(0) !== 91 /* [ */) {
+    return 0;
+  }
+  const match = RULE_COUNTERS.exec(text);
+  return match ? match[0].length : 0;
+}
+
 function isBlank(code: number): boolean {
   return code === 32 || code === 9 || code === 13;
 }
@@ -55,7 +67,7 @@ export function tokenize(line: string, from = 0): Token[] {
 }
 
 /** Offset of the quote that closes one opened before `from` (skipping backslash escapes), or the line's length. */
-function closingQuote(line: string, from: number, quote: number): number {
+export function closingQuote(line: string, from: number, quote: number): number {
   for (let i = from; i < line.length; i++) {
     const code = line.charCodeAt(i);
     if (code === 92 /* \\ */) {
@@ -67,9 +79,9 @@ function closingQuote(line: string, from: number, quote: number): number {
   return line.length;
 }
 
-/** Whether a quote opened on this line is never closed (an iptables-restore error). */
-export function hasUnterminatedQuote(line: string): boolean {
-  for (let i = 0; i < line.length; i++) {
+/** Whether a quote opened on this line (from `from`, outside quotes) is never closed (an iptables-restore error). */
+export function hasUnterminatedQuote(line: string, from = 0): boolean {
+  for (let i = from; i < line.length; i++) {
     const code = line.charCodeAt(i);
     if (code === 34 || code === 39) {
       const close = closingQuote(line, i + 1, code);
