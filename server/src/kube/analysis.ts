@@ -153,12 +153,9 @@ function ruleSpan(rule: Rule): Span {
 }
 
 function chainRef(chain: Chain): ChainRef {
-  const ref: ChainRef = { name: chain.name, table: chain.table.name };
   const span = chain.declaration ?? chain.rules[0]?.chainName;
-  if (span !== undefined) {
-    ref.span = span;
-  }
-  return ref;
+  // One literal per case: a field added afterwards would cost a second object per chain.
+  return span !== undefined ? { name: chain.name, table: chain.table.name, span } : { name: chain.name, table: chain.table.name };
 }
 
 /** Where to put a diagnostic about a chain: its declaration, else its first rule, else the first jump to it. */
@@ -187,6 +184,15 @@ function newService(label: string): DumpServicePort {
     hashMatches: null,
     label,
   };
+}
+
+/**
+ * A list that was filled by push, without its spare room: V8 grows an empty array to 17 slots on the first push,
+ * and a large dump's analysis keeps 100,000 short lists (who reaches an endpoint, a service port's chains and
+ * endpoints), so the copy, once they are complete, holds several megabytes less.
+ */
+function trimmed<T>(list: T[]): T[] {
+  return list.length > 0 && list.length < 17 ? list.slice() : list;
 }
 
 function pushUnique<T>(list: T[], value: T): void {
@@ -335,21 +341,36 @@ class KubeAnalyzer {
   }
 
   private readEndpointChain(chain: Chain): void {
-    const facts: EndpointChainFacts = { chain: chainRef(chain), reachedBy: [], hashMatches: null };
+    let dnat: Rule | undefined;
+    let masquerade: Rule | undefined;
     for (const rule of chain.rules) {
       const target = rule.target?.name;
-      if (target === 'DNAT' && facts.dnatRule === undefined) {
-        facts.dnatRule = ruleSpan(rule);
-        const to = fastDnatDestination(rule);
-        if (to !== undefined) {
-          const { ip, port, address } = endpointAddress(to);
-          facts.ip = ip;
-          facts.port = port;
-          facts.address = address;
-        }
-      } else if ((target === 'KUBE-MARK-MASQ' || target === 'MARK') && facts.masqueradeRule === undefined) {
+      if (target === 'DNAT') {
+        dnat ??= rule;
+      } else if (target === 'KUBE-MARK-MASQ' || target === 'MARK') {
         // In an endpoint chain the only masquerade mark is the hairpin one (`-s podIP`).
-        facts.masqueradeRule = ruleSpan(rule);
+        masquerade ??= rule;
+      }
+    }
+    const to = dnat === undefined ? undefined : fastDnatDestination(dnat);
+    const pod = to === undefined ? undefined : endpointAddress(to);
+    let facts: EndpointChainFacts;
+    if (dnat !== undefined && masquerade !== undefined && pod !== undefined) {
+      // kube-proxy's endpoint chain, built as one literal: fields added one by one would take a second object per chain.
+      const { ip, port, address } = pod;
+      facts = { chain: chainRef(chain), reachedBy: [], hashMatches: null, masqueradeRule: ruleSpan(masquerade), dnatRule: ruleSpan(dnat), ip, port, address };
+    } else {
+      facts = { chain: chainRef(chain), reachedBy: [], hashMatches: null };
+      if (masquerade !== undefined) {
+        facts.masqueradeRule = ruleSpan(masquerade);
+      }
+      if (dnat !== undefined) {
+        facts.dnatRule = ruleSpan(dnat);
+      }
+      if (pod !== undefined) {
+        facts.ip = pod.ip;
+        facts.port = pod.port;
+        facts.address = pod.address;
       }
     }
     this.result.endpointsByChain.set(chain, facts); // each chain comes here once
@@ -512,6 +533,19 @@ class KubeAnalyzer {
     probability: number,
     share: number,
   ): DumpEndpoint {
+    if (
+      facts?.ip !== undefined &&
+      facts.port !== undefined &&
+      facts.address !== undefined &&
+      facts.dnatRule !== undefined &&
+      facts.masqueradeRule !== undefined
+    ) {
+      // kube-proxy's endpoint chain, built as one literal (same fields, in the same order, as below).
+      const { chain, ip, port, address, dnatRule, masqueradeRule } = facts;
+      const endpoint: DumpEndpoint = { chain, probability, share, jumpRule: ruleSpan(rule), hashMatches: null, ip, port, address, dnatRule, masqueradeRule };
+      facts.reachedBy.push({ service: group.service, endpoint, local, serviceChain: rule.chain.name });
+      return endpoint;
+    }
     const endpoint: DumpEndpoint = {
       chain: target === 'DNAT' ? chainRef(rule.chain) : (facts?.chain ?? { name: target, table: rule.table.name }),
       probability,
@@ -991,6 +1025,11 @@ class KubeAnalyzer {
         });
       }
     }
+    service.clusterIPs = trimmed(service.clusterIPs);
+    service.chains = trimmed(service.chains);
+    service.endpoints = trimmed(service.endpoints);
+    service.localEndpoints = trimmed(service.localEndpoints);
+    service.dispatchRules = trimmed(service.dispatchRules);
   }
 
   /**
@@ -1025,6 +1064,7 @@ class KubeAnalyzer {
         }
       }
       facts.hashMatches = this.endpointHashMatches(chain, facts);
+      facts.reachedBy = trimmed(facts.reachedBy);
       for (const reach of facts.reachedBy) {
         reach.endpoint.hashMatches = facts.hashMatches;
       }
