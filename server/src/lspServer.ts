@@ -275,7 +275,17 @@ export class LspServer {
         const dump = job.parse.step(SLICE_LINES);
         if (dump) {
           this.slicedParses.delete(uri);
-          this.cache.set(uri, new DumpDocument(uri, job.version, job.lines, dump));
+          const doc = new DumpDocument(uri, job.version, job.lines, dump);
+          this.cache.set(uri, doc);
+          // The kube-proxy analysis comes next (diagnostics, code lenses and the outline's service names need
+          // it): say so while it runs, after letting requests that arrived during the parse go first.
+          // Diagnostics wait for it (a timer set when the document opened must not publish them meanwhile).
+          clearTimeout(this.pendingDiagnostics.get(uri));
+          progress.report(100, 'analysing kube-proxy rules');
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (this.cache.get(uri) === doc) {
+            void doc.kube;
+          }
           this.scheduleDiagnostics(uri);
           return;
         }
