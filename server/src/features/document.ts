@@ -6,6 +6,7 @@ import type { Dump, DumpDiagnostic, Rule } from '../model/types';
 import { analyzeKube } from '../kube/analysis';
 import type { KubeAnalysis } from '../kube/analysis';
 import { updateKubeAnalysis } from '../kube/incremental';
+import type { KubeUpdate } from '../kube/incremental';
 
 /** An edit as LSP sends it (`TextDocumentContentChangeEvent`): a range and its new text, or the whole text. */
 export type TextEdit =
@@ -31,8 +32,7 @@ export class DumpDocument {
   readonly dump: Dump;
   private kubeAnalysis: KubeAnalysis | undefined;
   private kubeBase: KubeBase | undefined;
-  /** Set when `kube` is computed. */
-  kubeComputation: KubeComputation | undefined;
+  private computation: KubeComputation | undefined;
 
   /** Parses `lines`, unless the model of exactly these lines is given (an incremental edit made it). */
   constructor(
@@ -57,16 +57,33 @@ export class DumpDocument {
     if (this.kubeAnalysis === undefined) {
       const base = this.kubeBase;
       this.kubeBase = undefined;
-      const update = base === undefined ? { reason: 'no earlier analysis to update' } : updateKubeAnalysis(this.dump, base.analysis, base.oldRules);
+      const update = base === undefined ? { reason: 'no earlier analysis to update' } : DumpDocument.tryUpdate(this.dump, base);
       if ('analysis' in update) {
         this.kubeAnalysis = update.analysis;
-        this.kubeComputation = { incremental: true, services: update.services, endpoints: update.endpoints };
+        this.computation = { incremental: true, services: update.services, endpoints: update.endpoints };
       } else {
         this.kubeAnalysis = analyzeKube(this.dump);
-        this.kubeComputation = { incremental: false, reason: update.reason };
+        this.computation = { incremental: false, reason: update.reason };
       }
     }
     return this.kubeAnalysis;
+  }
+
+  /**
+   * The incremental update, or why not. Should it throw (a bug), the whole analysis still answers: the previous
+   * analysis it may have changed half-way is not used again.
+   */
+  private static tryUpdate(dump: Dump, base: KubeBase): KubeUpdate {
+    try {
+      return updateKubeAnalysis(dump, base.analysis, base.oldRules);
+    } catch (error) {
+      return { reason: `the update failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  /** How `kube` was computed; undefined until it is. */
+  get kubeComputation(): KubeComputation | undefined {
+    return this.computation;
   }
 
   /** The parser's findings and kube-proxy's, in one list. */
@@ -147,7 +164,7 @@ export class DumpDocument {
     if (base !== undefined && base.oldRules.size === 0) {
       // Nothing was re-read: the model, and so the analysis, is the same.
       next.kubeAnalysis = base.analysis;
-      next.kubeComputation = this.kubeComputation;
+      next.computation = this.computation;
     } else {
       next.kubeBase = base;
     }

@@ -375,6 +375,8 @@ describe('kube analysis after rule edits (incremental) equals a fresh analysis',
       assert.ok(incremental > 300 && incremental >= 10 * full, `${group}: ${incremental} incremental, ${full} whole`);
     }
     assert.ok((total.incremental.get('dispatch') ?? 0) > 50);
+    const failures = [...total.reasons.keys()].filter((reason) => reason.startsWith('the update failed'));
+    assert.deepEqual(failures, []);
   });
 });
 
