@@ -23,7 +23,7 @@ import type { KubeAnalysis } from './analysis';
 import { SERVICE_CHAIN_PREFIXES } from './chainNames';
 import { chainKind, isServiceChainKind } from './chainKinds';
 import { parseKubeComment } from './comments';
-import { ruleComment } from './ruleText';
+import { dispatchMatch, ruleComment } from './ruleText';
 import type { ChainKind, DumpServicePort } from './types';
 
 /** The analysis after the edit, and how much of it was analysed again; or why it could not be done this way. */
@@ -62,16 +62,22 @@ export function updateKubeAnalysis(dump: Dump, previous: KubeAnalysis, oldRules:
     } else if (kind === 'endpoint') {
       scope.addEndpoint(rule.chain);
     } else if (DISPATCH_KINDS.has(kind)) {
-      for (const version of [oldRule, rule]) {
-        const group = scope.targetGroup(version);
-        if (group !== undefined) {
-          scope.addGroup(group.generation, group.suffix);
-          continue;
+      const before = scope.dispatchRole(oldRule);
+      const after = scope.dispatchRole(rule);
+      for (const role of [before, after]) {
+        if (role.jumpsTo !== undefined) {
+          scope.addGroup(role.jumpsTo.generation, role.jumpsTo.suffix);
         }
-        const comment = ruleComment(version);
-        if (comment !== undefined && parseKubeComment(comment) !== undefined) {
-          // Which port such a rule belongs to depends on the names of all ports (the first one named so wins).
-          return { reason: `line ${line + 1} is a ${rule.chain.name} rule that names a service port without jumping to its chains` };
+      }
+      if (before.names !== undefined || after.names !== undefined) {
+        // A rule that names a service port without jumping to its chains belongs to the first port of that name
+        // and protocol (or to a port of its own): the same port as before only if it names the same one.
+        if (before.names === undefined || after.names !== before.names) {
+          return { reason: `line ${line + 1} is a ${rule.chain.name} rule that now names another service port, or none` };
+        }
+        const service = previous.dispatchByLine.get(line);
+        if (service !== undefined) {
+          scope.addNamedService(service, rule.table);
         }
       }
       editedDispatchLines.push(line);
@@ -82,7 +88,7 @@ export function updateKubeAnalysis(dump: Dump, previous: KubeAnalysis, oldRules:
   if (scope.size > MAX_AFFECTED_CHAINS) {
     return { reason: `the edit reaches ${scope.size} chains` };
   }
-  if (scope.groups.size === 0 && scope.endpoints.size === 0) {
+  if (scope.groups.size === 0 && scope.endpoints.size === 0 && scope.chainless.size === 0) {
     return { analysis: { ...previous }, services: 0, endpoints: 0 };
   }
 
@@ -96,6 +102,9 @@ export function updateKubeAnalysis(dump: Dump, previous: KubeAnalysis, oldRules:
       }
       oldServices.add(service);
     }
+  }
+  for (const service of scope.chainless) {
+    oldServices.add(service);
   }
   const dispatchLines = new Set<number>(editedDispatchLines);
   for (const service of oldServices) {
@@ -116,6 +125,14 @@ export function updateKubeAnalysis(dump: Dump, previous: KubeAnalysis, oldRules:
     }
     newByOld.set(old, service);
     oldByNew.set(service, old);
+  }
+  // A port without chains is known by the rule that created it, the first that names it.
+  const chainless = new Map([...scope.chainless].map((service) => [service.dispatchRules[0]?.line, service]));
+  for (const service of sub.services) {
+    const old = service.chains.length === 0 ? chainless.get(service.dispatchRules[0]?.line) : undefined;
+    if (old !== undefined && !newByOld.has(old)) {
+      newByOld.set(old, service);
+    }
   }
   if (newByOld.size !== oldServices.size || sub.services.length !== newByOld.size) {
     // A port that no chain group explains: a dispatch rule that named this port now names no port at all.
@@ -228,6 +245,8 @@ class AffectedScope {
   /** `generation#suffix` (the analysis's group key) → the group's chains. */
   readonly groups = new Map<string, Chain[]>();
   readonly endpoints = new Set<Chain>();
+  /** Service ports without chains (known from comment-only dispatch rules): re-analysed from those rules alone. */
+  readonly chainless = new Set<DumpServicePort>();
   /** Which occurrence of its name each table is: IPv4 and IPv6 dumps pasted together repeat `nat`. */
   private readonly generations = new Map<Table, number>();
   /** Groups and endpoints added but not yet followed to what they reach and what reaches them. */
@@ -240,6 +259,35 @@ class AffectedScope {
       const occurrence = seen.get(table.name) ?? 0;
       seen.set(table.name, occurrence + 1);
       this.generations.set(table, occurrence);
+    }
+  }
+
+  /**
+   * What the analysis reads a dispatch rule as: a jump to a service port's chains (when its target is a chain of a
+   * group the dump has), or else the service port its comment names (with the rule's protocol, which the
+   * analysis looks the port up by), or nothing.
+   */
+  dispatchRole(rule: Rule): { jumpsTo?: { generation: number; suffix: string }; names?: string } {
+    const jumpsTo = this.targetGroup(rule);
+    if (jumpsTo !== undefined) {
+      return { jumpsTo };
+    }
+    const comment = ruleComment(rule);
+    const identity = comment === undefined ? undefined : parseKubeComment(comment);
+    if (identity === undefined) {
+      return {};
+    }
+    const { namespace, name, port, legacyUnnamed, role } = identity;
+    return { names: JSON.stringify([namespace, name, port, legacyUnnamed, role, dispatchMatch(rule).protocol]) };
+  }
+
+  /** The service port a comment-only dispatch rule of `table` belongs to: its chain group, or the port alone. */
+  addNamedService(service: DumpServicePort, table: Table): void {
+    const chain = service.chains[0];
+    if (chain === undefined) {
+      this.chainless.add(service);
+    } else {
+      this.addGroup(this.generationOf(table), hashSuffix(chain.name));
     }
   }
 

@@ -381,7 +381,8 @@ describe('kube analysis after rule edits (incremental) equals a fresh analysis',
 });
 
 describe('kube analysis after rule edits: which path', () => {
-  const text = renderSave(generateKubeDump({ seed: 3, services: 30, maxEndpoints: 4 }));
+  // Load balancers with a Local traffic policy have health check node port rules.
+  const text = renderSave(generateKubeDump({ seed: 3, services: 30, maxEndpoints: 4, mix: { loadBalancer: 0.3, localPolicy: 1 } }));
 
   /** The document after replacing `from` by `to` on the first line that matches `pattern`. */
   function edit(doc: DumpDocument, pattern: RegExp, from: RegExp, to: string): { doc: DumpDocument; line: number } {
@@ -426,6 +427,25 @@ describe('kube analysis after rule edits: which path', () => {
     assert.ok(analysis.services.some((s) => s.servicePort === 1234));
   });
 
+  it('updates incrementally a comment-only dispatch rule that keeps naming the same port (with chains, or without)', () => {
+    let doc = DumpDocument.fromText('file:///d', 1, text);
+    void doc.kube;
+    // A port with no endpoints has no chains: kube-proxy writes only its REJECT rules.
+    ({ doc } = edit(doc, /^-A KUBE-SERVICES .*has no endpoints.*--dport/, /--dport \d+/, '--dport 4321'));
+    let analysis = doc.kube;
+    assert.deepEqual(doc.kubeComputation, { incremental: true, services: 1, endpoints: 0 });
+    let fresh = parseLines([...doc.lines]);
+    assertSameAnalysis(analysis, doc.dump, analyzeKube(fresh), fresh, 'after the port edit');
+    assert.ok(analysis.services.some((s) => s.chains.length === 0 && s.servicePort === 4321));
+    // A health check node port rule belongs to a port with chains.
+    ({ doc } = edit(doc, /^-A KUBE-NODEPORTS .*health check node port/, /--dport \d+/, '--dport 31999'));
+    analysis = doc.kube;
+    assert.equal(doc.kubeComputation?.incremental, true);
+    fresh = parseLines([...doc.lines]);
+    assertSameAnalysis(analysis, doc.dump, analyzeKube(fresh), fresh, 'after the health check edit');
+    assert.ok(analysis.services.some((s) => s.chains.length > 0 && s.healthCheckNodePort === 31999));
+  });
+
   it('analyses the whole dump again when an edit changes which port a comment-only dispatch rule names', () => {
     let doc = DumpDocument.fromText('file:///d', 1, text);
     void doc.kube;
@@ -441,8 +461,10 @@ describe('kube analysis after rule edits: which path', () => {
     const before = doc.kube;
     // A port kube-proxy wrote only "has no endpoints" rules for, and a port with chains of the same protocol.
     const chainless = before.services.find((s) => s.chains.length === 0 && s.protocol === 'tcp' && s.portName !== undefined)!;
+    // A ClusterIP port: no rule names it without jumping to its chains (that alone would call for the whole analysis).
     const renamed = before.services.find(
-      (s) => s.chains.length > 0 && s.protocol === 'tcp' && s.endpoints.length > 0 && s.portName !== undefined,
+      (s) =>
+        s.chains.length > 0 && s.protocol === 'tcp' && s.endpoints.length > 0 && s.portName !== undefined && s.dispatchRules.length === 1,
     )!;
     assert.ok(chainless && renamed);
     const token = new RegExp(`(?<=["\\s])${renamed.portName!.replace(/[/.-]/g, '\\$&')}(?=[\\s"])`, 'g');
