@@ -7,8 +7,8 @@
 //   npx tsx scripts/bench-kube-edit.ts --services 5000 --format list --edits 10
 //
 // The edits: the benchmark's (an 'x' appended to the first rule line at or after the middle of the dump, then removed:
-// a KUBE-SEP DNAT rule in the generated dumps), and for the incremental path also a KUBE-SVC probability, a
-// KUBE-SERVICES jump's port and a comment-only KUBE-SERVICES rule (which falls back to the whole analysis).
+// a KUBE-SEP rule in the generated dumps), and for the incremental path also a KUBE-SVC probability, a KUBE-SERVICES
+// jump's port, the port of a "has no endpoints" rule, and its comment renamed (which takes the whole analysis).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as DocumentModule from '../server/src/features/document';
@@ -161,7 +161,13 @@ function main(): void {
     }
   })();
   if (naming !== undefined) {
-    others.push(['KUBE-SERVICES "has no endpoints" comment', naming, (t) => t.replace('has no endpoints', 'has no endpoints ')]);
+    others.push([
+      'KUBE-SERVICES "has no endpoints" port',
+      naming,
+      (t) => t.replace(/(--dport |dpt:)\d+/, (_m, p: string) => `${p}${1000 + Math.floor(Math.random() * 9000)}`),
+    ]);
+    // Names another service port: the whole analysis (which port a comment-only rule belongs to depends on all names).
+    others.push(['KUBE-SERVICES "has no endpoints" comment renamed', naming, (t) => t.replace(/(comment "?)([a-z])/, '$1z$2')]);
   }
   for (const [label, line, change] of others) {
     const original = doc.lines[line];
