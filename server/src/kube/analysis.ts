@@ -358,7 +358,16 @@ class KubeAnalyzer {
     if (dnat !== undefined && masquerade !== undefined && pod !== undefined) {
       // kube-proxy's endpoint chain, built as one literal: fields added one by one would take a second object per chain.
       const { ip, port, address } = pod;
-      facts = { chain: chainRef(chain), reachedBy: [], hashMatches: null, masqueradeRule: ruleSpan(masquerade), dnatRule: ruleSpan(dnat), ip, port, address };
+      facts = {
+        chain: chainRef(chain),
+        reachedBy: [],
+        hashMatches: null,
+        masqueradeRule: ruleSpan(masquerade),
+        dnatRule: ruleSpan(dnat),
+        ip,
+        port,
+        address,
+      };
     } else {
       facts = { chain: chainRef(chain), reachedBy: [], hashMatches: null };
       if (masquerade !== undefined) {
@@ -542,7 +551,18 @@ class KubeAnalyzer {
     ) {
       // kube-proxy's endpoint chain, built as one literal (same fields, in the same order, as below).
       const { chain, ip, port, address, dnatRule, masqueradeRule } = facts;
-      const endpoint: DumpEndpoint = { chain, probability, share, jumpRule: ruleSpan(rule), hashMatches: null, ip, port, address, dnatRule, masqueradeRule };
+      const endpoint: DumpEndpoint = {
+        chain,
+        probability,
+        share,
+        jumpRule: ruleSpan(rule),
+        hashMatches: null,
+        ip,
+        port,
+        address,
+        dnatRule,
+        masqueradeRule,
+      };
       facts.reachedBy.push({ service: group.service, endpoint, local, serviceChain: rule.chain.name });
       return endpoint;
     }
@@ -1095,7 +1115,8 @@ class KubeAnalyzer {
       return null;
     }
     const address = facts.address ?? formatEndpoint(facts.ip, facts.port);
-    const matches = (portName: string, protocol: string): boolean => hasChainHash(chain.name, 'KUBE-SEP-'.length, portName, protocol, address);
+    const matches = (portName: string, protocol: string): boolean =>
+      hasChainHash(chain.name, 'KUBE-SEP-'.length, portName, protocol, address);
     let checked: DumpServicePort | undefined;
     for (const reach of facts.reachedBy) {
       const service = reach.service;
@@ -1128,7 +1149,6 @@ class KubeAnalyzer {
       (identity.port === '' && matches(identityPortName(identity, !identity.legacyUnnamed), protocol))
     );
   }
-
 }
 
 /** Whether a comment names the service port the group already knows (so it need not be parsed again). */

@@ -35,7 +35,12 @@ const digest = new Uint8Array(32);
  */
 function hashCharCodes(a: string, b: string, c: string): number[] {
   if (!sha256Ascii(a, b, c)) {
-    digest.set(crypto.createHash('sha256').update(a + b + c).digest());
+    digest.set(
+      crypto
+        .createHash('sha256')
+        .update(a + b + c)
+        .digest(),
+    );
   }
   let buffer = 0;
   let bits = 0;

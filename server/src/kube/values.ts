@@ -171,7 +171,7 @@ export function endpointAddress(value: string): { ip: string; port?: number; add
     value.charCodeAt(colon) === 58 /* : */ &&
     !ip.includes(':') &&
     // `port` came from the digits after the colon: the text is the number's own spelling unless it has a leading zero.
-    (value.length === colon + 2 || value.charCodeAt(colon + 1) !== 48 /* 0 */) &&
+    (value.length === colon + 2 || value[colon + 1] !== '0') &&
     value.length - colon - 1 <= 15;
   return { ip, port, address: canonical ? value : formatEndpoint(ip, port) };
 }
