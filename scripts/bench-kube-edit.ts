@@ -77,9 +77,11 @@ function main(): void {
     const owner = doc.dump.lineOwners[line];
     return owner !== undefined && 'bodyStart' in owner;
   };
-  const firstLine = (from: number, test: (text: string) => boolean): number => {
+  /** The first rule line from `from` on whose text and chain pass `test` (`-L` rules do not write their chain). */
+  const firstLine = (from: number, test: (text: string, chain: string) => boolean): number => {
     for (let line = from; line < doc.lines.length; line++) {
-      if (isRule(line) && test(doc.lines[line])) {
+      const owner = doc.dump.lineOwners[line];
+      if (isRule(line) && test(doc.lines[line], owner !== undefined && 'bodyStart' in owner ? owner.chain.name : '')) {
         return line;
       }
     }
@@ -141,13 +143,13 @@ function main(): void {
   report("'x' appended / removed", 'incremental (after)', typo(false));
 
   const others: [string, number, (text: string) => string][] = [];
-  const svc = firstLine(middle, (t) => /KUBE-SVC-\S+ .*(--probability|probability) \S+/.test(t));
+  const svc = firstLine(middle, (t, chain) => chain.startsWith('KUBE-SVC-') && /probability \S+/.test(t));
   others.push([
     'KUBE-SVC probability',
     svc,
     (t) => t.replace(/(probability )\S+/, (_m, p: string) => `${p}0.${Math.floor(Math.random() * 1e6)}`),
   ]);
-  const jump = firstLine(0, (t) => /KUBE-SERVICES\b.*KUBE-SVC-/.test(t) && /(--dport |dpt:)\d+/.test(t));
+  const jump = firstLine(0, (t, chain) => chain === 'KUBE-SERVICES' && /KUBE-SVC-/.test(t) && /(--dport |dpt:)\d+/.test(t));
   others.push([
     'KUBE-SERVICES jump port',
     jump,
@@ -155,7 +157,7 @@ function main(): void {
   ]);
   const naming = (() => {
     try {
-      return firstLine(0, (t) => /KUBE-SERVICES\b.*has no endpoints/.test(t));
+      return firstLine(0, (t, chain) => chain === 'KUBE-SERVICES' && /has no endpoints/.test(t) && /(--dport |dpt:)\d+/.test(t));
     } catch {
       return undefined;
     }
@@ -167,7 +169,7 @@ function main(): void {
       (t) => t.replace(/(--dport |dpt:)\d+/, (_m, p: string) => `${p}${1000 + Math.floor(Math.random() * 9000)}`),
     ]);
     // Names another service port: the whole analysis (which port a comment-only rule belongs to depends on all names).
-    others.push(['KUBE-SERVICES "has no endpoints" comment renamed', naming, (t) => t.replace(/(comment "?)([a-z])/, '$1z$2')]);
+    others.push(['KUBE-SERVICES "has no endpoints" comment renamed', naming, (t) => t.replace(/(comment "?|\/\* )([a-z])/, '$1z$2')]);
   }
   for (const [label, line, change] of others) {
     const original = doc.lines[line];
