@@ -142,6 +142,12 @@ export function dumpChainIndex(uri: string, ports: DumpServicePort[]): DumpChain
   return { uri, chains, hasServiceChains };
 }
 
+/**
+ * `a.localeCompare(b, undefined, { numeric: true })`, with one collator: localeCompare with options builds a
+ * collator per call, which was 40% of the model's CPU on a 20k-service cluster (100,000 endpoints to sort).
+ */
+const compareNumeric = new Intl.Collator(undefined, { numeric: true }).compare;
+
 function portLabel(port: V1ServicePort, protocol: string): string {
   const target = port.targetPort === undefined ? String(port.port) : String(port.targetPort);
   return `${port.name ? `${port.name} ` : ''}${port.port}/${protocol} → ${target}`;
@@ -243,7 +249,7 @@ function serviceModel(service: V1Service, groups: EndpointGroup[], podsByIp: Map
         });
       }
     }
-    endpoints.sort((a, b) => a.address.localeCompare(b.address, undefined, { numeric: true }));
+    endpoints.sort((a, b) => compareNumeric(a.address, b.address));
     const serviceChain = local ? names.svl : names.svc;
     const link = portLink(names.svc, names.svl, { note, anyReady: endpoints.some((e) => e.ready) }, dump);
     return {
