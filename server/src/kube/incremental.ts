@@ -14,9 +14,10 @@
 // removed). A small dump of just those chains, and the dispatch rules that concern them, goes through
 // `analyzeKube` unchanged, and its facts replace the old ones in every map of the previous analysis.
 //
-// The splice is exact when the routing of comment-only dispatch rules cannot change: no such rule was or is
-// edited, and every affected port keeps the name and protocol it had. Otherwise (and for a closure too large
-// to be worth it) the caller runs the whole analysis; `reason` says why.
+// The splice is exact when the routing of comment-only dispatch rules cannot change: an edited one keeps naming
+// the same port with the same protocol (it stays with the port it had, which is analysed again, chains or not),
+// and every affected port keeps the name and protocol it had. Otherwise (and for a closure too large to be worth
+// it) the caller runs the whole analysis; `reason` says why.
 import type { Chain, Dump, Rule, Table } from '../model/types';
 import { analyzeKube } from './analysis';
 import type { KubeAnalysis } from './analysis';
