@@ -31,10 +31,12 @@ describe('services model of a generated cluster', () => {
   it('links every port and endpoint to the chains kube-proxy wrote for them', () => {
     assert.ok(parsed.ok);
     const model = buildServicesModel(parsed.value, { kind: 'snapshot', file: 'snapshot.json' }, index);
-    const ports = model.namespaces.flatMap((n) => n.services.flatMap((s) => s.ports.map((p) => ({ service: s, port: p }))));
+    const ports = model.namespaces.flatMap((n) => n.services.flatMap((s) => s.ports));
     assert.equal(ports.length, generated.servicePorts.length);
+    // The cluster has ports without endpoints and Local-policy ports (KUBE-SVL chains) among the rest.
+    assert.ok(generated.servicePorts.some((p) => p.noEndpoints) && generated.servicePorts.some((p) => p.chains.svl));
     const truth = new Map(generated.servicePorts.map((p) => [`${p.portName}/${p.protocol}`, p]));
-    for (const { port } of ports) {
+    for (const port of ports) {
       const expected = truth.get(`${port.portName}/${port.protocol}`);
       assert.ok(expected, port.portName);
       // kube-proxy writes no service chain for a port without endpoints (a REJECT rule instead).
