@@ -1,7 +1,7 @@
 // The kube-proxy features in LSP terms: hover sections, implementation locations, code lenses and the
 // `iptablesLens/services` answer, over the pure functions in kube/ and kubeHover/implementation/codeLens.
 import type { CodeLens, Location, Position } from 'vscode-languageserver-types';
-import { serviceSymbolDetail } from '../kube/analysis';
+import { chainSymbolDetail } from '../kube/analysis';
 import type { DumpServicePort } from '../kube/types';
 import type { Chain } from '../model/types';
 import { codeLenses } from './codeLens';
@@ -38,7 +38,8 @@ export function serviceCodeLenses(doc: DumpDocument): CodeLens[] {
 
 /** The outline detail kube-proxy knowledge adds to a chain (`default/my-nginx:80/tcp`). */
 export function kubeChainDetail(doc: DumpDocument, chain: Chain): string | undefined {
-  return doc.kube.hasKubeProxy ? serviceSymbolDetail(doc.kube, chain.name, chain.table) : undefined;
+  const kube = doc.kube;
+  return kube.hasKubeProxy ? chainSymbolDetail(kube, chain) : undefined;
 }
 
 /** The answer to `iptablesLens/services`. */

@@ -1227,15 +1227,32 @@ export function endpointOfChain(analysis: KubeAnalysis, name: string, table?: Ta
  * `10.200.165.70:80 ← default/my-nginx:80/tcp` for an endpoint chain; undefined for other chains.
  */
 export function serviceSymbolDetail(analysis: KubeAnalysis, chainName: string, table?: Table): string | undefined {
-  const service = serviceOfChain(analysis, chainName, table);
-  if (service !== undefined) {
-    return service.label === chainName ? undefined : service.label;
-  }
-  const endpoint = endpointOfChain(analysis, chainName, table);
-  if (endpoint !== undefined) {
-    const services = [...new Set(endpoint.reachedBy.map((reach) => reach.service.label))];
-    const address = endpoint.address ?? 'no DNAT';
-    return services.length === 0 ? address : `${address} ← ${services.join(', ')}`;
+  for (const candidate of table !== undefined ? [table] : analysis.tables) {
+    const chain = candidate.chains.get(chainName);
+    const detail = chain === undefined ? undefined : chainSymbolDetail(analysis, chain);
+    if (detail !== undefined) {
+      return detail;
+    }
   }
   return undefined;
+}
+
+/** `serviceSymbolDetail` for a chain of the model: what the outline asks for each of a large dump's 100,000 chains. */
+export function chainSymbolDetail(analysis: KubeAnalysis, chain: Chain): string | undefined {
+  const service = analysis.serviceByChain.get(chain);
+  if (service !== undefined) {
+    return service.label === chain.name ? undefined : service.label;
+  }
+  const endpoint = analysis.endpointsByChain.get(chain);
+  if (endpoint === undefined) {
+    return undefined;
+  }
+  const address = endpoint.address ?? 'no DNAT';
+  const reachedBy = endpoint.reachedBy;
+  if (reachedBy.length === 0) {
+    return address;
+  }
+  // Most endpoints are reached by one service chain: no set to build for them.
+  const labels = reachedBy.length === 1 ? reachedBy[0].service.label : [...new Set(reachedBy.map((reach) => reach.service.label))].join(', ');
+  return `${address} ← ${labels}`;
 }
