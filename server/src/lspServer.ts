@@ -278,13 +278,20 @@ export class LspServer {
           const doc = new DumpDocument(uri, job.version, job.lines, dump);
           this.cache.set(uri, doc);
           // The kube-proxy analysis comes next (diagnostics, code lenses and the outline's service names need
-          // it): say so while it runs, after letting requests that arrived during the parse go first.
+          // it), in slices too, so that navigation answers meanwhile; a request that needs it finishes it.
           // Diagnostics wait for it (a timer set when the document opened must not publish them meanwhile).
           clearTimeout(this.pendingDiagnostics.get(uri));
-          progress.report(100, 'analysing kube-proxy rules');
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          if (this.cache.get(uri) === doc) {
-            void doc.kube;
+          for (let done = 0; done < 1; ) {
+            progress.report(Math.floor(done * 100), 'analysing kube-proxy rules');
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            if (this.cache.get(uri) !== doc) {
+              break; // edited (the edit finished it) or closed
+            }
+            if (progress.token.isCancellationRequested) {
+              this.connection.console.info(`Analysis of ${uri} stopped: the first request that needs it will finish it.`);
+              return;
+            }
+            done = doc.stepKube();
           }
           this.scheduleDiagnostics(uri);
           return;

@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { pathToFileURL } from 'node:url';
 import type { DocumentSymbol, Location } from 'vscode-languageserver-types';
 import { corpusPath, readCorpus } from '../support/corpus';
+import { generateKubeDump, renderSave } from '../support/generateKubeDump';
 import { TestLspClient } from '../support/lspClient';
 
 interface LargeDumpSummary {
@@ -84,6 +85,42 @@ describe('large documents opened in the editor', function () {
       await client.open(uri, text);
       const location = await client.request<Location>('textDocument/definition', { textDocument: { uri }, position: { line: 3, character: 15 } });
       assert.deepEqual(location.range, { start: { line: 2, character: 1 }, end: { line: 2, character: 9 } });
+    } finally {
+      await client.stop();
+    }
+  });
+});
+
+describe('a large kube-proxy dump opened in the editor', function () {
+  this.timeout(120000);
+  // 5,000 services: about 130,000 lines, parsed in slices and then analysed in slices.
+  const generated = generateKubeDump({ services: 5000, maxEndpoints: 10, seed: 7 });
+  const text = renderSave(generated);
+
+  it('analyses kube-proxy rules in slices under the same progress, then answers from the analysis', async () => {
+    assert.ok(text.split('\n').length > 100_000);
+    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    try {
+      const uri = 'file:///kube-5000.iptables-save';
+      await client.open(uri, text);
+      await client.waitForDiagnostics(uri, () => true, 100000);
+      const values = client.progress.map((p) => p.value);
+      const analysing = values.filter((v) => v.message === 'analysing kube-proxy rules');
+      assert.ok(analysing.length >= 3, `${analysing.length} analysis reports`);
+      const percentages = analysing.map((v) => v.percentage ?? -1);
+      assert.deepEqual([...percentages].sort((a, b) => a - b), percentages, 'the analysis only moves forward');
+      assert.ok(percentages[percentages.length - 1] >= 90, percentages.join(' '));
+      assert.equal(values[values.length - 1].kind, 'end');
+      assert.ok(values.findIndex((v) => v.message === 'analysing kube-proxy rules') > values.findIndex((v) => v.kind === 'begin'));
+
+      const lines = text.split('\n');
+      const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
+      const service = /--comment "?([^" ]+)/.exec(lines[jump])![1];
+      const hover = await client.request<{ contents: { value: string } }>('textDocument/hover', {
+        textDocument: { uri },
+        position: { line: jump, character: lines[jump].indexOf('KUBE-SVC-') + 3 },
+      });
+      assert.ok(hover.contents.value.includes(service.split(':')[0]), hover.contents.value.slice(0, 300));
     } finally {
       await client.stop();
     }

@@ -3,7 +3,7 @@
 import { patchRuleLines } from '../parse/incremental';
 import { parseLines, splitLines } from '../parse/index';
 import type { Dump, DumpDiagnostic, Rule } from '../model/types';
-import { analyzeKube } from '../kube/analysis';
+import { analyzeKube, analyzeKubeInSteps } from '../kube/analysis';
 import type { KubeAnalysis } from '../kube/analysis';
 import { updateKubeAnalysis } from '../kube/incremental';
 import type { KubeUpdate } from '../kube/incremental';
@@ -33,6 +33,8 @@ export class DumpDocument {
   private kubeAnalysis: KubeAnalysis | undefined;
   private kubeBase: KubeBase | undefined;
   private computation: KubeComputation | undefined;
+  /** A whole analysis being computed in steps (`stepKube`). */
+  private kubeSteps: Generator<number, KubeAnalysis> | undefined;
 
   /** Parses `lines`, unless the model of exactly these lines is given (an incremental edit made it). */
   constructor(
@@ -54,6 +56,9 @@ export class DumpDocument {
    * from the previous version's analysis by re-analysing what the edited rules can change; else whole.
    */
   get kube(): KubeAnalysis {
+    while (this.kubeSteps !== undefined) {
+      this.stepKube();
+    }
     if (this.kubeAnalysis === undefined) {
       const base = this.kubeBase;
       this.kubeBase = undefined;
@@ -79,6 +84,35 @@ export class DumpDocument {
     } catch (error) {
       return { reason: `the update failed: ${error instanceof Error ? error.message : String(error)}` };
     }
+  }
+
+  /**
+   * One slice of this version's kube analysis, for a caller that must stay responsive (a large dump just opened):
+   * the fraction done, 1 once `kube` is ready. Reading `kube` meanwhile finishes the work at once.
+   */
+  stepKube(): number {
+    if (this.kubeAnalysis !== undefined) {
+      return 1;
+    }
+    if (this.kubeBase !== undefined) {
+      void this.kube; // an update from the previous version: quick
+      return 1;
+    }
+    this.kubeSteps ??= analyzeKubeInSteps(this.dump);
+    let step: IteratorResult<number, KubeAnalysis>;
+    try {
+      step = this.kubeSteps.next();
+    } catch (error) {
+      this.kubeSteps = undefined; // a failed analysis is not resumed: the next read starts again
+      throw error;
+    }
+    if (step.done !== true) {
+      return step.value;
+    }
+    this.kubeSteps = undefined;
+    this.kubeAnalysis = step.value;
+    this.computation = { incremental: false, reason: 'no earlier analysis to update' };
+    return 1;
   }
 
   /** How `kube` was computed; undefined until it is. */
@@ -153,6 +187,9 @@ export class DumpDocument {
 
   /** The analysis this version's successor can start from: this version's, or the one this version would start from. */
   private kubeBaseForEdit(): KubeBase | undefined {
+    if (this.kubeSteps !== undefined) {
+      void this.kube; // finish the analysis in steps before the edit changes the model under it
+    }
     if (this.kubeAnalysis !== undefined) {
       return { analysis: this.kubeAnalysis, oldRules: new Map() };
     }

@@ -213,6 +213,14 @@ export function analyzeKube(dump: Dump): KubeAnalysis {
   return new KubeAnalyzer(dump).run();
 }
 
+/**
+ * `analyzeKube` in steps, for a caller that must stay responsive on a large dump: each `next()` reads about `slice`
+ * chains or service ports and yields the fraction of the work done; the last returns the analysis.
+ */
+export function analyzeKubeInSteps(dump: Dump, slice = 5_000): Generator<number, KubeAnalysis> {
+  return new KubeAnalyzer(dump).steps(slice);
+}
+
 class KubeAnalyzer {
   private readonly groups = new Map<string, Group>();
   private readonly groupByIdentity = new Map<string, Group>();
@@ -241,6 +249,19 @@ class KubeAnalyzer {
   }
 
   run(): KubeAnalysis {
+    const steps = this.steps(Number.POSITIVE_INFINITY);
+    let step = steps.next();
+    while (step.done !== true) {
+      step = steps.next();
+    }
+    return step.value;
+  }
+
+  /**
+   * The passes of the analysis, pausing after every `slice` chains or service ports read with the fraction of the
+   * work done (a rough count of chains and ports read), and returning the analysis.
+   */
+  *steps(slice: number): Generator<number, KubeAnalysis> {
     this.result.tables = this.dump.tables;
     const seen = new Map<string, number>();
     const dispatchChains: Chain[] = [];
@@ -261,21 +282,35 @@ class KubeAnalyzer {
       }
     }
     this.result.hasKubeProxy = this.groups.size > 0 || endpointChains.length > 0 || dispatchChains.length > 0;
+    const work = endpointChains.length + 3 * this.groups.size + 1;
+    let done = 0;
     for (const chain of endpointChains) {
       this.readEndpointChain(chain);
+      if (++done % slice === 0) {
+        yield done / work;
+      }
     }
     for (const group of this.groups.values()) {
       this.readGroupChains(group);
+      if (++done % slice === 0) {
+        yield done / work;
+      }
     }
     const namingRules = dispatchChains.map((chain) => this.readDispatchJumps(chain));
     for (const group of this.groups.values()) {
       this.settleIdentity(group);
+      if (++done % slice === 0) {
+        yield done / work;
+      }
     }
     // Rules that name a service port without jumping to its chains ("has no endpoints" REJECTs, health checks,
     // firewall drops) can only be placed once every chain group knows its name.
     dispatchChains.forEach((chain, i) => this.readNamingRules(chain, namingRules[i]));
     for (const group of this.groups.values()) {
       this.finish(group);
+      if (++done % slice === 0) {
+        yield done / work;
+      }
     }
     this.checkEndpointChains();
     return this.result;
