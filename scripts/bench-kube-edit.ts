@@ -9,6 +9,9 @@
 // The edits: the benchmark's (an 'x' appended to the first rule line at or after the middle of the dump, then removed:
 // a KUBE-SEP rule in the generated dumps), and for the incremental path also a KUBE-SVC probability, a KUBE-SERVICES
 // jump's port, the port of a "has no endpoints" rule, and its comment renamed (which takes the whole analysis).
+// Then edits that add or remove a line: Enter at the end of the benchmark's line and the empty line deleted again,
+// and a copy of that rule pasted below it and deleted again (the model column says how withEdits made the model).
+// For the numbers before a change, run this script against an older build (`--server-out`, e.g. a worktree's).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as DocumentModule from '../server/src/features/document';
@@ -91,14 +94,20 @@ function main(): void {
   const benchLine = firstLine(middle, () => true);
   const benchText = doc.lines[benchLine];
 
+  type Result = { cpu: number; incremental: boolean; reason?: string; model?: string };
   /** Replaces line `line` by `after` (or appends/removes the 'x' of the benchmark) as an editor would, then asks for the analysis. */
-  const step = (line: number, after: string, whole: boolean): { cpu: number; incremental: boolean; reason?: string } => {
+  const step = (line: number, after: string, whole: boolean): Result => {
     const before = doc.lines[line];
     let common = 0;
     while (common < before.length && common < after.length && before[common] === after[common]) {
       common++;
     }
-    const edit = { range: { start: { line, character: common }, end: { line, character: before.length } }, text: after.slice(common) };
+    return apply(
+      { range: { start: { line, character: common }, end: { line, character: before.length } }, text: after.slice(common) },
+      whole,
+    );
+  };
+  const apply = (edit: DocumentModule.TextEdit, whole: boolean): Result => {
     const started = process.cpuUsage();
     doc = doc.withEdits(doc.version + 1, [edit]);
     if (whole) {
@@ -108,10 +117,13 @@ function main(): void {
     }
     const cpu = cpuMs(started);
     const computed = doc.kubeComputation;
+    // An older build's DumpDocument may not say how it made the model.
+    const parsed = (doc as { parseComputation?: DocumentModule.ParseComputation }).parseComputation;
     return {
       cpu,
       incremental: !whole && computed?.incremental === true,
       reason: computed?.incremental === false ? computed.reason : undefined,
+      model: parsed === undefined ? 'not said' : parsed.incremental ? parsed.edit : 'parsed whole',
     };
   };
 
@@ -119,19 +131,19 @@ function main(): void {
     `${path.relative(process.cwd(), file)}: ${doc.dump.lineCount} lines, parse ${parseCpu.toFixed(0)} ms CPU, first analysis ${firstCpu.toFixed(0)} ms CPU; ` +
       `edit line ${benchLine + 1}: ${benchText.slice(0, 100)}`,
   );
-  console.log('| edit | analysis | withEdits + analysis CPU ms, median (min–max) | edits | incremental |');
-  console.log('| --- | --- | --- | --- | --- |');
-  const report = (label: string, mode: string, results: { cpu: number; incremental: boolean; reason?: string }[]): void => {
+  console.log('| edit | analysis | withEdits + analysis CPU ms, median (min–max) | edits | incremental | model |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  const report = (label: string, mode: string, results: Result[]): void => {
     const cpus = results.map((r) => r.cpu);
     const incremental = results.filter((r) => r.incremental).length;
     const reasons = [...new Set(results.flatMap((r) => (r.reason !== undefined && mode !== 'whole' ? [r.reason] : [])))];
     console.log(
-      `| ${label} | ${mode} | ${median(cpus).toFixed(1)} (${range(cpus)}) | ${results.length} | ${incremental}/${results.length}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''} |`,
+      `| ${label} | ${mode} | ${median(cpus).toFixed(1)} (${range(cpus)}) | ${results.length} | ${incremental}/${results.length}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''} | ${[...new Set(results.map((r) => r.model))].join(', ')} |`,
     );
   };
 
   // The benchmark's edit: 'x' appended, then removed, each followed by the analysis.
-  const typo = (whole: boolean): { cpu: number; incremental: boolean; reason?: string }[] => {
+  const typo = (whole: boolean): Result[] => {
     const results = [];
     for (let i = 0; i < edits; i++) {
       results.push(step(benchLine, i % 2 === 0 ? benchText + 'x' : benchText, whole));
@@ -178,6 +190,33 @@ function main(): void {
       results.push(step(line, i % 2 === 0 ? change(original) : original, false));
     }
     report(label, 'incremental (after)', results);
+  }
+
+  // Edits that add or remove a line, at the benchmark's line: each pair leaves the text as it was.
+  const at = (line: number, character: number): { line: number; character: number } => ({ line, character });
+  const end = at(benchLine, benchText.length);
+  const lineEdits: [string, DocumentModule.TextEdit, DocumentModule.TextEdit][] = [
+    [
+      'Enter at the end of the line / the empty line deleted',
+      { range: { start: end, end }, text: '\n' },
+      { range: { start: end, end: at(benchLine + 1, 0) }, text: '' },
+    ],
+    [
+      'a copy of the rule pasted below it / the copy deleted',
+      { range: { start: at(benchLine + 1, 0), end: at(benchLine + 1, 0) }, text: `${benchText}\n` },
+      { range: { start: at(benchLine + 1, 0), end: at(benchLine + 2, 0) }, text: '' },
+    ],
+  ];
+  for (const [label, add, remove] of lineEdits) {
+    void doc.kube;
+    const adds: Result[] = [];
+    const removes: Result[] = [];
+    for (let i = 0; i < edits; i++) {
+      (i % 2 === 0 ? adds : removes).push(apply(i % 2 === 0 ? add : remove, false));
+    }
+    const [addLabel, removeLabel] = label.split(' / ');
+    report(addLabel, 'as DumpDocument does', adds);
+    report(removeLabel, 'as DumpDocument does', removes);
   }
 }
 

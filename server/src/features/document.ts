@@ -1,25 +1,27 @@
 // One open dump as the features see it: its text split into lines, the parsed model, and the analyses
 // computed from the model on first use (so a request that needs none of them pays for none).
-import { patchRuleLines } from '../parse/incremental';
+import { insertLines, LineShift, patchRuleLines, removeLines } from '../parse/incremental';
 import { parseLines, splitLines } from '../parse/index';
 import type { Dump, DumpDiagnostic, Rule } from '../model/types';
 import { analyzeKube, analyzeKubeInSteps } from '../kube/analysis';
 import type { KubeAnalysis } from '../kube/analysis';
-import { updateKubeAnalysis } from '../kube/incremental';
-import type { KubeUpdate } from '../kube/incremental';
+import { shiftKubeAnalysis, updateKubeAnalysis } from '../kube/incremental';
+import type { KubeUpdate, RemovedRule } from '../kube/incremental';
 
 /** An edit as LSP sends it (`TextDocumentContentChangeEvent`): a range and its new text, or the whole text. */
 export type TextEdit =
-  | { range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }
-  | { text: string };
+  { range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string } | { text: string };
 
 /**
- * The analysis of an earlier version of a document's model, and the rules that model had on the lines edited
- * since (the model was patched in place, rule lines only): what `updateKubeAnalysis` brings up to date.
+ * The analysis of an earlier version of a document's model, the rules that model had on the lines edited since
+ * (the model was patched in place: rule lines re-read, added or removed; undefined for a line whose rule was
+ * added), and the rule lines removed since: what `updateKubeAnalysis` brings up to date. Its line numbers are
+ * those of the current version (moved at each edit that added or removed lines).
  */
 interface KubeBase {
   analysis: KubeAnalysis;
-  oldRules: Map<number, Rule>;
+  oldRules: Map<number, Rule | undefined>;
+  removedRules: RemovedRule[];
 }
 
 /** Past this many edited lines since the last analysis, the next one is computed whole. */
@@ -28,11 +30,22 @@ const MAX_PENDING_LINES = 1_000;
 /** How a document's kube analysis was computed: whole, or from the previous version's (for tests and benchmarks). */
 export type KubeComputation = { incremental: true; services: number; endpoints: number } | { incremental: false; reason: string };
 
+/** How an edit updated the previous version's model in place (see `ParseComputation`). */
+export type ModelEdit = 'rule-lines' | 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'none';
+
+/**
+ * How a document's model was made (for tests and benchmarks): parsed whole, or the previous version's model
+ * updated in place: rule lines re-read (`patchRuleLines`), blank lines added or removed (later lines moved),
+ * rule lines inserted or removed (`insertLines`, `removeLines`), or nothing to do.
+ */
+export type ParseComputation = { incremental: true; edit: ModelEdit } | { incremental: false };
+
 export class DumpDocument {
   readonly dump: Dump;
   private kubeAnalysis: KubeAnalysis | undefined;
   private kubeBase: KubeBase | undefined;
   private computation: KubeComputation | undefined;
+  private parsed: ParseComputation | undefined;
   /** A whole analysis being computed in steps (`stepKube`). */
   private kubeSteps: Generator<number, KubeAnalysis> | undefined;
 
@@ -49,6 +62,12 @@ export class DumpDocument {
     private readonly bareCarriageReturn = false,
   ) {
     this.dump = dump ?? parseLines(lines as string[]);
+    this.parsed = dump === undefined ? { incremental: false } : undefined;
+  }
+
+  /** How the model was made; undefined when it was given to the constructor from elsewhere. */
+  get parseComputation(): ParseComputation | undefined {
+    return this.parsed;
   }
 
   /**
@@ -80,7 +99,7 @@ export class DumpDocument {
    */
   private static tryUpdate(dump: Dump, base: KubeBase): KubeUpdate {
     try {
-      return updateKubeAnalysis(dump, base.analysis, base.oldRules);
+      return updateKubeAnalysis(dump, base.analysis, base.oldRules, base.removedRules);
     } catch (error) {
       return { reason: `the update failed: ${error instanceof Error ? error.message : String(error)}` };
     }
@@ -140,6 +159,12 @@ export class DumpDocument {
     if (carriageReturn && fullText) {
       return DumpDocument.fromText(this.uri, version, fullText());
     }
+    if (edits.length === 1 && 'range' in edits[0] && !carriageReturn) {
+      const next = this.withLinesAddedOrRemoved(version, edits[0]);
+      if (next !== undefined) {
+        return next;
+      }
+    }
     // Edited in place, like the model: copying 500,000 lines per keystroke would only feed the garbage collector.
     let lines = this.lines as string[];
     let first = Number.POSITIVE_INFINITY;
@@ -166,7 +191,7 @@ export class DumpDocument {
       }
     }
     if (sameLineCount && last < 0) {
-      return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), this.kubeBaseForEdit());
+      return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), this.kubeBaseForEdit(), 'none');
     }
     if (sameLineCount) {
       // The rules the edited lines hold before the patch replaces them: what the kube analysis had read there.
@@ -178,11 +203,87 @@ export class DumpDocument {
         }
       }
       if (patchRuleLines(this.dump, lines, first, last)) {
-        const pendingLines = base?.oldRules.size ?? 0;
-        return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), pendingLines <= MAX_PENDING_LINES ? base : undefined);
+        return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, 'rule-lines');
       }
     }
     return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
+  }
+
+  /**
+   * The document after one edit that adds or removes whole lines, when the model can follow it in place (blank
+   * lines, or rule lines inserted among or removed from a table's rules), else after a whole parse; undefined
+   * when the edit keeps the line count (the caller's path). Lines and model are changed only on success.
+   */
+  private withLinesAddedOrRemoved(version: number, edit: Extract<TextEdit, { range: unknown }>): DumpDocument | undefined {
+    const lines = this.lines;
+    const startLine = Math.min(edit.range.start.line, lines.length - 1);
+    const endLine = Math.min(Math.max(edit.range.end.line, startLine), lines.length - 1);
+    const prefix = lines[startLine].slice(0, edit.range.start.character);
+    const suffix = edit.range.end.line > endLine ? '' : lines[endLine].slice(edit.range.end.character);
+    const replacement = splitLines(prefix + edit.text + suffix);
+    const old = lines.slice(startLine, endLine + 1);
+    if (replacement.length === old.length) {
+      return undefined;
+    }
+    // The lines the edit really adds or removes: between those it leaves as they were, above and below.
+    let head = 0;
+    while (head < old.length && head < replacement.length && old[head] === replacement[head]) {
+      head++;
+    }
+    let tail = 0;
+    while (
+      tail < old.length - head &&
+      tail < replacement.length - head &&
+      old[old.length - 1 - tail] === replacement[replacement.length - 1 - tail]
+    ) {
+      tail++;
+    }
+    const removed = old.length - head - tail;
+    const inserted = replacement.length - head - tail;
+    const next = lines.slice(0, startLine).concat(replacement, lines.slice(endLine + 1));
+    const base = removed > 0 && inserted > 0 ? undefined : this.kubeBaseForEdit();
+    const at = startLine + head;
+    const rules =
+      removed > 0 && inserted > 0
+        ? undefined
+        : removed > 0
+          ? removeLines(this.dump, lines, next, at, removed)
+          : insertLines(this.dump, next, at, inserted);
+    if (rules === undefined) {
+      // The model may be half-changed: this document is not used any more, and the next one parses its text whole.
+      this.kubeAnalysis = undefined;
+      this.kubeBase = undefined;
+      return new DumpDocument(this.uri, version, next, undefined);
+    }
+    if (base !== undefined) {
+      const shift = new LineShift(at, removed, inserted);
+      const removedDispatch = shiftKubeAnalysis(base.analysis, shift);
+      const oldRules = new Map<number, Rule | undefined>();
+      for (const [line, rule] of base.oldRules) {
+        if (!shift.isRemoved(line)) {
+          oldRules.set(shift.line(line), rule);
+        } else if (rule !== undefined) {
+          base.removedRules.push({ rule, service: removedDispatch.get(line) }); // the rule the analysis read there
+        }
+      }
+      for (const rule of rules) {
+        if (inserted > 0) {
+          oldRules.set(rule.line, undefined);
+        } else if (!base.oldRules.has(rule.line)) {
+          base.removedRules.push({ rule, service: removedDispatch.get(rule.line) }); // a removed rule keeps its line
+        }
+      }
+      base.oldRules = oldRules;
+    }
+    const doc = this.handOver(
+      new DumpDocument(this.uri, version, next, this.dump),
+      base,
+      rules.length === 0 ? 'blank-lines' : removed > 0 ? 'rules-removed' : 'rules-inserted',
+    );
+    if (rules.length === 0 && doc.kubeAnalysis !== undefined) {
+      doc.computation = { incremental: true, services: 0, endpoints: 0 }; // its lines moved, nothing else changed
+    }
+    return doc;
   }
 
   /** The analysis this version's successor can start from: this version's, or the one this version would start from. */
@@ -191,18 +292,22 @@ export class DumpDocument {
       void this.kube; // finish the analysis in steps before the edit changes the model under it
     }
     if (this.kubeAnalysis !== undefined) {
-      return { analysis: this.kubeAnalysis, oldRules: new Map() };
+      return { analysis: this.kubeAnalysis, oldRules: new Map(), removedRules: [] };
     }
     return this.kubeBase;
   }
 
-  /** Gives `next` the analysis to start from; this instance lets go of it (the update changes it in place). */
-  private handOver(next: DumpDocument, base: KubeBase | undefined): DumpDocument {
-    if (base !== undefined && base.oldRules.size === 0) {
-      // Nothing was re-read: the model, and so the analysis, is the same.
+  /**
+   * Gives `next` (whose model is this one's, updated in place by `edit`) the analysis to start from; this
+   * instance lets go of it (the update changes it in place).
+   */
+  private handOver(next: DumpDocument, base: KubeBase | undefined, edit: ModelEdit): DumpDocument {
+    next.parsed = { incremental: true, edit };
+    if (base !== undefined && base.oldRules.size === 0 && base.removedRules.length === 0) {
+      // No rule was re-read, added or removed: the model, and so the analysis, is the same (its lines aside).
       next.kubeAnalysis = base.analysis;
       next.computation = this.computation;
-    } else {
+    } else if (base !== undefined && base.oldRules.size + base.removedRules.length <= MAX_PENDING_LINES) {
       next.kubeBase = base;
     }
     this.kubeAnalysis = undefined;

@@ -13,6 +13,7 @@ import type { Chain, Dump, Rule } from '../../../server/src/model/types';
 import { parseLines } from '../../../server/src/parse/index';
 import { corpusFiles, readCorpus } from '../../support/corpus';
 import { generateKubeDump, renderListing, renderRestore, renderSave } from '../../support/generateKubeDump';
+import { modelSnapshot } from '../parse/modelSnapshot';
 
 /** JSON with object keys sorted, so that equal values give equal text whatever order their fields were set in. */
 function stable(value: unknown): string {
@@ -488,5 +489,213 @@ describe('kube analysis after rule edits: which path', () => {
     const analysis = first.kube;
     const same = first.withEdits(2, []);
     assert.equal(same.kube, analysis);
+  });
+});
+
+type LineEditKind =
+  | 'enter at end'
+  | 'enter at start'
+  | 'delete blank'
+  | 'copy rule, same chain'
+  | 'copy rule, other chain'
+  | 'delete rule'
+  | 'delete two rules';
+const LINE_EDIT_KINDS: readonly LineEditKind[] = [
+  'enter at end',
+  'enter at start',
+  'delete blank',
+  'copy rule, same chain',
+  'copy rule, other chain',
+  'delete rule',
+  'delete two rules',
+];
+
+/** An edit of `kind` that adds or removes whole lines around `line` (a rule line), as an editor sends it; undefined when there is none. */
+function lineEdit(doc: DumpDocument, kind: LineEditKind, line: number, random: () => number): TextEdit | undefined {
+  const lines = doc.lines;
+  const at = (l: number, c: number): { line: number; character: number } => ({ line: l, character: c });
+  const rule = doc.dump.lineOwners[line] as Rule;
+  const pick = <T>(list: readonly T[]): T | undefined => list[Math.floor(random() * list.length)];
+  switch (kind) {
+    case 'enter at end':
+      return { range: { start: at(line, lines[line].length), end: at(line, lines[line].length) }, text: '\n' };
+    case 'enter at start':
+      return { range: { start: at(line, 0), end: at(line, 0) }, text: '\n' };
+    case 'delete blank': {
+      // The nearest blank line below: backspace at its start.
+      let blank = line + 1;
+      while (blank < lines.length && lines[blank] !== '') {
+        blank++;
+      }
+      if (blank >= lines.length) {
+        return undefined;
+      }
+      return { range: { start: at(blank - 1, lines[blank - 1].length), end: at(blank, 0) }, text: '' };
+    }
+    case 'copy rule, same chain':
+    case 'copy rule, other chain': {
+      const chains = [...rule.table.chains.values()].filter(
+        (c) => c.rules.length > 0 && (kind === 'copy rule, same chain') === (c === rule.chain),
+      );
+      const chain = pick(chains);
+      const copied = chain && pick(chain.rules);
+      if (copied === undefined) {
+        return undefined;
+      }
+      // Pasted above the rule (a line and its end), or typed after it.
+      return random() < 0.5
+        ? { range: { start: at(line, 0), end: at(line, 0) }, text: `${copied.text}\n` }
+        : { range: { start: at(line, lines[line].length), end: at(line, lines[line].length) }, text: `\n${copied.text}` };
+    }
+    case 'delete rule':
+    case 'delete two rules': {
+      const last = kind === 'delete rule' ? line : line + 1;
+      if (last + 1 >= lines.length) {
+        return undefined;
+      }
+      return { range: { start: at(line, 0), end: at(last + 1, 0) }, text: '' };
+    }
+  }
+}
+
+/**
+ * What shiftKubeAnalysis relies on to walk each endpoint once: the endpoints that endpoint facts are reached by and
+ * that endpoint rules hold are the very objects of the service ports' endpoint lists.
+ */
+function assertEndpointsShared(analysis: KubeAnalysis, context: string): void {
+  const listed = new Set(analysis.services.flatMap((service) => [...service.endpoints, ...service.localEndpoints]));
+  for (const facts of analysis.endpointsByChain.values()) {
+    for (const reach of facts.reachedBy) {
+      assert.ok(listed.has(reach.endpoint), `${context}: an endpoint of ${facts.chain.name} is in no service port's list`);
+    }
+  }
+  for (const [line, facts] of analysis.endpointRuleByLine) {
+    assert.ok(listed.has(facts.endpoint), `${context}: the endpoint of line ${line + 1} is in no service port's list`);
+  }
+}
+
+/**
+ * Applies `steps` random edits that add or remove lines (with some rule edits in between, and sometimes two or
+ * three edits before the analysis is asked for) and checks the model and the analysis after each against a
+ * fresh parse and analysis of the same text. Tallies which path each edit took.
+ */
+function checkRandomLineEdits(text: string, seed: number, steps: number, context: string, tally: Map<string, number>): void {
+  const random = seededRandom(seed);
+  let doc = DumpDocument.fromText('file:///dump', 1, text);
+  let version = 1;
+  void doc.kube;
+  let pending: string[] = [];
+  for (let step = 0; step < steps; step++) {
+    const ruleLines: number[] = [];
+    doc.dump.lineOwners.forEach((owner, line) => {
+      if (owner !== undefined && 'bodyStart' in owner && ruleGroup(owner) !== 'other') {
+        ruleLines.push(line);
+      }
+    });
+    const line = ruleLines[Math.floor(random() * ruleLines.length)];
+    if (line === undefined) {
+      return;
+    }
+    let change: TextEdit | undefined;
+    let label: string;
+    if (random() < 0.15) {
+      const before = doc.lines[line];
+      const after = editedLine(before, EDIT_KINDS[Math.floor(random() * EDIT_KINDS.length)], random, []);
+      change = after === undefined || after === before ? undefined : rangeEdit(line, before, after);
+      label = 'rule edit';
+    } else {
+      label = LINE_EDIT_KINDS[Math.floor(random() * LINE_EDIT_KINDS.length)];
+      change = lineEdit(doc, label as LineEditKind, line, random);
+    }
+    if (change === undefined) {
+      continue;
+    }
+    const group = ruleGroup(doc.dump.lineOwners[line] as Rule);
+    doc = doc.withEdits(++version, [change]);
+    const parsed = doc.parseComputation!;
+    pending.push(`${label} in ${group}: model ${parsed.incremental ? parsed.edit : 'parsed'}`);
+    const where = `${context}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
+    const fresh = parseLines([...doc.lines]);
+    assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
+    if (random() < 0.3) {
+      continue; // edits arrive faster than requests: the next analysis starts from an older one
+    }
+    assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+    assertEndpointsShared(doc.kube, where);
+    const computed = doc.kubeComputation!;
+    for (const edit of pending) {
+      bump(
+        tally,
+        `${edit}, analysis ${computed.incremental ? 'incremental' : `whole (${computed.reason.replace(/line \d+|\d+ chains|KUBE-\w+-\w+|service port .*/g, '…')})`}`,
+      );
+    }
+    pending = [];
+  }
+}
+
+describe('model and kube analysis after edits that add or remove lines (incremental) equal a fresh parse and analysis', function () {
+  this.timeout(300_000);
+  const tally = new Map<string, number>();
+  const count = (pattern: RegExp): number => [...tally].filter(([key]) => pattern.test(key)).reduce((sum, [, n]) => sum + n, 0);
+
+  const generated: [string, () => string][] = [];
+  for (const seed of [11, 12]) {
+    const dump = generateKubeDump({ seed, services: 25, maxEndpoints: 5 });
+    generated.push([`seed ${seed} save`, () => renderSave(dump)]);
+    generated.push([`seed ${seed} -L -n -v`, () => renderListing(dump)]);
+  }
+  generated.push([
+    'seed 13 -L -n -v -x --line-numbers',
+    () => renderListing(generateKubeDump({ seed: 13, services: 20 }), { exactWithLineNumbers: true }),
+  ]);
+  generated.push([
+    'seed 14 restore input, no endpoint comments',
+    () => renderRestore(generateKubeDump({ seed: 14, services: 25, comments: false })),
+  ]);
+  generated.push([
+    'seed 15 IPv4 and IPv6 save pasted together',
+    () =>
+      renderSave(generateKubeDump({ seed: 15, services: 12, minEndpoints: 1 })) +
+      renderSave(generateKubeDump({ seed: 15, services: 12, minEndpoints: 1, family: 6 })),
+  ]);
+  generated.push([
+    'seed 16 save with load balancers and Local policy',
+    () => renderSave(generateKubeDump({ seed: 16, services: 30, maxEndpoints: 4, mix: { loadBalancer: 0.3, localPolicy: 1 } })),
+  ]);
+  for (const [name, render] of generated) {
+    it(`generated: ${name}`, () => {
+      checkRandomLineEdits(render(), name.length * 7907, 120, name, tally);
+    });
+  }
+  for (const file of corpusFiles()) {
+    it(`corpus: ${file}`, () => {
+      checkRandomLineEdits(readCorpus(file), file.length * 104723, 60, file, tally);
+    });
+  }
+
+  after(() => {
+    console.log(
+      `      paths: ${[...tally]
+        .sort()
+        .map(([k, n]) => `\n        ${k}: ${n}`)
+        .join('')}`,
+    );
+  });
+
+  it('followed blank lines and inserted or removed kube-proxy rules in place, and updated the analysis incrementally', () => {
+    for (const edit of ['enter at end', 'enter at start', 'delete blank']) {
+      const incremental = count(new RegExp(`^${edit} in .*model blank-lines, analysis incremental`));
+      assert.ok(incremental > 100, `${edit}: ${incremental} incremental`);
+    }
+    for (const [edit, model] of [
+      ['copy rule, same chain', 'rules-inserted'],
+      ['delete rule', 'rules-removed'],
+    ]) {
+      for (const group of ['KUBE-SEP', 'KUBE-SVC/SVL', 'dispatch']) {
+        const incremental = count(new RegExp(`^${edit} in ${group.replace('/', '\\/')}: model ${model}, analysis incremental`));
+        assert.ok(incremental > 10, `${edit} in ${group}: ${incremental} incremental`);
+      }
+    }
+    assert.equal(count(/the update failed/), 0);
   });
 });

@@ -7,12 +7,20 @@ import type { Dump } from '../../../server/src/model/types';
 import { parseLines } from '../../../server/src/parse/index';
 import { patchRuleLines } from '../../../server/src/parse/incremental';
 import { corpusFiles, readCorpus } from '../../support/corpus';
+import { generateKubeDump, renderListing, renderSave } from '../../support/generateKubeDump';
+import { modelSnapshot } from './modelSnapshot';
 
 /** Everything a feature can see of a model, in a comparable form (diagnostics in a stable order). */
 function snapshot(dump: Dump): unknown {
   const owner = (line: number): string => {
     const o = dump.lineOwners[line];
-    return o === undefined ? '-' : 'bodyStart' in o ? `rule ${o.chain.name}#${o.position}` : 'rules' in o ? `chain ${o.name}` : `table ${o.name}`;
+    return o === undefined
+      ? '-'
+      : 'bodyStart' in o
+        ? `rule ${o.chain.name}#${o.position}`
+        : 'rules' in o
+          ? `chain ${o.name}`
+          : `table ${o.name}`;
   };
   return {
     tables: dump.tables.map((table) => ({
@@ -27,9 +35,7 @@ function snapshot(dump: Dump): unknown {
       })),
     })),
     owners: Array.from({ length: dump.lineCount }, (_, line) => owner(line)),
-    diagnostics: dump.diagnostics
-      .map((d) => `${d.span.line}:${d.span.start}-${d.span.end} ${d.severity} ${d.code} ${d.message}`)
-      .sort(),
+    diagnostics: dump.diagnostics.map((d) => `${d.span.line}:${d.span.start}-${d.span.end} ${d.severity} ${d.code} ${d.message}`).sort(),
   };
 }
 
@@ -53,7 +59,9 @@ describe('incremental edits', () => {
     it(`patches rule lines of ${file} as a fresh parse reads them`, () => {
       let doc = DumpDocument.fromText('file:///x', 1, readCorpus(file));
       const rules = ruleLines(doc.dump);
-      const picks = [0, Math.floor(rules.length / 3), Math.floor(rules.length / 2), rules.length - 1].map((i) => rules[i]).filter((l) => l !== undefined);
+      const picks = [0, Math.floor(rules.length / 3), Math.floor(rules.length / 2), rules.length - 1]
+        .map((i) => rules[i])
+        .filter((l) => l !== undefined);
       let version = 1;
       for (const line of picks) {
         const text = doc.lines[line];
@@ -70,7 +78,11 @@ describe('incremental edits', () => {
         ];
         for (const change of edits) {
           doc = doc.withEdits(++version, change);
-          assert.deepEqual(snapshot(doc.dump), snapshot(parseLines(doc.lines.slice())), `${file} line ${line} after ${JSON.stringify(change)}`);
+          assert.deepEqual(
+            snapshot(doc.dump),
+            snapshot(parseLines(doc.lines.slice())),
+            `${file} line ${line} after ${JSON.stringify(change)}`,
+          );
         }
       }
     });
@@ -87,3 +99,141 @@ describe('incremental edits', () => {
     assert.equal(patchRuleLines(dump, edited, 2, 2), false, 'a declaration is not a rule edit');
   });
 });
+
+/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A random edit that adds or removes whole lines anywhere (not only among rules): Enter at the end or start of a
+ * line, deleting a line or two, a line copied from elsewhere pasted above or below a line.
+ */
+function randomLineEdit(lines: readonly string[], random: () => number): TextEdit {
+  const line = Math.floor(random() * lines.length);
+  const at = (l: number, c: number): { line: number; character: number } => ({ line: l, character: c });
+  const insertAt = (l: number, c: number, text: string): TextEdit => ({ range: { start: at(l, c), end: at(l, c) }, text });
+  const choice = random();
+  if (choice < 0.25) {
+    return insertAt(line, lines[line].length, '\n');
+  }
+  if (choice < 0.4) {
+    return insertAt(line, 0, '\n');
+  }
+  if (choice < 0.7 && line + 2 < lines.length) {
+    const last = random() < 0.8 ? line : line + 1;
+    return { range: { start: at(line, 0), end: at(last + 1, 0) }, text: '' };
+  }
+  const copied = lines[Math.max(0, Math.min(lines.length - 1, line + Math.floor(random() * 41) - 20))];
+  return random() < 0.5 ? insertAt(line, 0, `${copied}\n`) : insertAt(line, lines[line].length, `\n${copied}`);
+}
+
+describe('incremental edits that add or remove lines', () => {
+  const texts: [string, () => string][] = corpusFiles().map((file) => [file, () => readCorpus(file)]);
+  texts.push(['generated save', () => renderSave(generateKubeDump({ seed: 21, services: 15 }))]);
+  texts.push([
+    'generated -L -n -v --line-numbers',
+    () => renderListing(generateKubeDump({ seed: 22, services: 15 }), { exactWithLineNumbers: true }),
+  ]);
+  const paths = new Map<string, number>();
+
+  for (const [name, text] of texts) {
+    it(`updates the model of ${name} as a fresh parse reads it (or parses again)`, () => {
+      const random = seededRandom(name.length * 31 + 7);
+      let doc = DumpDocument.fromText('file:///x', 1, text());
+      for (let step = 0; step < 150; step++) {
+        const change = randomLineEdit(doc.lines, random);
+        doc = doc.withEdits(doc.version + 1, [change]);
+        const parsed = doc.parseComputation!;
+        const path = parsed.incremental ? parsed.edit : 'parsed';
+        paths.set(path, (paths.get(path) ?? 0) + 1);
+        assert.deepStrictEqual(
+          modelSnapshot(doc.dump),
+          modelSnapshot(parseLines(doc.lines.slice())),
+          `${name} step ${step}: ${JSON.stringify(change)}`,
+        );
+      }
+    });
+  }
+
+  it('took the in-place paths for many of those edits', () => {
+    for (const path of ['blank-lines', 'rules-inserted', 'rules-removed']) {
+      assert.ok((paths.get(path) ?? 0) > 80, `${path}: ${paths.get(path) ?? 0} of ${JSON.stringify([...paths])}`);
+    }
+  });
+
+  const save = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':A - [0:0]',
+    ':B - [0:0]',
+    '-A PREROUTING -j A',
+    '-A A -p tcp -j B',
+    '-A A -j RETURN',
+    'COMMIT',
+  ];
+  const list = [
+    'Chain INPUT (policy ACCEPT)',
+    'target     prot opt source               destination',
+    'A          all  --  0.0.0.0/0            0.0.0.0/0',
+    '',
+    'Chain A (1 references)',
+    'target     prot opt source               destination',
+    'RETURN     tcp  --  0.0.0.0/0            0.0.0.0/0',
+    'ACCEPT     udp  --  0.0.0.0/0            0.0.0.0/0',
+    '',
+  ];
+  const cases: [string, string[], TextEdit, ParsePath][] = [
+    ['Enter at the end of a save rule', save, edit(5, save[5].length, save[5].length, '\n'), 'blank-lines'],
+    [
+      'a blank line removed',
+      [...save.slice(0, 6), '', ...save.slice(6)],
+      { range: { start: { line: 5, character: save[5].length }, end: { line: 6, character: 0 } }, text: '' },
+      'blank-lines',
+    ],
+    ["a rule pasted among its chain's rules", save, edit(6, 0, 0, '-A A -p udp -j B\n'), 'rules-inserted'],
+    ['a rule of another chain pasted', save, edit(6, 0, 0, '-A PREROUTING -j B\n'), 'rules-inserted'],
+    [
+      'a rule line deleted',
+      save,
+      { range: { start: { line: 5, character: 0 }, end: { line: 6, character: 0 } }, text: '' },
+      'rules-removed',
+    ],
+    ['Enter after the last row of an -L chain', list, edit(7, list[7].length, list[7].length, '\n'), 'blank-lines'],
+    ["an -L row pasted among its chain's rows", list, edit(7, 0, 0, `${list[6]}\n`), 'rules-inserted'],
+    [
+      'Enter between the rows of an -L chain (the rows below are no longer its)',
+      list,
+      edit(6, list[6].length, list[6].length, '\n'),
+      'parsed',
+    ],
+    ['a declaration pasted', save, edit(3, 0, 0, ':C - [0:0]\n'), 'parsed'],
+    ['a rule of an undeclared chain pasted', save, edit(6, 0, 0, '-A C -j ACCEPT\n'), 'parsed'],
+    ['an -I rule pasted', save, edit(6, 0, 0, '-I A -j ACCEPT\n'), 'parsed'],
+    [
+      'COMMIT deleted',
+      save,
+      { range: { start: { line: 6, character: save[6].length }, end: { line: 7, character: 4 } }, text: '' },
+      'parsed',
+    ],
+    ['a declaration deleted', save, { range: { start: { line: 3, character: 0 }, end: { line: 4, character: 0 } }, text: '' }, 'parsed'],
+    ['a line split in two', save, edit(5, 8, 8, '\n'), 'parsed'],
+  ];
+  for (const [what, lines, change, expected] of cases) {
+    it(`${what}: ${expected === 'parsed' ? 'parses again' : `updates the model in place (${expected})`}`, () => {
+      const doc = DumpDocument.fromText('file:///x', 1, lines.join('\n')).withEdits(2, [change]);
+      const parsed = doc.parseComputation!;
+      assert.equal(parsed.incremental ? parsed.edit : 'parsed', expected);
+      assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(parseLines(doc.lines.slice())));
+    });
+  }
+});
+
+type ParsePath = 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'parsed';
