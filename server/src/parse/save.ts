@@ -268,7 +268,6 @@ function declareByRule(b: DumpBuilder, table: Table, chain: ParsedChain, line: n
 
 /** A jump or other option word that the fast path leaves to the word-by-word reader, when it is not `-j`. */
 const RULE_OPTION = / (?:-j|-g|-c|--jump|--goto|--set-counters)(?= |$)/g;
-const TAB_OR_CR = /[\t\r]/;
 
 /**
  * The common rule line, `[packets:bytes] -A CHAIN … -j TARGET …` with single spaces, read without the word
@@ -292,7 +291,7 @@ function appendRule(b: DumpBuilder, text: string, line: number): boolean {
     at = close + 2;
   }
   const nameStart = at + 3;
-  if (!text.startsWith('-A ', at) || nameStart >= length || text.charCodeAt(nameStart) === 32 || TAB_OR_CR.test(text)) {
+  if (!text.startsWith('-A ', at) || nameStart >= length || text.charCodeAt(nameStart) === 32 || hasTabOrCr(text)) {
     return false;
   }
   const nameEnd = text.indexOf(' ', nameStart);
@@ -362,6 +361,11 @@ function appendRule(b: DumpBuilder, text: string, line: number): boolean {
   declareByRule(b, table, chain, line, nameStart, nameEnd);
   b.addRule(chain, line, text, nameEnd, targetName, targetStart, false, counters, undefined, false, true);
   return true;
+}
+
+/** A tab or CR: another kind of blank, left to the word reader. (Two memchr-like searches cost less than a regular expression.) */
+function hasTabOrCr(text: string): boolean {
+  return text.includes('\t') || text.includes('\r');
 }
 
 function nextQuote(doubleQuote: number, singleQuote: number, length: number): number {
