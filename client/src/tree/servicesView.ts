@@ -28,20 +28,33 @@ function activeDump(): vscode.TextDocument | undefined {
   return document?.languageId === 'iptables' ? document : undefined;
 }
 
-/** The dump in the active editor: the language server's services analysis, else the parser's chains. */
+/** The last answer of `openDump`, by document and version: the view refreshes often, a dump changes less. */
+let lastDump: { uri: string; version: number; dump: OpenDump } | undefined;
+
+/**
+ * The dump in the active editor: the language server's services analysis, else the parser's chains. Asked once
+ * per document version (a 20,000-service dump's answer is about 50 MB of JSON).
+ */
 async function openDump(client: LanguageClient): Promise<OpenDump | undefined> {
   const document = activeDump();
   if (!document) {
     return undefined;
   }
   const uri = document.uri.toString();
+  const version = document.version;
+  if (lastDump?.uri === uri && lastDump.version === version) {
+    return lastDump.dump;
+  }
+  let dump: OpenDump;
   try {
     const answer = await client.sendRequest<{ services: DumpServicePort[] }>(SERVICES_REQUEST, { uri });
-    return { uri, index: dumpChainIndex(uri, answer.services), ports: answer.services };
+    dump = { uri, index: dumpChainIndex(uri, answer.services), ports: answer.services };
   } catch {
     // A server without the request still lets the view link chains by name.
-    return { uri, index: chainIndexFromDump(uri, parseDump(document.getText())) };
+    dump = { uri, index: chainIndexFromDump(uri, parseDump(document.getText())) };
   }
+  lastDump = { uri, version, dump };
+  return dump;
 }
 
 /**
