@@ -50,6 +50,9 @@ export interface SessionResult {
   /** The same, for the edits answered by a hover and those answered by the outline. */
   editHoverServerCpuMs: number[];
   editOutlineServerCpuMs: number[];
+  /** Enter at the end of the edit line, then the empty line deleted: each answered by a hover above it. */
+  lineEditToHoverMs: number[];
+  lineEditServerCpuMs: number[];
   progressNotifications: number;
   peakRssBytes: number;
 }
@@ -220,6 +223,24 @@ export async function runSession(plan: SessionPlan): Promise<SessionResult> {
       editServerCpuMs.push(cpu);
       (i < plan.edits ? editHoverServerCpuMs : editOutlineServerCpuMs).push(cpu);
     }
+    // Typing Enter at the end of the same line (a line added), then deleting the empty line: the model's lines
+    // below move. Answered by a hover above the edit, whose position the edit does not move.
+    const lineEditToHoverMs: number[] = [];
+    const lineEditServerCpuMs: number[] = [];
+    const hoverAbove = plan.positions.find((p) => p.line < plan.editLine) ?? { line: 0, character: 0 };
+    for (let i = 0; i < plan.edits * 2; i++) {
+      version++;
+      const end = { line: plan.editLine, character: plan.editLineLength };
+      const change =
+        i % 2 === 0 ? { range: { start: end, end }, text: '\n' } : { range: { start: end, end: { line: plan.editLine + 1, character: 0 } }, text: '' };
+      const started = performance.now();
+      const cpuStart = processCpuMs(pid);
+      await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
+      await withDeadline('hover after a line edit', connection.sendRequest('textDocument/hover', { textDocument: document, position: hoverAbove }));
+      lineEditToHoverMs.push(performance.now() - started);
+      await diagnostics.waitFor(uri, version);
+      lineEditServerCpuMs.push(processCpuMs(pid) - cpuStart);
+    }
     const peakRssBytes = peakRss(pid);
     await connection.sendNotification('textDocument/didClose', { textDocument: document });
     await withDeadline('shutdown', connection.sendRequest('shutdown'));
@@ -238,6 +259,8 @@ export async function runSession(plan: SessionPlan): Promise<SessionResult> {
       editServerCpuMs,
       editHoverServerCpuMs,
       editOutlineServerCpuMs,
+      lineEditToHoverMs,
+      lineEditServerCpuMs,
       progressNotifications,
       peakRssBytes,
     };
