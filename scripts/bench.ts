@@ -23,7 +23,8 @@ import { BENCH_DIR, ensureDump } from './bench/dumps';
 import type { BenchFormat } from './bench/dumps';
 import { runSession, SERVER_OUT } from './bench/lspSession';
 import type { NavigationMethod, Position, SessionResult } from './bench/lspSession';
-import { quantile, seededRandom, summarize } from './bench/stats';
+import { seededRandom } from '../test/support/random';
+import { quantile, summarize } from './bench/stats';
 import type { Summary } from './bench/stats';
 
 interface Options {

@@ -11,24 +11,13 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { generateKubeDump, renderSave } from '../support/generateKubeDump';
 import { TestLspClient } from '../support/lspClient';
 import { FUZZ_SEED } from '../support/fuzzInputs';
+import { seededRandom } from '../support/random';
 
 /** Resident set size of a process in MB, from the kernel's own account. */
 function rssMb(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   assert.ok(match, `no VmRSS for ${pid}`);
   return Number(match[1]) / 1024;
-}
-
-/** A small seeded PRNG (mulberry32), so the burst is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const REQUESTS = [
@@ -81,7 +70,7 @@ describe(`soak: the server over stdio under a burst of edits and requests (seed 
 
     await client.open(uri, text, 1);
     await client.waitForDiagnostics(uri, (p) => p.version === 1, 60000);
-    const random = prng(FUZZ_SEED);
+    const random = seededRandom(FUZZ_SEED);
     let shadow = TextDocument.create(uri, 'iptables', 1, text);
     const pending: Promise<string>[] = [];
     let cancelled = 0;

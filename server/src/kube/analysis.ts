@@ -132,7 +132,8 @@ interface Split {
   counted: boolean;
 }
 
-const DISPATCH_KINDS: ReadonlySet<ChainKind> = new Set<ChainKind>([
+/** The chains whose rules send traffic to service ports (KUBE-SERVICES, KUBE-NODEPORTS …): read as dispatch rules. */
+export const DISPATCH_KINDS: ReadonlySet<ChainKind> = new Set<ChainKind>([
   'services',
   'nodeports',
   'external-services',

@@ -21,13 +21,13 @@
 // and every affected port keeps the name and protocol it had. Otherwise (and for a closure too large to be worth
 // it) the caller runs the whole analysis; `reason` says why.
 import type { Chain, Dump, Rule, Table } from '../model/types';
-import { analyzeKube } from './analysis';
+import { analyzeKube, DISPATCH_KINDS } from './analysis';
 import type { KubeAnalysis } from './analysis';
 import { SERVICE_CHAIN_PREFIXES } from './chainNames';
 import { chainKind, isServiceChainKind } from './chainKinds';
 import { parseKubeComment } from './comments';
 import { dispatchMatch, ruleComment } from './ruleText';
-import type { ChainKind, DumpEndpoint, DumpServicePort } from './types';
+import type { DumpEndpoint, DumpServicePort } from './types';
 import type { LineShift } from '../parse/incremental';
 
 /**
@@ -42,14 +42,6 @@ export interface RemovedRule {
 /** The analysis after the edit, and how much of it was analysed again; or why it could not be done this way. */
 export type KubeUpdate = { analysis: KubeAnalysis; services: number; endpoints: number } | { reason: string };
 
-/** The chains whose rules analysis.ts reads as dispatch rules (its DISPATCH_KINDS). */
-const DISPATCH_KINDS: ReadonlySet<ChainKind> = new Set<ChainKind>([
-  'services',
-  'nodeports',
-  'external-services',
-  'proxy-firewall',
-  'userspace',
-]);
 /** Past this many chains to analyse again, a whole analysis is about as cheap and surely right. */
 const MAX_AFFECTED_CHAINS = 5_000;
 

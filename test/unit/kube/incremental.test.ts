@@ -13,7 +13,8 @@ import type { Chain, Dump, Rule } from '../../../server/src/model/types';
 import { parseLines } from '../../../server/src/parse/index';
 import { corpusFiles, readCorpus } from '../../support/corpus';
 import { generateKubeDump, renderListing, renderRestore, renderSave } from '../../support/generateKubeDump';
-import { modelSnapshot } from '../parse/modelSnapshot';
+import { modelSnapshot } from '../../support/modelSnapshot';
+import { seededRandom } from '../../support/random';
 
 /** JSON with object keys sorted, so that equal values give equal text whatever order their fields were set in. */
 function stable(value: unknown): string {
@@ -111,18 +112,6 @@ function assertSameAnalysis(actual: KubeAnalysis, actualDump: Dump, expected: Ku
   assert.deepStrictEqual(Object.keys(a).sort(), Object.keys(e).sort());
   // Every field of the interface is covered above.
   assert.deepStrictEqual(Object.keys(expected).sort(), Object.keys(e).sort());
-}
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type EditKind = 'append' | 'probability' | 'dnat' | 'comment' | 'uncomment' | 'target' | 'delete-word';

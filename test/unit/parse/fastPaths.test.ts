@@ -4,72 +4,18 @@
 // dumps in every format, and on random lines made of the pieces the fast paths must get right or hand over.
 import { strict as assert } from 'node:assert';
 import * as fc from 'fast-check';
-import type { Chain, Dump, Rule, Table } from '../../../server/src/model/types';
 import { parseLines, splitLines } from '../../../server/src/parse/index';
 import { corpusFiles, readCorpus } from '../../support/corpus';
 import { fuzzParameters } from '../../support/fuzzInputs';
 import { generateKubeDump, renderListing, renderRestore, renderSave } from '../../support/generateKubeDump';
+import { modelSnapshot } from '../../support/modelSnapshot';
 
-/** Everything the model says, in a comparable form (diagnostics in their order). */
-function snapshot(dump: Dump): unknown {
-  const ruleId = (rule: Rule): string => `${rule.line}`;
-  const chainId = (chain: Chain): string => `${dump.tables.indexOf(chain.table)}/${chain.name}`;
-  const tableOf = (table: Table): number => dump.tables.indexOf(table);
-  const rule = (r: Rule): unknown => ({
-    table: tableOf(r.table),
-    chain: chainId(r.chain),
-    line: r.line,
-    text: r.text,
-    format: r.format,
-    position: r.position,
-    chainName: r.chainName,
-    insert: r.insert,
-    target: r.target,
-    targetName: r.targetName,
-    counters: r.counters,
-    listedNumber: r.listedNumber,
-    bodyStart: r.bodyStart,
-  });
-  return {
-    lineCount: dump.lineCount,
-    prompts: dump.prompts,
-    diagnostics: dump.diagnostics,
-    tables: dump.tables.map((table) => ({
-      name: table.name,
-      nameSource: table.nameSource,
-      format: table.format,
-      header: table.header,
-      lines: [table.startLine, table.endLine],
-      committed: table.committed,
-      excerpt: table.excerpt,
-      family: table.family,
-      chains: [...table.chains.entries()].map(([key, chain]) => ({
-        key,
-        name: chain.name,
-        table: tableOf(chain.table),
-        builtin: chain.builtin,
-        declaration: chain.declaration,
-        declaredBy: chain.declaredBy,
-        redeclarations: chain.redeclarations,
-        policy: chain.policy,
-        policyCounters: chain.policyCounters,
-        listedReferences: chain.listedReferences,
-        endLine: chain.endLine,
-        rules: chain.rules.map(rule),
-        referencedBy: chain.referencedBy.map(ruleId),
-      })),
-    })),
-    owners: dump.lineOwners.map((owner) =>
-      owner === undefined ? '-' : 'bodyStart' in owner ? `rule ${ruleId(owner)}` : 'rules' in owner ? `chain ${chainId(owner)}` : `table ${tableOf(owner)}`,
-    ),
-  };
-}
 
 function assertSameModel(text: string, what: string): void {
   const lines = splitLines(text);
   const fast = parseLines(lines.slice());
   const general = parseLines(lines.slice(), { fastPaths: false });
-  assert.deepStrictEqual(snapshot(fast), snapshot(general), what);
+  assert.deepStrictEqual(modelSnapshot(fast, { diagnosticsInOrder: true }), modelSnapshot(general, { diagnosticsInOrder: true }), what);
 }
 
 /** The lines of a save dump as `iptables-save -c` prints them: `[packets:bytes]` before each rule. */

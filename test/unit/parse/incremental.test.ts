@@ -8,36 +8,8 @@ import { parseLines } from '../../../server/src/parse/index';
 import { patchRuleLines } from '../../../server/src/parse/incremental';
 import { corpusFiles, readCorpus } from '../../support/corpus';
 import { generateKubeDump, renderListing, renderSave } from '../../support/generateKubeDump';
-import { modelSnapshot } from './modelSnapshot';
-
-/** Everything a feature can see of a model, in a comparable form (diagnostics in a stable order). */
-function snapshot(dump: Dump): unknown {
-  const owner = (line: number): string => {
-    const o = dump.lineOwners[line];
-    return o === undefined
-      ? '-'
-      : 'bodyStart' in o
-        ? `rule ${o.chain.name}#${o.position}`
-        : 'rules' in o
-          ? `chain ${o.name}`
-          : `table ${o.name}`;
-  };
-  return {
-    tables: dump.tables.map((table) => ({
-      name: table.name,
-      lines: [table.startLine, table.endLine, table.committed],
-      chains: [...table.chains.values()].map((chain) => ({
-        name: chain.name,
-        declaration: chain.declaration,
-        endLine: chain.endLine,
-        rules: chain.rules.map((r) => [r.line, r.position, r.text, r.target?.name, r.target?.span, r.chainName, r.counters, r.bodyStart]),
-        referencedBy: chain.referencedBy.map((r) => r.line),
-      })),
-    })),
-    owners: Array.from({ length: dump.lineCount }, (_, line) => owner(line)),
-    diagnostics: dump.diagnostics.map((d) => `${d.span.line}:${d.span.start}-${d.span.end} ${d.severity} ${d.code} ${d.message}`).sort(),
-  };
-}
+import { modelSnapshot } from '../../support/modelSnapshot';
+import { seededRandom } from '../../support/random';
 
 function edit(line: number, character: number, endCharacter: number, text: string): TextEdit {
   return { range: { start: { line, character }, end: { line, character: endCharacter } }, text };
@@ -79,8 +51,8 @@ describe('incremental edits', () => {
         for (const change of edits) {
           doc = doc.withEdits(++version, change);
           assert.deepEqual(
-            snapshot(doc.dump),
-            snapshot(parseLines(doc.lines.slice())),
+            modelSnapshot(doc.dump),
+            modelSnapshot(parseLines(doc.lines.slice())),
             `${file} line ${line} after ${JSON.stringify(change)}`,
           );
         }
@@ -94,23 +66,11 @@ describe('incremental edits', () => {
     const edited = lines.slice();
     edited[5] = '-A A -p udp -j RETURN';
     assert.equal(patchRuleLines(dump, edited, 5, 5), true);
-    assert.deepEqual(snapshot(dump), snapshot(parseLines(edited.slice())));
+    assert.deepEqual(modelSnapshot(dump), modelSnapshot(parseLines(edited.slice())));
     edited[2] = ':C - [0:0]';
     assert.equal(patchRuleLines(dump, edited, 2, 2), false, 'a declaration is not a rule edit');
   });
 });
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A random edit that adds or removes whole lines anywhere (not only among rules): Enter at the end or start of a

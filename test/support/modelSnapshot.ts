@@ -1,6 +1,7 @@
 // Every field of a parsed model that features read, in a form two models of the same text (made from different
-// objects) can be compared in: for tests of incremental model updates against a fresh parse.
-import type { Chain, Dump, Rule } from '../../../server/src/model/types';
+// objects) can be compared in: for tests of incremental model updates against a fresh parse, and of the parser's
+// fast paths against its general readers.
+import type { Chain, Dump, Rule } from '../../server/src/model/types';
 
 const ruleKey = (rule: Rule): string => `${rule.table.name}/${rule.chain.name}#${rule.position}@${rule.line}`;
 
@@ -31,8 +32,11 @@ function chainSnapshot(chain: Chain): unknown {
   };
 }
 
-/** The model as features see it: tables, chains, rules, line owners, diagnostics (in a stable order), prompts. */
-export function modelSnapshot(dump: Dump): unknown {
+/**
+ * The model as features see it: tables, chains, rules, line owners, diagnostics, prompts. Diagnostics are sorted
+ * unless `diagnosticsInOrder` (an incremental update appends what a fresh parse would have put in line order).
+ */
+export function modelSnapshot(dump: Dump, { diagnosticsInOrder = false } = {}): unknown {
   const owner = (line: number): string => {
     const o = dump.lineOwners[line];
     return o === undefined
@@ -43,6 +47,7 @@ export function modelSnapshot(dump: Dump): unknown {
           ? `chain ${o.table.name}/${o.name}`
           : `table ${dump.tables.indexOf(o)}`;
   };
+  const diagnostics = dump.diagnostics.map((d) => `${d.span.line}:${d.span.start}-${d.span.end} ${d.severity} ${d.code} ${d.message}`);
   return {
     lineCount: dump.lineCount,
     tables: dump.tables.map((table) => ({
@@ -57,7 +62,7 @@ export function modelSnapshot(dump: Dump): unknown {
       chains: [...table.chains.values()].map(chainSnapshot),
     })),
     owners: Array.from({ length: Math.max(dump.lineCount, dump.lineOwners.length) }, (_, line) => owner(line)),
-    diagnostics: dump.diagnostics.map((d) => `${d.span.line}:${d.span.start}-${d.span.end} ${d.severity} ${d.code} ${d.message}`).sort(),
+    diagnostics: diagnosticsInOrder ? diagnostics : diagnostics.sort(),
     prompts: dump.prompts,
   };
 }
