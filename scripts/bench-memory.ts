@@ -1,0 +1,103 @@
+// Where the language server's peak memory comes from: one session driven like `npm run bench` drives it (open,
+// outline, navigation, characters typed and lines added, each answered), with the server's resident set size
+// (VmRSS) sampled every 20 ms and its highest value printed per step.
+//
+//   npx tsc -b server && npx tsx scripts/bench-memory.ts .bench/dumps/kube-20000-save.txt [SERVER_OUT] [-- NODE_FLAGS…]
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+
+const [file, serverOut = path.resolve(__dirname, '../server/out'), ...rest] = process.argv.slice(2);
+if (!file) {
+  process.stderr.write('usage: bench-memory.ts DUMP [SERVER_OUT] [-- NODE_FLAGS…]\n');
+  process.exit(2);
+}
+const nodeFlags = rest[0] === '--' ? rest.slice(1) : rest;
+const child = spawn(process.execPath, [...nodeFlags, path.join(serverOut, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const status = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+const peaks = new Map<string, number>();
+let step = 'start';
+const sampler = setInterval(() => {
+  try {
+    peaks.set(step, Math.max(peaks.get(step) ?? 0, status('VmRSS')));
+  } catch {
+    // the server has exited
+  }
+}, 20);
+
+const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+let diagnosedVersion = 0;
+connection.onRequest('window/workDoneProgress/create', () => null);
+connection.onNotification('$/progress', () => undefined);
+connection.onNotification('window/logMessage', () => undefined);
+connection.onNotification('textDocument/publishDiagnostics', (p: { version?: number }) => {
+  diagnosedVersion = p.version ?? diagnosedVersion;
+});
+connection.listen();
+
+async function diagnosed(version: number): Promise<void> {
+  while (diagnosedVersion < version) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function main(): Promise<void> {
+  await connection.sendRequest('initialize', { processId: null, rootUri: null, capabilities: { window: { workDoneProgress: true } } });
+  await connection.sendNotification('initialized', {});
+  const uri = 'file:///dump.txt';
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  const document = { uri };
+  const at = Math.floor(lines.length / 2);
+  const end = { line: at, character: lines[at].length };
+  let version = 1;
+  const change = (edit: object): Promise<void> =>
+    connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: ++version }, contentChanges: [edit] });
+
+  step = 'open, outline';
+  await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version, text } });
+  await connection.sendRequest('textDocument/documentSymbol', { textDocument: document });
+  step = 'diagnostics';
+  await diagnosed(version);
+  step = '200 hovers, implementations, references';
+  for (let i = 0; i < 200; i++) {
+    const position = { line: (i * 2311) % lines.length, character: 5 };
+    await connection.sendRequest('textDocument/hover', { textDocument: document, position });
+    await connection.sendRequest('textDocument/implementation', { textDocument: document, position });
+    await connection.sendRequest('textDocument/references', { textDocument: document, position, context: { includeDeclaration: true } });
+  }
+  for (let k = 0; k < 3; k++) {
+    step = `character typed / removed ${k + 1}, outline`;
+    await change(k % 2 === 0 ? { range: { start: end, end }, text: 'x' } : { range: { start: end, end: { line: at, character: end.character + 1 } }, text: '' });
+    await connection.sendRequest('textDocument/documentSymbol', { textDocument: document });
+    await diagnosed(version);
+  }
+  for (let k = 0; k < 4; k++) {
+    step = `line added / removed ${k + 1}, hover`;
+    await change(k % 2 === 0 ? { range: { start: end, end }, text: '\n' } : { range: { start: end, end: { line: at + 1, character: 0 } }, text: '' });
+    await connection.sendRequest('textDocument/hover', { textDocument: document, position: { line: 0, character: 2 } });
+    await diagnosed(version);
+  }
+  step = 'idle 3 s';
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const peak = status('VmHWM');
+  clearInterval(sampler);
+  process.stdout.write(`${path.basename(file)} (${(text.length / 1048576).toFixed(1)} MB), server ${serverOut}\n`);
+  for (const [name, mb] of peaks) {
+    process.stdout.write(`  ${name.padEnd(44)} ${mb.toFixed(0).padStart(6)} MB\n`);
+  }
+  process.stdout.write(`  ${'peak (VmHWM)'.padEnd(44)} ${peak.toFixed(0).padStart(6)} MB\n`);
+  await connection.sendRequest('shutdown');
+  await connection.sendNotification('exit');
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    child.kill();
+    process.exit(1);
+  },
+);
