@@ -380,7 +380,7 @@ class KubeAnalyzer {
     let dnat: Rule | undefined;
     let masquerade: Rule | undefined;
     for (const rule of chain.rules) {
-      const target = rule.target?.name;
+      const target = rule.targetName;
       if (target === 'DNAT') {
         dnat ??= rule;
       } else if (target === 'KUBE-MARK-MASQ' || target === 'MARK') {
@@ -432,7 +432,7 @@ class KubeAnalyzer {
     if (facts.identity !== undefined || facts.protocol !== undefined) {
       return;
     }
-    const dnat = chain.rules.find((rule) => rule.target?.name === 'DNAT');
+    const dnat = chain.rules.find((rule) => rule.targetName === 'DNAT');
     if (dnat !== undefined) {
       facts.protocol = ruleProtocol(this.detailsOf(dnat));
     }
@@ -463,7 +463,7 @@ class KubeAnalyzer {
       let counted = false;
       const reachingByRule: SplitRule[] = [];
       for (const rule of chain.rules) {
-        const target = rule.target?.name;
+        const target = rule.targetName;
         this.readServiceRule(group, kind, rule, target);
         if (target === undefined || !(target.startsWith('KUBE-SEP-') || target === 'DNAT')) {
           continue;
@@ -535,7 +535,7 @@ class KubeAnalyzer {
   /** Identity and policy hints of a service chain's rules that do not choose an endpoint (KUBE-EXT, KUBE-FW). */
   private readIdentities(group: Group, kind: ChainKind, chain: Chain): void {
     for (const rule of chain.rules) {
-      this.readServiceRule(group, kind, rule, rule.target?.name);
+      this.readServiceRule(group, kind, rule, rule.targetName);
     }
   }
 
@@ -724,7 +724,7 @@ class KubeAnalyzer {
     const generation = this.generationOf(chain.table);
     const others: Rule[] = [];
     for (const rule of chain.rules) {
-      const target = rule.target?.name;
+      const target = rule.targetName;
       const group = target === undefined ? undefined : this.groupOfTarget(target, generation);
       if (group !== undefined) {
         this.readDispatchJump(group, kind, rule);
@@ -788,7 +788,7 @@ class KubeAnalyzer {
     group.protocol ??= match.protocol;
     service.dispatchRules.push(ruleSpan(rule));
     this.result.dispatchByLine.set(rule.line, service);
-    const targetKind = chainKind(rule.target?.name ?? '');
+    const targetKind = chainKind(rule.targetName ?? '');
     const destination = match.destination;
     const port = match.destinationPort;
     if (kind === 'nodeports') {
@@ -1071,7 +1071,7 @@ class KubeAnalyzer {
       });
     } else if (service.endpoints.length === 0 && service.localEndpoints.length === 0) {
       const svc = group.chains.get('service');
-      if (svc !== undefined && svc.declaration !== undefined && !svc.rules.some((rule) => isOnwardJump(rule.target?.name))) {
+      if (svc !== undefined && svc.declaration !== undefined && !svc.rules.some((rule) => isOnwardJump(rule.targetName))) {
         service.noEndpoints = true;
         this.result.diagnostics.push({
           span: svc.declaration,

@@ -387,7 +387,7 @@ class AffectedScope {
 
   /** The service port a dispatch rule jumps to, when its target is a chain of a group the dump has. */
   targetGroup(rule: Rule): { generation: number; suffix: string } | undefined {
-    const target = rule.target?.name;
+    const target = rule.targetName;
     if (target === undefined || !isServiceChainKind(chainKind(target))) {
       return undefined;
     }
@@ -426,7 +426,7 @@ class AffectedScope {
    * the table of the group's first chain, so the name is looked up in every table the group has chains in.
    */
   addEndpointTargets(rule: Rule, group: readonly Chain[]): void {
-    const target = rule.target?.name;
+    const target = rule.targetName;
     if (target === undefined || chainKind(target) !== 'endpoint') {
       return;
     }

@@ -199,7 +199,7 @@ export function rulesTargeting(table: Table, name: string): Rule[] {
   const result: Rule[] = [];
   for (const c of table.chains.values()) {
     for (const rule of c.rules) {
-      if (rule.target?.name === name) {
+      if (rule.targetName === name) {
         result.push(rule);
       }
     }

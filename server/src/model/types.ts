@@ -124,7 +124,7 @@ export interface Rule {
   /** Undefined when the rule has no target (it only counts packets). */
   target?: Target;
   /** `target?.name`, without making the target object (which may be built on each read): for loops over every rule. */
-  readonly targetName?: string;
+  readonly targetName: string | undefined;
   counters?: Counters;
   /** `num` column of `-L --line-numbers`. */
   listedNumber?: number;

@@ -233,7 +233,7 @@ export function inferTableName(table: Table): string {
       return 'nat';
     }
     for (const rule of chain.rules) {
-      if (rule.target && NAT_TARGETS.has(rule.target.name)) {
+      if (rule.targetName !== undefined && NAT_TARGETS.has(rule.targetName)) {
         return 'nat';
       }
     }
