@@ -5,7 +5,7 @@
 // or taken from their chain. Anything else (a declaration, a table header, a line that stops or starts being
 // a rule, a rule moving to another chain) is not local: the caller parses the whole text again.
 import { indexRule, unreferencedHint } from '../model/index';
-import type { Chain, Dump, Rule, Span } from '../model/types';
+import type { Chain, Dump, Rule, Span, Table } from '../model/types';
 import { DumpBuilder, ParsedChain } from './builder';
 import { parseLine } from './index';
 import { isChainHeader } from './list';
@@ -42,8 +42,8 @@ export function patchRuleLines(dump: Dump, lines: readonly string[], first: numb
   for (const old of oldRules) {
     const table = old.table;
     const chain = old.chain;
-    if (old.target) {
-      const targetChain = table.chains.get(old.target.name);
+    if (old.targetName !== undefined) {
+      const targetChain = table.chains.get(old.targetName);
       if (targetChain) {
         const at = targetChain.referencedBy.indexOf(old);
         if (at >= 0) {
@@ -52,31 +52,9 @@ export function patchRuleLines(dump: Dump, lines: readonly string[], first: numb
         touched.add(targetChain);
       }
     }
-    // The parse state the line had: its table open (save, -S) or its chain's rows (-L) with their layout.
-    const tablesBefore = dump.tables.length;
-    const promptsBefore = dump.prompts.length;
-    const committed = table.committed;
-    b.current = table;
-    b.listChain = table.format === 'list' ? chain : undefined;
-    if (committed === true) {
-      table.committed = false;
-    }
     dump.lineOwners[old.line] = undefined;
-    parseLine(b, lines[old.line], old.line, {
-      listLayout: table.format === 'list' ? { numbered: old.listedNumber !== undefined, verbose: old.counters !== undefined } : undefined,
-    });
-    table.committed = committed;
-    const rule = dump.lineOwners[old.line];
-    if (
-      rule === undefined ||
-      !('bodyStart' in rule) ||
-      rule.chain !== chain ||
-      rule.insert ||
-      b.chainsCreated > 0 ||
-      b.declarations > 0 ||
-      dump.tables.length !== tablesBefore ||
-      dump.prompts.length !== promptsBefore
-    ) {
+    const rule = readRuleLine(b, dump, lines[old.line], old.line, table, old);
+    if (rule === undefined || rule.chain !== chain) {
       return false;
     }
     // addRule appended it: put it where the old rule was.
@@ -267,34 +245,9 @@ export function insertLines(dump: Dump, lines: readonly string[], at: number, co
     if (table === undefined || (aboveRule === undefined && table.format !== 'save')) {
       return undefined;
     }
-    const tablesBefore = dump.tables.length;
-    const promptsBefore = dump.prompts.length;
     const diagnosticsBefore = b.diagnostics.length;
-    const committed = table.committed;
-    b.current = table;
-    b.listChain = table.format === 'list' ? aboveRule?.chain : undefined;
-    if (committed === true) {
-      table.committed = false;
-    }
-    parseLine(b, lines[line], line, {
-      listLayout:
-        table.format === 'list' && aboveRule !== undefined
-          ? { numbered: aboveRule.listedNumber !== undefined, verbose: aboveRule.counters !== undefined }
-          : undefined,
-    });
-    table.committed = committed;
-    const rule = dump.lineOwners[line];
-    if (
-      rule === undefined ||
-      !('bodyStart' in rule) ||
-      rule.table !== table ||
-      rule.insert ||
-      b.chainsCreated > 0 ||
-      b.declarations > 0 ||
-      dump.tables.length !== tablesBefore ||
-      dump.prompts.length !== promptsBefore ||
-      b.diagnostics.slice(diagnosticsBefore).some((d) => d.span.line !== line)
-    ) {
+    const rule = readRuleLine(b, dump, lines[line], line, table, aboveRule);
+    if (rule === undefined || rule.table !== table || b.diagnostics.slice(diagnosticsBefore).some((d) => d.span.line !== line)) {
       return undefined;
     }
     const chain = rule.chain;
@@ -422,4 +375,41 @@ function updateUnreferencedHints(dump: Dump, touched: Iterable<Chain>): void {
       dump.diagnostics.splice(hintAt, 1);
     }
   }
+}
+
+/**
+ * Reads `text` at `line` as a line of `table`, in the parse state a line after `neighbour` (a rule of the same
+ * table) has: the table open (save, -S), or the rows of `neighbour`'s chain (-L) with their column layout. The rule
+ * it makes, or undefined when the line is no plain rule there (not a rule, an -I, or it opened or declared
+ * something: not a local change).
+ */
+function readRuleLine(b: DumpBuilder, dump: Dump, text: string, line: number, table: Table, neighbour: Rule | undefined): Rule | undefined {
+  const tablesBefore = dump.tables.length;
+  const promptsBefore = dump.prompts.length;
+  const committed = table.committed;
+  b.current = table;
+  b.listChain = table.format === 'list' ? neighbour?.chain : undefined;
+  if (committed === true) {
+    table.committed = false;
+  }
+  parseLine(b, text, line, {
+    listLayout:
+      table.format === 'list' && neighbour !== undefined
+        ? { numbered: neighbour.listedNumber !== undefined, verbose: neighbour.counters !== undefined }
+        : undefined,
+  });
+  table.committed = committed;
+  const rule = dump.lineOwners[line];
+  if (
+    rule === undefined ||
+    !('bodyStart' in rule) ||
+    rule.insert ||
+    b.chainsCreated > 0 ||
+    b.declarations > 0 ||
+    dump.tables.length !== tablesBefore ||
+    dump.prompts.length !== promptsBefore
+  ) {
+    return undefined;
+  }
+  return rule;
 }

@@ -4,6 +4,7 @@ import type { Chain, Counters } from '../model/types';
 import { BUILTIN_CHAINS, startsNextTable } from '../model/types';
 import type { DumpBuilder, ParsedChain } from './builder';
 import { newCounters, parseCounters } from './counters';
+import { digitsEnd, digitsValue, isDigit, isPrintable } from './tokens';
 
 const CHAIN_HEADER = /^Chain\s+(\S+)\s+\((.*)\)\s*$/;
 const POLICY = /^policy\s+(\S+)(?:\s+(\S+)\s+packets,\s+(\S+)\s+bytes)?$/;
@@ -79,10 +80,7 @@ function plainReferencesHeader(text: string): number {
     return -1;
   }
   const digitsStart = i + 2;
-  i = digitsStart;
-  while (isDigit(text.charCodeAt(i))) {
-    i++;
-  }
+  i = digitsEnd(text, digitsStart);
   if (i === digitsStart || i - digitsStart > 15) {
     return -1;
   }
@@ -91,23 +89,6 @@ function plainReferencesHeader(text: string): number {
     return -1;
   }
   return digitsValue(text, digitsStart, i);
-}
-
-function isPrintable(code: number): boolean {
-  return code > 32 && code < 127;
-}
-
-function isDigit(code: number): boolean {
-  return code >= 48 && code <= 57;
-}
-
-/** The value of a run of at most 15 digits (exact as a double, so equal to `Number` of them). */
-function digitsValue(text: string, start: number, end: number): number {
-  let value = 0;
-  for (let i = start; i < end; i++) {
-    value = value * 10 + (text.charCodeAt(i) - 48);
-  }
-  return value;
 }
 
 /** The last chain of a table (Map keeps insertion order). */
@@ -323,16 +304,11 @@ function plainListRule(b: DumpBuilder, chain: ParsedChain, text: string, line: n
 function countValue(text: string, start: number, end: number): number {
   const last = text.charCodeAt(end - 1);
   const unit = isDigit(last) ? 1 : UNIT_VALUES[last] ?? 0;
-  const digitsEnd = unit === 1 ? end : end - 1;
-  if (unit === 0 || digitsEnd === start) {
+  const numberEnd = unit === 1 ? end : end - 1;
+  if (unit === 0 || numberEnd === start || digitsEnd(text, start) < numberEnd) {
     return -1;
   }
-  for (let i = start; i < digitsEnd; i++) {
-    if (!isDigit(text.charCodeAt(i))) {
-      return -1;
-    }
-  }
-  const digits = digitsEnd - start > 15 ? Number(text.slice(start, digitsEnd)) : digitsValue(text, start, digitsEnd);
+  const digits = digitsValue(text, start, numberEnd);
   return unit === 1 ? digits : digits * unit;
 }
 

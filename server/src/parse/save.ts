@@ -4,7 +4,7 @@ import type { Counters, Span, Table } from '../model/types';
 import { startsNextTable } from '../model/types';
 import { newCounters } from './counters';
 import type { DumpBuilder, ParsedChain } from './builder';
-import { closingQuote, hasUnterminatedQuote, RULE_COUNTERS, tokenize, WordCursor } from './tokens';
+import { closingQuote, digitsEnd, digitsValue, hasUnterminatedQuote, isPrintable, RULE_COUNTERS, tokenize, WordCursor } from './tokens';
 import type { Token } from './tokens';
 
 const TABLE_HEADER = /^\*(\S+)\s*$/;
@@ -115,11 +115,6 @@ function plainDeclaration(text: string): boolean {
   }
   PLAIN.packetsEnd = colon;
   return true;
-}
-
-/** A printable ASCII character other than the blank. */
-function isPrintable(code: number): boolean {
-  return code > 32 && code < 127;
 }
 
 function commit(b: DumpBuilder, text: string, line: number): void {
@@ -370,27 +365,6 @@ function hasTabOrCr(text: string): boolean {
 
 function nextQuote(doubleQuote: number, singleQuote: number, length: number): number {
   return Math.min(doubleQuote < 0 ? length : doubleQuote, singleQuote < 0 ? length : singleQuote);
-}
-
-/** Offset after the decimal digits that start at `from`. */
-function digitsEnd(text: string, from: number): number {
-  let i = from;
-  for (let code = text.charCodeAt(i); code >= 48 && code <= 57; code = text.charCodeAt(++i)) {
-    // digits
-  }
-  return i;
-}
-
-/** `Number(text.slice(start, end))` of a run of digits, without the string when it is exact as a double. */
-function digitsValue(text: string, start: number, end: number): number {
-  if (end - start > 15) {
-    return Number(text.slice(start, end));
-  }
-  let value = 0;
-  for (let i = start; i < end; i++) {
-    value = value * 10 + (text.charCodeAt(i) - 48);
-  }
-  return value;
 }
 
 const COMMANDS = new Set(['-A', '-I', '-N', '-P', '-X', '-F', '-Z', '-D', '-R']);

@@ -152,3 +152,34 @@ export class WordCursor {
     return this.quoted ? tokenize(this.line.slice(0, this.end), this.start)[0].text : this.line.slice(this.start, this.end);
   }
 }
+
+/** A printable ASCII character other than the blank. */
+export function isPrintable(code: number): boolean {
+  return code > 32 && code < 127;
+}
+
+/** A decimal digit's character code. */
+export function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** Offset after the decimal digits that start at `from`. */
+export function digitsEnd(text: string, from: number): number {
+  let i = from;
+  while (isDigit(text.charCodeAt(i))) {
+    i++;
+  }
+  return i;
+}
+
+/** `Number(text.slice(start, end))` of a run of digits, without the string when it is exact as a double. */
+export function digitsValue(text: string, start: number, end: number): number {
+  if (end - start > 15) {
+    return Number(text.slice(start, end));
+  }
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    value = value * 10 + (text.charCodeAt(i) - 48);
+  }
+  return value;
+}
