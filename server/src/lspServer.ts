@@ -247,8 +247,16 @@ export class LspServer {
   private startSlicedParse(document: TextDocument): void {
     // Counted from our own split, not `document.lineCount`: that builds the TextDocument's table of line offsets,
     // a second pass over the text (about 0.4 s for a 40 MB dump) that nothing needs until the first edit.
-    const lines = splitLines(document.getText());
+    const text = document.getText();
+    const lines = splitLines(text);
     if (lines.length < SLICED_PARSE_LINES) {
+      // Small: parsed now from these lines (the diagnostics scheduled on open would parse it anyway); should the
+      // parse fail, the first request parses again and answers its fallback.
+      try {
+        this.cache.set(document.uri, DumpDocument.fromText(document.uri, document.version, text, lines));
+      } catch (error) {
+        this.connection.console.error(`Error while parsing ${document.uri}: ${errorText(error)}`);
+      }
       return;
     }
     const job: SlicedParseJob = { version: document.version, lines, parse: new SlicedParse(lines) };
@@ -264,7 +272,7 @@ export class LspServer {
     try {
       progress.begin('iptables Lens', 0, `parsing ${job.lines.length} lines of ${decodeURIComponent(path.posix.basename(uri))}`, true);
       for (;;) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await nextTurn();
         if (this.slicedParses.get(uri) !== job) {
           return; // finished by a request, closed, or superseded
         }
@@ -285,7 +293,7 @@ export class LspServer {
           clearTimeout(this.pendingDiagnostics.get(uri));
           for (let done = 0; done < 1; ) {
             progress.report(Math.floor(done * 100), 'analysing kube-proxy rules');
-            await new Promise<void>((resolve) => setImmediate(resolve));
+            await nextTurn();
             if (this.cache.get(uri) !== doc) {
               break; // edited (the edit finished it) or closed
             }
@@ -298,7 +306,7 @@ export class LspServer {
           this.scheduleDiagnostics(uri);
           // The first edit needs the TextDocument's line offsets (one pass over the text): build them now, while
           // the user reads, rather than on the first keystroke.
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await nextTurn();
           void this.documents.get(uri)?.lineCount;
           return;
         }
@@ -357,6 +365,11 @@ export class LspServer {
       return fallback;
     }
   }
+}
+
+/** Lets the event loop run what is waiting (requests, timers) before going on. */
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function errorText(error: unknown): string {

@@ -144,8 +144,9 @@ export class DumpDocument {
     return [...this.dump.diagnostics, ...this.kube.diagnostics];
   }
 
-  static fromText(uri: string, version: number, text: string): DumpDocument {
-    return new DumpDocument(uri, version, splitLines(text), undefined, /\r(?!\n)/.test(text));
+  /** The document of `text`, parsed now; `lines` when the caller has split it already. */
+  static fromText(uri: string, version: number, text: string, lines = splitLines(text)): DumpDocument {
+    return new DumpDocument(uri, version, lines, undefined, /\r(?!\n)/.test(text));
   }
 
   /**
