@@ -53,6 +53,8 @@ interface SlicedParseJob {
   version: number;
   lines: string[];
   parse: SlicedParse;
+  /** Whether a line of its text ends with a bare CR (see the DumpDocument constructor). */
+  bareCarriageReturn: boolean;
 }
 
 /** The edits between two versions of a document, kept so its model can be patched rather than rebuilt. */
@@ -170,7 +172,7 @@ export class LspServer {
     if (sliced) {
       // A request needs the model now: read the rest of the lines at once.
       this.slicedParses.delete(uri);
-      this.cache.set(uri, new DumpDocument(uri, sliced.version, sliced.lines, sliced.parse.finish()));
+      this.cache.set(uri, new DumpDocument(uri, sliced.version, sliced.lines, sliced.parse.finish(), sliced.bareCarriageReturn));
     }
     if (this.cancelledParses.get(uri) === document.version) {
       return undefined;
@@ -259,7 +261,7 @@ export class LspServer {
       }
       return;
     }
-    const job: SlicedParseJob = { version: document.version, lines, parse: new SlicedParse(lines) };
+    const job: SlicedParseJob = { version: document.version, lines, parse: new SlicedParse(lines), bareCarriageReturn: hasBareCarriageReturn(text) };
     this.slicedParses.set(document.uri, job);
     void this.runSlicedParse(document.uri, job).catch((error: unknown) => {
       this.slicedParses.delete(document.uri);
@@ -285,7 +287,7 @@ export class LspServer {
         const dump = job.parse.step(SLICE_LINES);
         if (dump) {
           this.slicedParses.delete(uri);
-          const doc = new DumpDocument(uri, job.version, job.lines, dump);
+          const doc = new DumpDocument(uri, job.version, job.lines, dump, job.bareCarriageReturn);
           this.cache.set(uri, doc);
           // The kube-proxy analysis comes next (diagnostics, code lenses and the outline's service names need
           // it), in slices too, so that navigation answers meanwhile; a request that needs it finishes it.
@@ -365,6 +367,11 @@ export class LspServer {
       return fallback;
     }
   }
+}
+
+/** Whether `text` ends a line with a CR not followed by LF (`includes` first: a scan without the regex engine). */
+function hasBareCarriageReturn(text: string): boolean {
+  return text.includes('\r') && /\r(?!\n)/.test(text);
 }
 
 /** Lets the event loop run what is waiting (requests, timers) before going on. */

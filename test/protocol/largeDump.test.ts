@@ -89,6 +89,24 @@ describe('large documents opened in the editor', function () {
       await client.stop();
     }
   });
+
+  it('follows an LF typed after a bare CR of a large document (one line end, not two)', async () => {
+    const client = await TestLspClient.start();
+    try {
+      const uri = 'file:///big-cr.iptables-save';
+      await client.open(uri, text.replace(/\n/g, '\r'));
+      await client.waitForDiagnostics(uri, () => true, 50000);
+      // Just after the first line's CR: the editor now sees "*filter\r\n", still one line end.
+      await client.connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: 2 },
+        contentChanges: [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: '\n' }],
+      });
+      const location = await client.request<Location>('textDocument/definition', { textDocument: { uri }, position: { line: 3, character: 15 } });
+      assert.deepEqual(location?.range, { start: { line: 2, character: 1 }, end: { line: 2, character: 9 } });
+    } finally {
+      await client.stop();
+    }
+  });
 });
 
 describe('a large kube-proxy dump opened in the editor', function () {
