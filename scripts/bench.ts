@@ -69,6 +69,8 @@ interface DumpResult {
   openToDiagnosticsMs: Summary;
   outlineSymbols: number;
   outlineBytes: number;
+  /** The outline answer's JSON encode + decode alone (absent in results of older runs). */
+  outlineCodecMs?: Summary;
   /** Per method: the p50 and p99 of each run, summarised over runs; null when the server lacks the method. */
   latency: Record<NavigationMethod, { p50: Summary; p99: Summary; serverCpuMs: Summary } | null>;
   editToHoverMs: Summary;
@@ -217,6 +219,7 @@ async function benchDump(services: number, format: BenchFormat, options: Options
     openToDiagnosticsMs: summarize(sessions.map((s) => s.openToDiagnosticsMs)),
     outlineSymbols: sessions[0].outlineSymbols,
     outlineBytes: sessions[0].outlineBytes,
+    outlineCodecMs: summarize(sessions.map((s) => s.outlineCodecMs)),
     latency,
     editToHoverMs,
     editToOutlineMs,
@@ -268,6 +271,7 @@ function markdownTable(results: DumpResult[]): string {
     'parse+index ms (CPU)',
     'open→outline ms (server CPU)',
     '× floor (wall / CPU)',
+    'outline answer: symbols, MB, JSON encode+decode ms (× floor)',
     'definition p50 / p99 ms (server CPU per request)',
     'hover p50 / p99 ms (server CPU per request)',
     'references p50 / p99 ms (server CPU per request)',
@@ -291,6 +295,9 @@ function markdownTable(results: DumpResult[]): string {
       `${ms(r.parseWallMs)} (${r.parseCpuMs.median.toFixed(0)})`,
       `${ms(r.openToOutlineMs)} (${r.openServerCpuMs.median.toFixed(0)})`,
       `${(r.openToOutlineMs.median / r.floorWallMs.median).toFixed(1)} / ${(r.openServerCpuMs.median / r.floorCpuMs.median).toFixed(1)}`,
+      r.outlineCodecMs
+        ? `${r.outlineSymbols}, ${mb(r.outlineBytes)}, ${ms(r.outlineCodecMs)} (${(r.outlineCodecMs.median / r.floorWallMs.median).toFixed(1)}×)`
+        : `${r.outlineSymbols}, ${mb(r.outlineBytes)}`,
       nav('definition'),
       nav('hover'),
       nav('references'),

@@ -38,6 +38,11 @@ export interface SessionResult {
   openToDiagnosticsMs: number;
   outlineSymbols: number;
   outlineBytes: number;
+  /**
+   * The outline answer's JSON encode + decode in this process (what the server's writer and the editor's reader do
+   * with it, and nothing else): the part of open→outline any server answering that outline pays.
+   */
+  outlineCodecMs: number;
   /** Per method, each request's round-trip time; null when the server does not offer the method. */
   latencies: Record<NavigationMethod, number[] | null>;
   /** Per method, the server's CPU time per request (mean over the requests; less noisy than round trips). */
@@ -165,7 +170,11 @@ export async function runSession(plan: SessionPlan): Promise<SessionResult> {
     const outline = await withDeadline('documentSymbol', connection.sendRequest('textDocument/documentSymbol', { textDocument: document }) as Promise<unknown[]>);
     const openToOutlineMs = performance.now() - opened;
     const openServerCpuMs = processCpuMs(pid) - cpuBefore;
-    const outlineBytes = JSON.stringify(outline).length;
+    const codecStarted = performance.now();
+    const outlineJson = JSON.stringify(outline);
+    JSON.parse(outlineJson);
+    const outlineCodecMs = performance.now() - codecStarted;
+    const outlineBytes = outlineJson.length;
     const outlineSymbols = countSymbols(outline);
     await diagnostics.waitFor(uri, 1);
     const openToDiagnosticsMs = performance.now() - opened;
@@ -251,6 +260,7 @@ export async function runSession(plan: SessionPlan): Promise<SessionResult> {
       openToDiagnosticsMs,
       outlineSymbols,
       outlineBytes,
+      outlineCodecMs,
       latencies,
       serverCpuPerRequestMs,
       editToHoverMs,
