@@ -1,0 +1,104 @@
+// A kube-proxy dump of a large cluster in the real editor: a node's nat table of 5,000 services (about 130,000
+// lines, 10 MB; IPTABLES_LENS_E2E_LARGE_SERVICES sets another size), generated here with the tests' own
+// generator, so every answer is checked against the generator's ground truth. The server parses and analyses
+// it in slices after it opens; the editor must get the outline with the services' names, hovers, and answers
+// that follow an edit (a line added) without re-reading the whole dump.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { generateKubeDump, renderSave } from '../support/generateKubeDump';
+import { hoverText, openDump, waitFor, whenProvided, workspaceFile } from './harness';
+
+const SERVICES = Number(process.env.IPTABLES_LENS_E2E_LARGE_SERVICES ?? 5000);
+const FILE = `kube-proxy-${SERVICES}-services.iptables-save`;
+
+describe(`a large kube-proxy dump in the editor (${SERVICES} services)`, function () {
+  this.timeout(Math.max(60_000, SERVICES * 20));
+  const generated = generateKubeDump({ services: SERVICES, maxEndpoints: 10, seed: 11 });
+  const text = renderSave(generated);
+  const lines = text.split('\n');
+  // A service in the middle of the dump with a KUBE-SVC chain and several endpoints.
+  const withEndpoints = generated.servicePorts.filter((port) => port.chains.svc !== undefined && port.endpoints.length >= 2);
+  const service = withEndpoints[Math.floor(withEndpoints.length / 2)];
+  const serviceChain = service.chains.svc!;
+  const serviceName = `${service.namespace}/${service.name}`;
+  let document: vscode.TextDocument;
+
+  before(async () => {
+    await vscode.workspace.fs.writeFile(workspaceFile(FILE), new TextEncoder().encode(text));
+    const started = Date.now();
+    document = await openDump(FILE);
+    await vscode.window.showTextDocument(document, { preview: false });
+    const symbols = await whenProvided('the outline', () =>
+      vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', document.uri),
+    );
+    // For the log (not asserted: timings belong to the benchmark).
+    console.log(`${FILE}: ${lines.length} lines, outline of ${symbols.flatMap((t) => t.children).length} chains after ${Date.now() - started} ms`);
+  });
+
+  after(async () => {
+    if (document) {
+      await vscode.window.showTextDocument(document, { preview: false });
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+    await vscode.workspace.fs.delete(workspaceFile(FILE));
+  });
+
+  it('outlines every chain, naming the services', async () => {
+    const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', document.uri);
+    const nat = symbols.find((table) => table.name === 'nat');
+    assert.ok(nat, symbols.map((table) => table.name).join(', '));
+    const declared = text.split('*nat\n')[1].split('\nCOMMIT')[0].split('\n').filter((line) => line.startsWith(':')).length;
+    assert.equal(nat.children.length, declared);
+    const symbol = nat.children.find((chain) => chain.name === serviceChain);
+    assert.ok(symbol, `no ${serviceChain} in the outline`);
+    assert.ok(symbol.detail.includes(serviceName), `${serviceChain}: ${symbol.detail}`);
+    assert.equal(symbol.selectionRange.start.line, lines.indexOf(`:${serviceChain} - [0:0]`));
+  });
+
+  /** The line of KUBE-SERVICES' jump to the service chain, in the current text. */
+  function dispatchLine(): number {
+    const line = document.getText().split('\n').findIndex((l) => l.startsWith('-A KUBE-SERVICES ') && l.endsWith(`-j ${serviceChain}`));
+    assert.ok(line >= 0, `no jump to ${serviceChain} in KUBE-SERVICES`);
+    return line;
+  }
+
+  async function hoverOnDispatch(): Promise<string> {
+    const line = dispatchLine();
+    const position = new vscode.Position(line, document.lineAt(line).text.lastIndexOf(serviceChain) + 3);
+    return hoverText(
+      await whenProvided('a hover', () => vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, position)),
+    );
+  }
+
+  it("explains the service on hover, with each endpoint's address", async () => {
+    const hover = await hoverOnDispatch();
+    assert.ok(hover.includes(serviceName), hover.slice(0, 400));
+    for (const endpoint of service.endpoints) {
+      assert.ok(hover.includes(endpoint.address), `${endpoint.address} not in ${hover.slice(0, 600)}`);
+    }
+  });
+
+  it('follows a line added above the service, and goes to the endpoints from the moved lines', async () => {
+    const before = dispatchLine();
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(document.uri, new vscode.Position(before - 1, document.lineAt(before - 1).text.length), '\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.equal(dispatchLine(), before + 1);
+    assert.ok((await hoverOnDispatch()).includes(serviceName));
+
+    const line = dispatchLine();
+    const position = new vscode.Position(line, document.lineAt(line).text.lastIndexOf(serviceChain) + 3);
+    const endpointChains = new Set(service.endpoints.map((endpoint) => endpoint.chain));
+    const dnatLines = document
+      .getText()
+      .split('\n')
+      .flatMap((l, index) => (endpointChains.has(l.split(' ')[1]) && l.includes(' -j DNAT ') ? [index] : []));
+    assert.equal(dnatLines.length, service.endpoints.length);
+    const targets = await waitFor('implementations at the moved line', async () => {
+      const found = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeImplementationProvider', document.uri, position);
+      return found.length === service.endpoints.length && found;
+    });
+    const implementationLines = targets.map((t) => ('targetRange' in t ? t.targetRange : t.range).start.line).sort((a, b) => a - b);
+    assert.deepEqual(implementationLines, dnatLines.sort((a, b) => a - b));
+  });
+});
