@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver';
-import type { CancellationToken, Connection, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
+import type { CancellationToken, Connection, InitializeParams, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { definition } from './features/definition';
 import { diagnostics } from './features/diagnostics';
@@ -83,13 +83,15 @@ export class LspServer {
   /** Dumps read from disk on request (too large for the editor to sync), by file URI. */
   private readonly diskDocuments = new Map<string, DumpDocument>();
   private readonly pendingDiagnostics = new Map<string, NodeJS.Timeout>();
+  /** How many folding ranges the client uses per document (its `rangeLimit`; VS Code: 5,000). */
+  private foldingRangeLimit = Number.POSITIVE_INFINITY;
 
   constructor(private readonly connection: Connection) {}
 
   /** Registers every handler on the connection and starts listening. */
   listen(): void {
     const c = this.connection;
-    c.onInitialize(() => this.initialize());
+    c.onInitialize((params) => this.initialize(params));
     c.onDocumentSymbol((p, token) => this.runSafe(token, [], `document symbols for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
       return doc ? documentSymbols(doc, (chain) => kubeChainDetail(doc, chain)) : [];
@@ -126,7 +128,7 @@ export class LspServer {
     });
     c.onFoldingRanges((p, token) => this.runSafe(token, [], `folding ranges for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
-      return doc ? foldingRanges(doc) : [];
+      return doc ? foldingRanges(doc, this.foldingRangeLimit) : [];
     }));
     c.onWorkspaceSymbol((p, token) => this.runSafe(token, [], 'workspace symbols', () =>
       workspaceSymbols(this.openModels(), p.query),
@@ -147,7 +149,11 @@ export class LspServer {
     c.listen();
   }
 
-  private initialize(): InitializeResult {
+  private initialize(params: InitializeParams): InitializeResult {
+    const rangeLimit = params.capabilities.textDocument?.foldingRange?.rangeLimit;
+    if (typeof rangeLimit === 'number' && rangeLimit > 0) {
+      this.foldingRangeLimit = rangeLimit;
+    }
     const capabilities: ServerCapabilities = {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       documentSymbolProvider: { label: 'iptables' },

@@ -41,6 +41,24 @@ describe('language server over stdio', function () {
     }
   });
 
+  it("folds tables and chains, within the client's rangeLimit", async () => {
+    type Folding = { startLine: number; endLine: number }[];
+    const all = await client.request<Folding>('textDocument/foldingRange', { textDocument: { uri: saveUri } });
+    const lines = save.split('\n');
+    const tables = lines.flatMap((l, i) => (l.startsWith('*') ? [i] : []));
+    assert.deepEqual(all.slice(0, tables.length).map((r) => r.startLine), tables);
+    assert.ok(all.length > 10, `${all.length} ranges`);
+    // VS Code's client sends editor.foldingMaximumRegions as rangeLimit: the first ranges, tables first.
+    const limited = await TestLspClient.start(undefined, { textDocument: { foldingRange: { rangeLimit: 5 } } });
+    try {
+      await limited.open(saveUri, save);
+      const five = await limited.request<Folding>('textDocument/foldingRange', { textDocument: { uri: saveUri } });
+      assert.deepEqual(five, all.slice(0, 5));
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('outlines tables and chains', async () => {
     const symbols = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: saveUri } });
     assert.deepEqual(symbols.map((s) => s.name), ['filter', 'nat']);

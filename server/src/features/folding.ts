@@ -2,13 +2,24 @@
 import type { FoldingRange } from 'vscode-languageserver-types';
 import type { DumpDocument } from './document';
 
-export function foldingRanges(doc: DumpDocument): FoldingRange[] {
+/**
+ * The folding ranges of a dump: every table, then the chains (or their runs of rules) table by table, chain by
+ * chain, at most `limit` ranges in all. An editor folds only so many regions (VS Code: `editor.foldingMaximumRegions`,
+ * 5,000, which its client sends as `rangeLimit`); a 20,000-service dump has 130,000 chains, and sending them all
+ * would only make both sides work on ranges the editor drops.
+ */
+export function foldingRanges(doc: DumpDocument, limit = Number.POSITIVE_INFINITY): FoldingRange[] {
   const ranges: FoldingRange[] = [];
   for (const table of doc.dump.tables) {
-    if (table.endLine > table.startLine) {
+    if (table.endLine > table.startLine && ranges.length < limit) {
       ranges.push({ startLine: table.startLine, endLine: table.endLine, kind: 'region' });
     }
+  }
+  for (const table of doc.dump.tables) {
     for (const chain of table.chains.values()) {
+      if (ranges.length >= limit) {
+        return ranges.slice(0, limit);
+      }
       if (table.format === 'list') {
         if (chain.declaration && chain.endLine > chain.declaration.line) {
           ranges.push({ startLine: chain.declaration.line, endLine: chain.endLine, kind: 'region' });
@@ -32,5 +43,5 @@ export function foldingRanges(doc: DumpDocument): FoldingRange[] {
       }
     }
   }
-  return ranges;
+  return ranges.length > limit ? ranges.slice(0, limit) : ranges;
 }
