@@ -1,6 +1,7 @@
 // One open dump as the features see it: its text split into lines, the parsed model, and the analyses
 // computed from the model on first use (so a request that needs none of them pays for none).
-import { insertLines, LineShift, patchRuleLines, removeLines } from '../parse/incremental';
+import { editLines, editListRows, LineShift, patchRuleLines, rowsStayRows } from '../parse/incremental';
+import type { RuleChanges } from '../parse/incremental';
 import { parseLines, splitLines } from '../parse/index';
 import type { Dump, DumpDiagnostic, Rule } from '../model/types';
 import { analyzeKube, analyzeKubeInSteps } from '../kube/analysis';
@@ -31,12 +32,13 @@ const MAX_PENDING_LINES = 1_000;
 export type KubeComputation = { incremental: true; services: number; endpoints: number } | { incremental: false; reason: string };
 
 /** How an edit updated the previous version's model in place (see `ParseComputation`). */
-export type ModelEdit = 'rule-lines' | 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'none';
+export type ModelEdit = 'rule-lines' | 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'list-rows' | 'none';
 
 /**
  * How a document's model was made (for tests and benchmarks): parsed whole, or the previous version's model
  * updated in place: rule lines re-read (`patchRuleLines`), blank lines added or removed (later lines moved),
- * rule lines inserted or removed (`insertLines`, `removeLines`), or nothing to do.
+ * rule lines inserted or removed, the rows of one `-L` chain read again (`editLines`, `editListRows`), or
+ * nothing to do.
  */
 export type ParseComputation = { incremental: true; edit: ModelEdit } | { incremental: false };
 
@@ -171,6 +173,8 @@ export class DumpDocument {
     let first = Number.POSITIVE_INFINITY;
     let last = -1;
     let sameLineCount = true;
+    /** The text each line edited in place had before (for an `-L` chain's rows read again). */
+    const oldTexts = new Map<number, string>();
     for (const edit of edits) {
       if (!('range' in edit)) {
         return DumpDocument.fromText(this.uri, version, edit.text);
@@ -182,6 +186,9 @@ export class DumpDocument {
       const replacement = splitLines(prefix + edit.text + suffix);
       if (replacement.length === endLine - startLine + 1) {
         for (let i = 0; i < replacement.length; i++) {
+          if (!oldTexts.has(startLine + i)) {
+            oldTexts.set(startLine + i, lines[startLine + i]);
+          }
           lines[startLine + i] = replacement[i];
         }
         first = Math.min(first, startLine);
@@ -193,6 +200,22 @@ export class DumpDocument {
     }
     if (sameLineCount && last < 0) {
       return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), this.kubeBaseForEdit(), 'none');
+    }
+    if (sameLineCount && !rowsStayRows(this.dump, lines, first, last)) {
+      // In `-L` output, a row that stops or starts being one (a blank line, a row typed after one) changes which
+      // rows below are the chain's: its rows are read again.
+      const removedTexts: string[] = [];
+      for (let line = first; line <= last; line++) {
+        removedTexts.push(oldTexts.get(line) ?? lines[line]);
+      }
+      const base = this.kubeBaseForEdit();
+      const changes = editListRows(this.dump, lines, first, removedTexts, removedTexts.length);
+      if (changes !== undefined) {
+        if (base !== undefined) {
+          DumpDocument.noteChanges(base, changes, undefined);
+        }
+        return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, 'list-rows');
+      }
     }
     if (sameLineCount) {
       // The rules the edited lines hold before the patch replaces them: what the kube analysis had read there.
@@ -242,24 +265,31 @@ export class DumpDocument {
     const removed = old.length - head - tail;
     const inserted = replacement.length - head - tail;
     const next = lines.slice(0, startLine).concat(replacement, lines.slice(endLine + 1));
-    const base = removed > 0 && inserted > 0 ? undefined : this.kubeBaseForEdit();
+    const base = this.kubeBaseForEdit();
     const at = startLine + head;
-    const rules =
-      removed > 0 && inserted > 0
-        ? undefined
-        : removed > 0
-          ? removeLines(this.dump, lines, next, at, removed)
-          : insertLines(this.dump, next, at, inserted);
-    if (rules === undefined) {
+    const change = editLines(this.dump, lines, next, at, removed, inserted);
+    if (change === undefined) {
       // The model may be half-changed: this document is not used any more, and the next one parses its text whole.
       this.kubeAnalysis = undefined;
       this.kubeBase = undefined;
       return new DumpDocument(this.uri, version, next, undefined);
     }
     if (base !== undefined) {
-      const shift = new LineShift(at, removed, inserted);
+      DumpDocument.noteChanges(base, change, new LineShift(at, removed, inserted));
+    }
+    return this.handOver(new DumpDocument(this.uri, version, next, this.dump), base, change.edit);
+  }
+
+  /**
+   * Records in `base` what an edit changed among the rules (the rules the analysis had read on the lines changed,
+   * for `updateKubeAnalysis`), after moving its line numbers by `shift` when the edit added or removed lines. A
+   * line changed twice keeps the rule of the first change: that is the one the analysis read.
+   */
+  private static noteChanges(base: KubeBase, changes: RuleChanges, shift: LineShift | undefined): void {
+    let oldRules = base.oldRules;
+    if (shift !== undefined) {
       const removedDispatch = shiftKubeAnalysis(base.analysis, shift);
-      const oldRules = new Map<number, Rule | undefined>();
+      oldRules = new Map<number, Rule | undefined>();
       for (const [line, rule] of base.oldRules) {
         if (!shift.isRemoved(line)) {
           oldRules.set(shift.line(line), rule);
@@ -267,24 +297,18 @@ export class DumpDocument {
           base.removedRules.push({ rule, service: removedDispatch.get(line) }); // the rule the analysis read there
         }
       }
-      for (const rule of rules) {
-        if (inserted > 0) {
-          oldRules.set(rule.line, undefined);
-        } else if (!base.oldRules.has(rule.line)) {
+      for (const rule of changes.removed) {
+        if (!base.oldRules.has(rule.line)) {
           base.removedRules.push({ rule, service: removedDispatch.get(rule.line) }); // a removed rule keeps its line
         }
       }
-      base.oldRules = oldRules;
     }
-    const doc = this.handOver(
-      new DumpDocument(this.uri, version, next, this.dump),
-      base,
-      rules.length === 0 ? 'blank-lines' : removed > 0 ? 'rules-removed' : 'rules-inserted',
-    );
-    if (rules.length === 0 && doc.kubeAnalysis !== undefined) {
-      doc.computation = { incremental: true, services: 0, endpoints: 0 }; // its lines moved, nothing else changed
+    for (const [line, rule] of changes.changed) {
+      if (!oldRules.has(line)) {
+        oldRules.set(line, rule);
+      }
     }
-    return doc;
+    base.oldRules = oldRules;
   }
 
   /** The analysis this version's successor can start from: this version's, or the one this version would start from. */
@@ -307,7 +331,7 @@ export class DumpDocument {
     if (base !== undefined && base.oldRules.size === 0 && base.removedRules.length === 0) {
       // No rule was re-read, added or removed: the model, and so the analysis, is the same (its lines aside).
       next.kubeAnalysis = base.analysis;
-      next.computation = this.computation;
+      next.computation = edit === 'none' ? this.computation : { incremental: true, services: 0, endpoints: 0 };
     } else if (base !== undefined && base.oldRules.size + base.removedRules.length <= MAX_PENDING_LINES) {
       next.kubeBase = base;
     }

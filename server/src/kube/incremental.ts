@@ -1,6 +1,6 @@
 // Brings a kube-proxy analysis up to date after rule-local edits (the parser re-read some rule lines in place,
-// or inserted or removed rule lines; the chains are unchanged) by analysing again only what those rules can
-// change, so that a keystroke in a 20,000-service dump costs milliseconds instead of the seconds of a whole
+// inserted or removed rule lines, or re-read an `-L` chain's rows, some of which may have left it or joined it;
+// the chains are unchanged) by analysing again only what those rules can change, so that a keystroke in a 20,000-service dump costs milliseconds instead of the seconds of a whole
 // `analyzeKube`. An edit that adds or removes lines first moves the analysis's line numbers (`shiftKubeAnalysis`,
 // one pass): blank lines need nothing else.
 //
@@ -48,7 +48,8 @@ const MAX_AFFECTED_CHAINS = 5_000;
 /**
  * The analysis of `dump` after the rules of some lines were re-read in place (`patchRuleLines`), derived from
  * `previous`, the analysis of the same model before those edits. `oldRules` holds, for every line edited since
- * `previous` was computed, the Rule object it had then (undefined for a rule line added since), and
+ * `previous` was computed, the Rule object it had then (undefined for a rule line added since; a line that holds
+ * no rule any more, an `-L` row that left its chain, counts as that rule removed), and
  * `removedRules` the rule lines removed since (the line numbers of `previous` were moved with `shiftKubeAnalysis`
  * at each edit that added or removed lines). `previous` is consumed: its maps are updated in place
  * and belong to the result (the document it came from must not be used any more), unless a reason is returned,
@@ -62,7 +63,17 @@ export function updateKubeAnalysis(
 ): KubeUpdate {
   const scope = new AffectedScope(dump);
   const editedDispatchLines: number[] = [];
-  for (const removed of removedRules) {
+  // Lines whose rule is gone while the line stays: what the analysis keyed by them goes too.
+  const vacatedLines: number[] = [];
+  const removals = [...removedRules];
+  for (const [line, oldRule] of oldRules) {
+    const rule = dump.lineOwners[line];
+    if (oldRule !== undefined && (rule === undefined || !('bodyStart' in rule))) {
+      removals.push({ rule: oldRule, service: previous.dispatchByLine.get(line) });
+      vacatedLines.push(line);
+    }
+  }
+  for (const removed of removals) {
     const rule = removed.rule;
     const kind = chainKind(rule.chain.name);
     if (isServiceChainKind(kind)) {
@@ -83,8 +94,11 @@ export function updateKubeAnalysis(
   }
   for (const [line, oldRule] of oldRules) {
     const rule = dump.lineOwners[line];
-    if (rule === undefined || !('bodyStart' in rule) || (oldRule !== undefined && rule.chain !== oldRule.chain)) {
-      return { reason: `line ${line + 1} is no longer a rule of chain ${oldRule?.chain.name ?? '(added)'}` };
+    if (rule === undefined || !('bodyStart' in rule)) {
+      continue; // a removed rule (above), or a rule added since and gone again: the analysis never read it
+    }
+    if (oldRule !== undefined && rule.chain !== oldRule.chain) {
+      return { reason: `line ${line + 1} is no longer a rule of chain ${oldRule.chain.name}` };
     }
     const kind = chainKind(rule.chain.name);
     if (isServiceChainKind(kind)) {
@@ -186,7 +200,7 @@ export function updateKubeAnalysis(
   }
   // Every fact of the affected ports and endpoints sits on one of their lines (chains, dispatch rules), and no
   // fact of another port or endpoint does.
-  const ownLines = new Set<number>(dispatchLines);
+  const ownLines = new Set<number>([...dispatchLines, ...vacatedLines]);
   for (const chain of scope.chains()) {
     if (chain.declaration !== undefined) {
       ownLines.add(chain.declaration.line);
@@ -247,7 +261,7 @@ export function updateKubeAnalysis(
     const kept = previous.addresses.get(address);
     previous.addresses.set(address, kept === undefined ? facts : kept.concat(facts));
   }
-  for (const line of dispatchLines) {
+  for (const line of [...dispatchLines, ...vacatedLines]) {
     previous.dispatchByLine.delete(line);
   }
   for (const [line, service] of sub.dispatchByLine) {
@@ -259,6 +273,9 @@ export function updateKubeAnalysis(
         previous.endpointRuleByLine.delete(rule.line);
       }
     }
+  }
+  for (const line of vacatedLines) {
+    previous.endpointRuleByLine.delete(line);
   }
   for (const [line, facts] of sub.endpointRuleByLine) {
     previous.endpointRuleByLine.set(line, facts);

@@ -2,13 +2,17 @@
 // common case), so a keystroke in a 500,000-line dump costs the parse of a line instead of the file's. Edits
 // that add or remove whole lines are followed too when they are blank lines, or rules inserted among or
 // removed from a table's rules: the lines below move (one pass of number updates) and the rules are added to
-// or taken from their chain. Anything else (a declaration, a table header, a line that stops or starts being
-// a rule, a rule moving to another chain) is not local: the caller parses the whole text again.
+// or taken from their chain. In `-L` output, where a blank line ends a chain's rows (the rows below it are
+// no chain's), an edit among a chain's rows re-reads that chain's rows, from its `Chain` header to the next
+// one (`planListRows`). Anything else (a declaration, a table header, a rule moving to another chain) is not
+// local: the caller parses the whole text again.
 import { indexRule, unreferencedHint } from '../model/index';
-import type { Chain, Dump, Rule, Span, Table } from '../model/types';
+import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from '../model/types';
 import { DumpBuilder, ParsedChain } from './builder';
-import { parseLine } from './index';
-import { isChainHeader } from './list';
+import { inferTableName, parseLine } from './index';
+import type { LineState } from './index';
+import { COLUMN_HEADER, isChainHeader, listColumns } from './list';
+import { isSaveLine } from './save';
 
 /**
  * Re-reads lines `first..last` of `lines` (already edited; the edit kept the line count) into `dump`, which is
@@ -412,4 +416,353 @@ function readRuleLine(b: DumpBuilder, dump: Dump, text: string, line: number, ta
     return undefined;
   }
   return rule;
+}
+
+/**
+ * What an edit followed in place changed among the rules, for the kube analysis: the lines (after the edit)
+ * whose rule was re-read, added, or left its chain (the line stays), each with the rule it held before
+ * (undefined: none); and the rules of the lines the edit removed.
+ */
+export interface RuleChanges {
+  changed: Map<number, Rule | undefined>;
+  removed: Rule[];
+}
+
+/** How `editLines` followed an edit: blank lines moved the lines below, rules inserted or removed, `-L` rows re-read. */
+export type LinesEdit = RuleChanges & { edit: 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'list-rows' };
+
+/**
+ * Follows in `dump` (the model of `before`) an edit that replaced the `removed` lines from `at` by `inserted`
+ * lines (`after` is the text after it): blank lines that change nothing, the rows of one `-L` chain, rules
+ * inserted or removed. Returns what changed among the rules, or undefined when the edit is none of these (then
+ * `dump` may be unusable and the caller parses again).
+ */
+export function editLines(
+  dump: Dump,
+  before: readonly string[],
+  after: readonly string[],
+  at: number,
+  removed: number,
+  inserted: number,
+): LinesEdit | undefined {
+  const blanks = removed === 0 ? after.slice(at, at + inserted) : inserted === 0 ? before.slice(at, at + removed) : undefined;
+  if (blanks !== undefined && blanks.every(isBlankLine) && blankChangesNothing(dump, after, at - 1, at + inserted)) {
+    return shiftModel(dump, new LineShift(at, removed, inserted)) ? { edit: 'blank-lines', changed: new Map(), removed: [] } : undefined;
+  }
+  const rows = planListRows(dump, after, at, before.slice(at, at + removed), inserted);
+  if (rows !== undefined) {
+    const changes = applyListRows(dump, rows);
+    return changes && { edit: 'list-rows', ...changes };
+  }
+  if (removed > 0 && inserted > 0) {
+    return undefined;
+  }
+  if (removed > 0) {
+    const rules = removeLines(dump, before, after, at, removed);
+    return rules && { edit: 'rules-removed', changed: new Map(), removed: rules };
+  }
+  const rules = insertLines(dump, after, at, inserted);
+  return rules && { edit: 'rules-inserted', changed: new Map(rules.map((rule) => [rule.line, undefined])), removed: [] };
+}
+
+/**
+ * Whether lines `first..last` of `lines` (edited in place) are rows of `-L` chains that still read as rows, with the
+ * column layout of the row they replace: what `patchRuleLines` follows. An edit that makes a row no row (a blank
+ * line, text that does not fill the columns) goes to `editListRows` instead.
+ */
+export function rowsStayRows(dump: Dump, lines: readonly string[], first: number, last: number): boolean {
+  for (let line = first; line <= last; line++) {
+    const owner = dump.lineOwners[line];
+    if (owner === undefined || !('bodyStart' in owner) || owner.format !== 'list') {
+      return false;
+    }
+    const text = lines[line];
+    const layout = { numbered: owner.listedNumber !== undefined, verbose: owner.counters !== undefined };
+    if (isBlankLine(text) || !readsAsListBody(text) || COLUMN_HEADER.test(text) || listColumns(text, layout) === undefined) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Follows an edit that replaced the lines from `start` (whose texts were `removedTexts`) by `inserted` lines of
+ * `lines` (the text after the edit) when it falls among the rows of one `-L` chain: see `planListRows`. Returns
+ * what changed among the rules; undefined, with `dump` unchanged, when the edit is not that.
+ */
+export function editListRows(
+  dump: Dump,
+  lines: readonly string[],
+  start: number,
+  removedTexts: readonly string[],
+  inserted: number,
+): RuleChanges | undefined {
+  const plan = planListRows(dump, lines, start, removedTexts, inserted);
+  return plan && applyListRows(dump, plan);
+}
+
+/** The rows of one `-L` chain read again (`planListRows`), to be put into the model (`applyListRows`). */
+interface ListRowsPlan {
+  chain: ParsedChain;
+  /** The line of the chain's `Chain` header, and the last line before the next one (after the edit). */
+  header: number;
+  end: number;
+  shift: LineShift;
+  /** The chain's rules after the edit: rules read again, or the old rule of the same line and text (`kept`). */
+  rules: Rule[];
+  /** New rule → the old rule it equals, which stays in the model (its line may move). */
+  kept: Map<Rule, Rule>;
+  /** What the parser says about the re-read lines (rows no chain holds, column headers). */
+  diagnostics: DumpDiagnostic[];
+  chainEnd: number;
+  /** Whether the chain's table ends in the re-read lines (its end is then the chain's). */
+  tableEnds: boolean;
+}
+
+/**
+ * An edit among the rows of an `-L` chain: the lines from `start` (whose texts were `removedTexts`) replaced by
+ * `inserted` lines of `lines`, anywhere between the chain's `Chain` header and the next header (or the end of the
+ * text). Every line there reads the same way in any parse state but one: after the header, a row belongs to the
+ * chain until a blank line, and to no chain after it. So reading these lines again from the header, in the state
+ * a header leaves (the chain's rows open, no column layout), gives what a fresh parse gives them, and the next
+ * header starts from the same state. That holds when every line there is a row, a blank line, a column header or
+ * text no reader takes (no save line, `#` line, header or shell prompt, which open or close tables), and the old
+ * lines there were the chain's rows or nothing. Returns undefined, with `dump` unchanged, when the edit is not this.
+ */
+function planListRows(
+  dump: Dump,
+  lines: readonly string[],
+  start: number,
+  removedTexts: readonly string[],
+  inserted: number,
+): ListRowsPlan | undefined {
+  const shift = new LineShift(start, removedTexts.length, inserted);
+  if (lines.length !== dump.lineCount + shift.delta || start < 1 || start + inserted > lines.length) {
+    return undefined;
+  }
+  const chain = listChainAbove(dump, start - 1);
+  const header = chain?.declaration?.line;
+  if (chain === undefined || header === undefined || chain.redeclarations.length > 0 || !removedTexts.every(readsAsListBody)) {
+    return undefined;
+  }
+  // The chain's lines after the edit: up to the next header.
+  let end = start;
+  for (; end < lines.length && (end < start + inserted || !isChainHeader(lines[end])); end++) {
+    if (!readsAsListBody(lines[end])) {
+      return undefined;
+    }
+  }
+  end--;
+  for (let line = header + 1; line < start; line++) {
+    if (!readsAsListBody(lines[line])) {
+      return undefined;
+    }
+  }
+  // Before the edit, these lines held the chain's rows (every one of them) or nothing.
+  const oldEnd = end - shift.delta;
+  if (dump.prompts.some((prompt) => prompt.line > header && prompt.line <= oldEnd)) {
+    return undefined;
+  }
+  let rows = 0;
+  for (let line = header + 1; line <= oldEnd; line++) {
+    const owner = dump.lineOwners[line];
+    if (owner !== undefined) {
+      if (!('bodyStart' in owner) || owner.chain !== chain || owner.insert) {
+        return undefined;
+      }
+      rows++;
+    }
+  }
+  if (rows !== chain.rules.length) {
+    return undefined;
+  }
+
+  // Read the lines again into the chain (put back as it was afterwards: the model changes only once all is known).
+  const table = chain.table;
+  const { rules: oldRules, endLine: oldChainEnd } = chain;
+  const oldTableEnd = table.endLine;
+  chain.rules = [];
+  chain.endLine = header;
+  const b = new DumpBuilder(lines.length, {
+    tables: dump.tables.slice(),
+    lineOwners: [],
+    diagnostics: [],
+    prompts: [],
+    lineCount: lines.length,
+  });
+  b.current = table;
+  b.listChain = chain;
+  const state: LineState = { listLayout: undefined };
+  for (let line = header + 1; line <= end; line++) {
+    parseLine(b, lines[line], line, state);
+  }
+  const rules = chain.rules;
+  const chainEnd = chain.endLine;
+  // A table named after its rules' targets (no built-in chain says which) must keep its name.
+  const renamed = table.nameSource === 'inferred' && inferTableName(table) !== table.name;
+  chain.rules = oldRules;
+  chain.endLine = oldChainEnd;
+  table.endLine = oldTableEnd;
+  if (
+    renamed ||
+    b.chainsCreated > 0 ||
+    b.declarations > 0 ||
+    b.prompts.length > 0 ||
+    b.tables.length !== dump.tables.length ||
+    b.current !== table ||
+    rules.some((rule) => rule.insert)
+  ) {
+    return undefined;
+  }
+
+  // A row read again that equals the old row of its line (same text and columns) keeps the old rule: its
+  // references, diagnostics and kube-proxy facts stay as they are.
+  const kept = new Map<Rule, Rule>();
+  for (const rule of rules) {
+    const line = rule.line;
+    const old =
+      line < start
+        ? dump.lineOwners[line]
+        : line >= start + inserted
+          ? dump.lineOwners[line - shift.delta]
+          : shift.delta === 0
+            ? dump.lineOwners[line]
+            : undefined;
+    if (
+      old !== undefined &&
+      'bodyStart' in old &&
+      old.text === rule.text &&
+      (old.counters === undefined) === (rule.counters === undefined) &&
+      (old.listedNumber === undefined) === (rule.listedNumber === undefined)
+    ) {
+      kept.set(rule, old);
+    }
+  }
+  return { chain, header, end, shift, rules, kept, diagnostics: b.diagnostics, chainEnd, tableEnds: oldTableEnd <= oldEnd };
+}
+
+/**
+ * Puts the rows `plan` read into the model: the lines move, the chain gets its new rules (the rows that left it
+ * are no one's), their jumps are indexed and the diagnostics of those lines replaced. Returns what changed among
+ * the rules, or undefined when the lines could not be moved (then `dump` is unusable).
+ */
+function applyListRows(dump: Dump, plan: ListRowsPlan): RuleChanges | undefined {
+  const { chain, header, end, shift, kept } = plan;
+  const { start, removed } = shift;
+  const table = chain.table;
+  const stays = new Set(kept.values());
+  const changes: RuleChanges = { changed: new Map(), removed: [] };
+  const leaving = chain.rules.filter((rule) => !stays.has(rule));
+  const touched = new Set<Chain>();
+  removeCallers(table, leaving, touched);
+  for (const rule of leaving) {
+    if (shift.isRemoved(rule.line) && shift.delta !== 0) {
+      changes.removed.push(rule);
+    } else {
+      changes.changed.set(shift.delta === 0 ? rule.line : shift.line(rule.line), rule);
+    }
+  }
+  // The diagnostics of these lines are the parser's (read again below) and the index's, which a kept rule keeps.
+  const oldEnd = end - shift.delta;
+  const keptLines = new Set([...stays].map((rule) => rule.line));
+  dump.diagnostics = dump.diagnostics.filter((d) => d.span.line <= header || d.span.line > oldEnd || keptLines.has(d.span.line));
+  if (shift.delta !== 0) {
+    for (let line = start; line < start + removed; line++) {
+      dump.lineOwners[line] = undefined;
+    }
+    if (!shiftModel(dump, shift)) {
+      return undefined;
+    }
+  }
+  for (let line = header + 1; line <= end; line++) {
+    dump.lineOwners[line] = undefined;
+  }
+  chain.rules = plan.rules.map((rule) => {
+    const old = kept.get(rule);
+    if (old === undefined) {
+      return rule;
+    }
+    old.position = rule.position;
+    return old;
+  });
+  for (const rule of chain.rules) {
+    dump.lineOwners[rule.line] = rule;
+  }
+  chain.endLine = plan.chainEnd;
+  if (plan.tableEnds) {
+    table.endLine = plan.chainEnd;
+  }
+  for (const rule of plan.rules) {
+    if (kept.has(rule)) {
+      continue;
+    }
+    if (!changes.changed.has(rule.line)) {
+      changes.changed.set(rule.line, undefined);
+    }
+    const targetChain = indexRule(dump, rule);
+    if (targetChain) {
+      touched.add(targetChain);
+    }
+  }
+  for (const diagnostic of plan.diagnostics) {
+    dump.diagnostics.push(diagnostic);
+  }
+  updateUnreferencedHints(dump, touched);
+  return changes;
+}
+
+/** Takes `rules` out of the callers of the chains they jump to (added to `touched`). */
+function removeCallers(table: Table, rules: readonly Rule[], touched: Set<Chain>): void {
+  const byTarget = new Map<Chain, Set<Rule>>();
+  for (const rule of rules) {
+    const targetChain = rule.targetName === undefined ? undefined : table.chains.get(rule.targetName);
+    if (targetChain !== undefined) {
+      const callers = byTarget.get(targetChain);
+      if (callers === undefined) {
+        byTarget.set(targetChain, new Set([rule]));
+      } else {
+        callers.add(rule);
+      }
+    }
+  }
+  for (const [targetChain, gone] of byTarget) {
+    touched.add(targetChain);
+    if (gone.size === 1) {
+      const at = targetChain.referencedBy.indexOf(gone.values().next().value!);
+      if (at >= 0) {
+        targetChain.referencedBy.splice(at, 1);
+      }
+    } else {
+      // One pass, not a search per rule: KUBE-MARK-MASQ has 130,000 callers in a 20,000-service dump.
+      targetChain.referencedBy = targetChain.referencedBy.filter((rule) => !gone.has(rule));
+    }
+  }
+}
+
+/**
+ * The `-L` chain whose rows `line` is among (or whose `Chain` header it is): the chain of the nearest line at or
+ * above it that the model gives to something, when that is a row or a header of an `-L` table.
+ */
+function listChainAbove(dump: Dump, line: number): ParsedChain | undefined {
+  for (let l = line; l >= 0; l--) {
+    const owner = dump.lineOwners[l];
+    if (owner === undefined) {
+      continue;
+    }
+    const chain = 'bodyStart' in owner ? owner.chain : 'rules' in owner ? owner : undefined;
+    if (chain instanceof ParsedChain && chain.table.format === 'list' && chain.declaredBy === 'header') {
+      return chain;
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Whether `text` reads the same way among an `-L` chain's lines whatever came before, but for whether the chain's
+ * rows are still open: a row, a blank line, a column header, or text no reader takes. Not a `Chain` header, a
+ * save or -S line, or a `#` line (a comment can announce a table or an address family).
+ */
+function readsAsListBody(text: string): boolean {
+  return text.charCodeAt(0) !== 35 /* # */ && !isSaveLine(text) && !isChainHeader(text);
 }

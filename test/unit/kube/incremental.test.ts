@@ -676,15 +676,118 @@ describe('model and kube analysis after edits that add or remove lines (incremen
       const incremental = count(new RegExp(`^${edit} in .*model blank-lines, analysis incremental`));
       assert.ok(incremental > 100, `${edit}: ${incremental} incremental`);
     }
+    // In -L dumps, rows pasted or deleted re-read their chain's rows (list-rows).
     for (const [edit, model] of [
-      ['copy rule, same chain', 'rules-inserted'],
-      ['delete rule', 'rules-removed'],
+      ['copy rule, same chain', '(rules-inserted|list-rows)'],
+      ['delete rule', '(rules-removed|list-rows)'],
     ]) {
       for (const group of ['KUBE-SEP', 'KUBE-SVC/SVL', 'dispatch']) {
         const incremental = count(new RegExp(`^${edit} in ${group.replace('/', '\\/')}: model ${model}, analysis incremental`));
         assert.ok(incremental > 10, `${edit} in ${group}: ${incremental} incremental`);
       }
     }
+    // Enter among an -L chain's rows ends the chain there: its rows are read again.
+    const listed = count(/^enter at (end|start) in .*model list-rows, analysis incremental/);
+    assert.ok(listed > 50, `Enter among -L rows: ${listed} incremental`);
+    assert.equal(count(/the update failed/), 0);
+  });
+});
+
+describe("-L: a blank line typed among a chain's rows and deleted again (incremental) equals a fresh parse and analysis", function () {
+  this.timeout(300_000);
+  const tally = new Map<string, number>();
+  const count = (pattern: RegExp): number => [...tally].filter(([key]) => pattern.test(key)).reduce((sum, [, n]) => sum + n, 0);
+
+  const texts: [string, () => string][] = [];
+  for (const seed of [21, 22]) {
+    texts.push([`seed ${seed} -L -n -v`, () => renderListing(generateKubeDump({ seed, services: 25, maxEndpoints: 5 }))]);
+  }
+  texts.push([
+    'seed 23 -L -n -v -x --line-numbers',
+    () => renderListing(generateKubeDump({ seed: 23, services: 20 }), { exactWithLineNumbers: true }),
+  ]);
+  for (const file of corpusFiles().filter((f) => /^Chain /m.test(readCorpus(f)))) {
+    texts.push([file, () => readCorpus(file)]);
+  }
+
+  /**
+   * Types Enter at the end of random lines of -L chains (a row, a `Chain` header, a column header) and deletes the
+   * blank line again, checking the model and the analysis after each edit against a fresh parse and analysis, the
+   * path taken, and that the deletion gives back the text and the analysis from before the Enter.
+   */
+  for (const [name, text] of texts) {
+    it(name, () => {
+      const random = seededRandom(name.length * 7901);
+      let doc = DumpDocument.fromText('file:///dump', 1, text());
+      void doc.kube;
+      const listLines: number[] = [];
+      doc.dump.lineOwners.forEach((owner, line) => {
+        if (owner !== undefined && ('bodyStart' in owner || 'rules' in owner) && owner.table.format === 'list') {
+          listLines.push(line, line + 1); // a row or a header, and the line after a header (its column header)
+        }
+      });
+      assert.ok(listLines.length > 0, `${name} has -L chains`);
+      for (let step = 0; step < 60; step++) {
+        const line = listLines[Math.floor(random() * listLines.length)];
+        const lines = doc.lines;
+        if (line >= lines.length - 1 || lines[line] === '') {
+          continue;
+        }
+        const owner = doc.dump.lineOwners[line];
+        const group = owner !== undefined && 'bodyStart' in owner ? ruleGroup(owner) : 'header';
+        const textBefore = lines.join('\n');
+        const analysisBefore = canonical(doc.kube, doc.dump);
+        // A blank line changes nothing above a blank line or a header; else it ends the chain's rows there.
+        const below = lines[line + 1];
+        const expected = below.trim() === '' || below.startsWith('Chain ') ? 'blank-lines' : 'list-rows';
+        const end = lines[line].length;
+        const enter: TextEdit = { range: { start: { line, character: end }, end: { line, character: end } }, text: '\n' };
+        const backspace: TextEdit = { range: { start: { line, character: end }, end: { line: line + 1, character: 0 } }, text: '' };
+        for (const [what, change] of [
+          ['enter', enter],
+          ['delete', backspace],
+        ] as const) {
+          doc = doc.withEdits(doc.version + 1, [change]);
+          const where = `${name}, step ${step}, line ${line + 1}: ${what} ${JSON.stringify(change)}`;
+          const parsed = doc.parseComputation!;
+          assert.equal(parsed.incremental ? parsed.edit : 'parsed', expected, where);
+          const fresh = parseLines([...doc.lines]);
+          assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
+          if (what === 'enter' && random() < 0.3) {
+            continue; // edits arrive faster than requests: the deletion's analysis starts from the one before the Enter
+          }
+          assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+          assertEndpointsShared(doc.kube, where);
+          const computed = doc.kubeComputation!;
+          bump(
+            tally,
+            `${what} in ${group}: ${expected}, analysis ${computed.incremental ? 'incremental' : `whole (${computed.reason.replace(/line \d+|\d+ chains|KUBE-\w+-\w+|service port .*/g, '…')})`}`,
+          );
+        }
+        assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
+        assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
+      }
+    });
+  }
+
+  after(() => {
+    console.log(
+      `      paths: ${[...tally]
+        .sort()
+        .map(([k, n]) => `\n        ${k}: ${n}`)
+        .join('')}`,
+    );
+  });
+
+  it('re-read the rows in place and updated the analysis incrementally', () => {
+    for (const what of ['enter', 'delete']) {
+      for (const group of ['KUBE-SEP', 'KUBE-SVC/SVL', 'header']) {
+        const incremental = count(new RegExp(`^${what} in ${group.replace('/', '\\/')}: list-rows, analysis incremental`));
+        const whole = count(new RegExp(`^${what} in ${group.replace('/', '\\/')}: list-rows, analysis whole`));
+        assert.ok(incremental > 10 && incremental >= 5 * whole, `${what} in ${group}: ${incremental} incremental, ${whole} whole`);
+      }
+    }
+    assert.ok(count(/^(enter|delete) in dispatch: list-rows, analysis incremental/) > 10);
     assert.equal(count(/the update failed/), 0);
   });
 });

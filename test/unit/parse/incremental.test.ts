@@ -124,7 +124,7 @@ describe('incremental edits that add or remove lines', () => {
   }
 
   it('took the in-place paths for many of those edits', () => {
-    for (const path of ['blank-lines', 'rules-inserted', 'rules-removed']) {
+    for (const path of ['blank-lines', 'rules-inserted', 'rules-removed', 'list-rows']) {
       assert.ok((paths.get(path) ?? 0) > 80, `${path}: ${paths.get(path) ?? 0} of ${JSON.stringify([...paths])}`);
     }
   });
@@ -150,6 +150,7 @@ describe('incremental edits that add or remove lines', () => {
     'ACCEPT     udp  --  0.0.0.0/0            0.0.0.0/0',
     '',
   ];
+  const listWithBlank = [...list.slice(0, 7), '', ...list.slice(7)];
   const cases: [string, string[], TextEdit, ParsePath][] = [
     ['Enter at the end of a save rule', save, edit(5, save[5].length, save[5].length, '\n'), 'blank-lines'],
     [
@@ -167,11 +168,39 @@ describe('incremental edits that add or remove lines', () => {
       'rules-removed',
     ],
     ['Enter after the last row of an -L chain', list, edit(7, list[7].length, list[7].length, '\n'), 'blank-lines'],
-    ["an -L row pasted among its chain's rows", list, edit(7, 0, 0, `${list[6]}\n`), 'rules-inserted'],
+    ["an -L row pasted among its chain's rows", list, edit(7, 0, 0, `${list[6]}\n`), 'list-rows'],
     [
       'Enter between the rows of an -L chain (the rows below are no longer its)',
       list,
       edit(6, list[6].length, list[6].length, '\n'),
+      'list-rows',
+    ],
+    [
+      'the blank line between the rows of an -L chain deleted (they are its rows again)',
+      listWithBlank,
+      { range: { start: { line: 6, character: list[6].length }, end: { line: 7, character: 0 } }, text: '' },
+      'list-rows',
+    ],
+    ['Enter at the end of an -L chain header (no row is its)', list, edit(4, list[4].length, list[4].length, '\n'), 'list-rows'],
+    ['Enter at the end of an -L column header', list, edit(5, list[5].length, list[5].length, '\n'), 'list-rows'],
+    ['Enter at the start of an -L chain header', list, edit(4, 0, 0, '\n'), 'blank-lines'],
+    ['Enter at the start of the first -L row', list, edit(6, 0, 0, '\n'), 'list-rows'],
+    ['a row no chain holds edited', listWithBlank, edit(8, 0, 1, 'D'), 'list-rows'],
+    [
+      'a row no chain holds deleted',
+      listWithBlank,
+      { range: { start: { line: 8, character: 0 }, end: { line: 9, character: 0 } }, text: '' },
+      'list-rows',
+    ],
+    ['an -L row cleared (a blank line in its place)', list, edit(6, 0, list[6].length, ''), 'list-rows'],
+    ['an -L row cut short (no longer a row)', list, edit(6, 20, list[6].length, ''), 'list-rows'],
+    ['a blank line between -L rows filled with a row', listWithBlank, edit(7, 0, 0, list[7]), 'list-rows'],
+    ['an -L row turned into a chain header', list, edit(6, 0, list[6].length, 'Chain C (0 references)'), 'parsed'],
+    ['an -L row turned into a comment', list, edit(6, 0, 0, '# '), 'parsed'],
+    [
+      'an -L chain header deleted',
+      list,
+      { range: { start: { line: 4, character: 0 }, end: { line: 5, character: 0 } }, text: '' },
       'parsed',
     ],
     ['a declaration pasted', save, edit(3, 0, 0, ':C - [0:0]\n'), 'parsed'],
@@ -196,4 +225,4 @@ describe('incremental edits that add or remove lines', () => {
   }
 });
 
-type ParsePath = 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'parsed';
+type ParsePath = 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'list-rows' | 'rule-lines' | 'parsed';
