@@ -102,7 +102,12 @@ export interface KubeAnalysis {
 interface Group {
   key: string;
   suffix?: string;
-  chains: Map<ChainKind, Chain>;
+  /**
+   * The group's chains in dump order, one per kind, and their kinds (parallel arrays: a Map per service port costs
+   * more than its few entries).
+   */
+  chains: Chain[];
+  kinds: ChainKind[];
   identities: CommentIdentity[];
   protocol?: string;
   service: DumpServicePort;
@@ -112,9 +117,14 @@ interface Group {
   knownToken?: string;
   /** The KUBE-SVC chain's `-d clusterIP … -j KUBE-MARK-MASQ` rule, read when no KUBE-SERVICES rule is in the dump. */
   clusterIPRule?: Rule;
-  /** Endpoint chains by name, for merging repeated jumps (made when a chain chooses endpoints). */
+  /**
+   * Endpoints by chain name, for merging repeated jumps; made only for a service port with many endpoints (a few
+   * are searched by name in the list).
+   */
   endpointIndex?: Map<string, DumpEndpoint>;
   localEndpointIndex?: Map<string, DumpEndpoint>;
+  /** The endpoint chains this service port's chains jump to (once per chain it is reached from), for the hash check. */
+  reached: EndpointChainFacts[];
   /** The random split of each endpoint-choosing chain, checked once the service port has a name. */
   splits: Split[];
 }
@@ -131,6 +141,9 @@ interface Split {
   remaining: number;
   counted: boolean;
 }
+
+/** Up to this many endpoints, a service port's endpoints are searched by name in their list rather than a Map. */
+const ENDPOINT_INDEX_MIN = 16;
 
 /** The chains whose rules send traffic to service ports (KUBE-SERVICES, KUBE-NODEPORTS …): read as dispatch rules. */
 export const DISPATCH_KINDS: ReadonlySet<ChainKind> = new Set<ChainKind>([
@@ -331,11 +344,13 @@ class KubeAnalyzer {
     const group: Group = {
       key,
       suffix,
-      chains: new Map(),
+      chains: [],
+      kinds: [],
       identities: [],
       service: newService(label),
       localIndicator: false,
       splits: [],
+      reached: [],
     };
     this.groups.set(key, group);
     this.result.services.push(group.service);
@@ -346,8 +361,9 @@ class KubeAnalyzer {
     const suffix = chain.name.slice(chain.name.indexOf('-', 5) + 1);
     const key = this.groupKey(suffix);
     const group = this.groups.get(key) ?? this.newGroup(key, suffix, chain.name);
-    if (!group.chains.has(kind)) {
-      group.chains.set(kind, chain);
+    if (!group.kinds.includes(kind)) {
+      group.chains.push(chain);
+      group.kinds.push(kind);
       group.service.chains.push(chainRef(chain));
     }
     this.result.serviceByChain.set(chain, group.service); // each chain comes here once
@@ -447,89 +463,132 @@ class KubeAnalyzer {
   }
 
   private readGroupChains(group: Group): void {
-    for (const [kind, chain] of group.chains) {
-      const choosing = ENDPOINT_CHOOSING_KINDS.has(kind);
-      const local = kind !== 'service';
-      const endpoints = local ? group.service.localEndpoints : group.service.endpoints;
-      if (!choosing) {
+    for (let c = 0; c < group.chains.length; c++) {
+      const kind = group.kinds[c];
+      const chain = group.chains[c];
+      if (ENDPOINT_CHOOSING_KINDS.has(kind)) {
+        this.readSplit(group, kind, chain);
+      } else {
         this.readIdentities(group, kind, chain);
-        continue;
-      }
-      const index = local ? (group.localEndpointIndex ??= new Map()) : (group.endpointIndex ??= new Map());
-      // Session-affinity checks come before the random split and send returning clients back to their
-      // endpoint; they are not part of the split, so they are read aside and joined to the endpoints after.
-      const affinity: { rule: Rule; target: string; seconds: number }[] = [];
-      let remaining = 1;
-      let counted = false;
-      const reachingByRule: SplitRule[] = [];
-      for (const rule of chain.rules) {
-        const target = rule.targetName;
-        this.readServiceRule(group, kind, rule, target);
-        if (target === undefined || !(target.startsWith('KUBE-SEP-') || target === 'DNAT')) {
-          continue;
-        }
-        if (rule.counters !== undefined) {
-          counted = true;
-        }
-        const seconds = fastAffinitySeconds(rule);
-        if (seconds !== undefined) {
-          affinity.push({ rule, target, seconds });
-          continue;
-        }
-        const probability = fastProbability(rule);
-        const share = remaining * probability;
-        const reaching = remaining;
-        remaining -= share;
-        if (remaining < EPSILON) {
-          remaining = 0;
-        }
-        const facts = target === 'DNAT' ? undefined : this.endpointByJumpLine[rule.line];
-        // Each DNAT written straight into a service chain is its own endpoint.
-        const key = target === 'DNAT' ? `DNAT@${rule.line}` : target;
-        let endpoint = index.get(key);
-        if (endpoint === undefined) {
-          endpoint = this.newEndpoint(group, rule, target, facts, local, probability, share);
-          index.set(key, endpoint);
-          endpoints.push(endpoint);
-        } else {
-          endpoint.share += share;
-        }
-        if (rule.counters !== undefined) {
-          endpoint.observedPackets = (endpoint.observedPackets ?? 0) + rule.counters.packets;
-          if (rule.counters.approximate) {
-            group.service.observedApproximate = true;
-          }
-        }
-        const entry: SplitRule = { rule, service: group.service, endpoint, local, probability, share, reaching, affinity: false };
-        reachingByRule.push(entry);
-        this.result.endpointRuleByLine.set(rule.line, entry);
-      }
-      for (const check of affinity) {
-        const endpoint = index.get(check.target);
-        if (endpoint !== undefined) {
-          endpoint.affinitySeconds = check.seconds;
-          group.service.affinitySeconds = check.seconds;
-          if (check.rule.counters !== undefined) {
-            endpoint.observedPackets = (endpoint.observedPackets ?? 0) + check.rule.counters.packets;
-            if (check.rule.counters.approximate) {
-              group.service.observedApproximate = true;
-            }
-          }
-          this.result.endpointRuleByLine.set(check.rule.line, {
-            service: group.service,
-            endpoint,
-            local,
-            probability: 1,
-            share: 0,
-            reaching: 1,
-            affinity: true,
-          });
-        }
-      }
-      if (endpoints.length > 0) {
-        group.splits.push({ chain, endpoints, rules: reachingByRule, remaining, counted });
       }
     }
+  }
+
+  /** An endpoint-choosing chain (KUBE-SVC / SVL / XLB): its endpoints in rule order, and the shares its split gives them. */
+  private readSplit(group: Group, kind: ChainKind, chain: Chain): void {
+    const service = group.service;
+    const local = kind !== 'service';
+    const endpoints = local ? service.localEndpoints : service.endpoints;
+    // Session-affinity checks come before the random split and send returning clients back to their
+    // endpoint; they are not part of the split, so they are read aside and joined to the endpoints after.
+    let affinity: { rule: Rule; target: string; seconds: number }[] | undefined;
+    let remaining = 1;
+    let counted = false;
+    const reachingByRule: SplitRule[] = [];
+    for (const rule of chain.rules) {
+      const target = rule.targetName;
+      this.readServiceRule(group, kind, rule, target);
+      if (target === undefined) {
+        continue;
+      }
+      const dnat = target === 'DNAT';
+      if (!dnat && !target.startsWith('KUBE-SEP-')) {
+        continue;
+      }
+      const counters = rule.counters;
+      if (counters !== undefined) {
+        counted = true;
+      }
+      const seconds = fastAffinitySeconds(rule);
+      if (seconds !== undefined) {
+        (affinity ??= []).push({ rule, target, seconds });
+        continue;
+      }
+      const probability = fastProbability(rule);
+      const share = remaining * probability;
+      const reaching = remaining;
+      remaining -= share;
+      if (remaining < EPSILON) {
+        remaining = 0;
+      }
+      // Each DNAT written straight into a service chain is its own endpoint.
+      let endpoint = dnat ? undefined : this.endpointNamed(group, local, target);
+      if (endpoint === undefined) {
+        endpoint = this.newEndpoint(group, rule, target, dnat ? undefined : this.endpointByJumpLine[rule.line], local, probability, share);
+        endpoints.push(endpoint);
+        if (!dnat) {
+          (local ? group.localEndpointIndex : group.endpointIndex)?.set(target, endpoint);
+        }
+      } else {
+        endpoint.share += share;
+      }
+      if (counters !== undefined) {
+        endpoint.observedPackets = (endpoint.observedPackets ?? 0) + counters.packets;
+        if (counters.approximate) {
+          service.observedApproximate = true;
+        }
+      }
+      const entry: SplitRule = { rule, service, endpoint, local, probability, share, reaching, affinity: false };
+      reachingByRule.push(entry);
+      this.result.endpointRuleByLine.set(rule.line, entry);
+    }
+    for (const check of affinity ?? []) {
+      const endpoint = this.endpointNamed(group, local, check.target);
+      if (endpoint !== undefined) {
+        endpoint.affinitySeconds = check.seconds;
+        service.affinitySeconds = check.seconds;
+        if (check.rule.counters !== undefined) {
+          endpoint.observedPackets = (endpoint.observedPackets ?? 0) + check.rule.counters.packets;
+          if (check.rule.counters.approximate) {
+            service.observedApproximate = true;
+          }
+        }
+        this.result.endpointRuleByLine.set(check.rule.line, {
+          service,
+          endpoint,
+          local,
+          probability: 1,
+          share: 0,
+          reaching: 1,
+          affinity: true,
+        });
+      }
+    }
+    if (endpoints.length > 0) {
+      group.splits.push({ chain, endpoints, rules: reachingByRule, remaining, counted });
+    }
+  }
+
+  /**
+   * The endpoint of the service port's cluster-wide (or, with `local`, node-local) chains that a jump to `target`
+   * already made: repeated jumps to one endpoint chain add up. DNAT endpoints are named after their service chain,
+   * so a KUBE-SEP target never finds one.
+   */
+  private endpointNamed(group: Group, local: boolean, target: string): DumpEndpoint | undefined {
+    const endpoints = local ? group.service.localEndpoints : group.service.endpoints;
+    if (endpoints.length < ENDPOINT_INDEX_MIN) {
+      for (const endpoint of endpoints) {
+        if (endpoint.chain.name === target) {
+          return endpoint;
+        }
+      }
+      return undefined;
+    }
+    let index = local ? group.localEndpointIndex : group.endpointIndex;
+    if (index === undefined) {
+      index = new Map();
+      for (const endpoint of endpoints) {
+        if (!index.has(endpoint.chain.name)) {
+          index.set(endpoint.chain.name, endpoint);
+        }
+      }
+      if (local) {
+        group.localEndpointIndex = index;
+      } else {
+        group.endpointIndex = index;
+      }
+    }
+    return index.get(target);
   }
 
   /** Identity and policy hints of a service chain's rules that do not choose an endpoint (KUBE-EXT, KUBE-FW). */
@@ -566,7 +625,7 @@ class KubeAnalyzer {
 
   /** A table of the group's chains (they all live in one table, nat). */
   private tableOf(group: Group): Table {
-    return group.chains.values().next().value!.table;
+    return group.chains[0].table;
   }
 
   private newEndpoint(
@@ -599,7 +658,7 @@ class KubeAnalyzer {
         dnatRule,
         masqueradeRule,
       };
-      facts.reachedBy.push({ service: group.service, endpoint, local, serviceChain: rule.chain.name });
+      this.reach(group, facts, { service: group.service, endpoint, local, serviceChain: rule.chain.name });
       return endpoint;
     }
     const endpoint: DumpEndpoint = {
@@ -637,7 +696,7 @@ class KubeAnalyzer {
       if (facts.masqueradeRule !== undefined) {
         endpoint.masqueradeRule = facts.masqueradeRule;
       }
-      facts.reachedBy.push({ service: group.service, endpoint, local, serviceChain: rule.chain.name });
+      this.reach(group, facts, { service: group.service, endpoint, local, serviceChain: rule.chain.name });
     } else {
       // Without the endpoint chain (an excerpt), the "ns/svc:port -> ip:port" comment still gives the address.
       const comment = ruleComment(rule);
@@ -650,6 +709,16 @@ class KubeAnalyzer {
       }
     }
     return endpoint;
+  }
+
+  private reach(group: Group, facts: EndpointChainFacts, reach: EndpointReach): void {
+    // Most endpoint chains are reached once: a one-element literal, where a push would make room for 17.
+    if (facts.reachedBy.length === 0) {
+      facts.reachedBy = [reach];
+    } else {
+      facts.reachedBy.push(reach);
+    }
+    group.reached.push(facts);
   }
 
   /** Warns when the conditional probabilities leave traffic with no endpoint, or give an endpoint nothing. */
@@ -689,7 +758,8 @@ class KubeAnalyzer {
       endpoint.observedPackets ??= 0;
       total += endpoint.observedPackets;
     }
-    if (chain.name === group.chains.get('service')?.name || !group.chains.has('service')) {
+    const svc = chainOfKind(group, 'service');
+    if (svc === undefined || chain.name === svc.name) {
       group.service.observedPackets = total;
     }
     if (total === 0) {
@@ -985,7 +1055,7 @@ class KubeAnalyzer {
         }
       }
     }
-    service.label = serviceLabel(service, group.chains);
+    service.label = serviceLabel(service, labelChain(group));
   }
 
   /**
@@ -1009,7 +1079,7 @@ class KubeAnalyzer {
         return;
       }
     }
-    for (const chain of group.chains.values()) {
+    for (const chain of group.chains) {
       for (const rule of chain.rules) {
         if (group.protocol !== undefined) {
           return;
@@ -1021,10 +1091,10 @@ class KubeAnalyzer {
 
   private finish(group: Group): void {
     const service = group.service;
-    service.label = serviceLabel(service, group.chains);
+    service.label = serviceLabel(service, labelChain(group));
     if (group.localIndicator) {
       service.trafficPolicy = 'Local';
-    } else if (group.chains.has('service') || group.chains.has('external')) {
+    } else if (group.kinds.includes('service') || group.kinds.includes('external')) {
       service.trafficPolicy = 'Cluster';
     }
     for (const split of group.splits) {
@@ -1034,6 +1104,7 @@ class KubeAnalyzer {
       }
       this.checkEndpointsOutsideDump(service, split.endpoints);
     }
+    this.checkReachedEndpoints(group);
     for (const ip of service.clusterIPs) {
       this.addAddress(ip, { role: 'cluster-ip', service });
     }
@@ -1044,7 +1115,7 @@ class KubeAnalyzer {
       this.addAddress(ip, { role: 'loadbalancer-ip', service });
     }
     if (service.hashMatches === false) {
-      for (const chain of group.chains.values()) {
+      for (const chain of group.chains) {
         const span = chainSpan(chain);
         if (span !== undefined) {
           this.result.diagnostics.push({
@@ -1070,7 +1141,7 @@ class KubeAnalyzer {
         message: `Service ${service.label} has no endpoints: kube-proxy rejects its traffic (no ready pod backs it).`,
       });
     } else if (service.endpoints.length === 0 && service.localEndpoints.length === 0) {
-      const svc = group.chains.get('service');
+      const svc = chainOfKind(group, 'service');
       if (svc !== undefined && svc.declaration !== undefined && !svc.rules.some((rule) => isOnwardJump(rule.targetName))) {
         service.noEndpoints = true;
         this.result.diagnostics.push({
@@ -1103,12 +1174,44 @@ class KubeAnalyzer {
     }
   }
 
+  /**
+   * The hash check of the endpoint chains this service port reaches, done here while its name and its endpoints
+   * are at hand rather than in a pass of its own over every endpoint chain. An endpoint chain's name matches when
+   * it is the hash of any named service port that reaches it (or the unnamed port's other spelling), and does
+   * not when some named port reaches it and none gives its name; `checkEndpointChains` settles the rest.
+   */
+  private checkReachedEndpoints(group: Group): void {
+    const service = group.service;
+    const { portName, protocol } = service;
+    if (portName === undefined || protocol === undefined) {
+      return;
+    }
+    // The unnamed port's other spelling (`ns/svc` and `ns/svc:`), which kube-proxy versions hash differently.
+    const other =
+      service.port === '' && service.namespace !== undefined && service.name !== undefined
+        ? servicePortName(service.namespace, service.name, '', !portName.endsWith(':'))
+        : undefined;
+    for (const facts of group.reached) {
+      if (facts.hashMatches === true || facts.ip === undefined || facts.port === undefined) {
+        continue;
+      }
+      const address = facts.address ?? formatEndpoint(facts.ip, facts.port);
+      const name = facts.chain.name;
+      facts.hashMatches =
+        hasChainHash(name, 'KUBE-SEP-'.length, portName, protocol, address) ||
+        (other !== undefined && hasChainHash(name, 'KUBE-SEP-'.length, other, protocol, address));
+      if (facts.reachedBy.length === 1) {
+        // Reached by this port alone: its one endpoint has its final answer now.
+        facts.reachedBy[0].endpoint.hashMatches = facts.hashMatches;
+      }
+    }
+  }
+
   /** Hash check of every endpoint chain against the service ports that reach it, and the missing-DNAT warning. */
   private checkEndpointChains(): void {
     for (const [chain, facts] of this.result.endpointsByChain) {
       const name = chain.name;
-      const declared = chain !== undefined && (chain.declaration !== undefined || chain.rules.length > 0);
-      if (facts.dnatRule === undefined && declared) {
+      if (facts.dnatRule === undefined && (chain.declaration !== undefined || chain.rules.length > 0)) {
         const span = chainSpan(chain);
         if (span !== undefined) {
           this.result.diagnostics.push({
@@ -1119,12 +1222,20 @@ class KubeAnalyzer {
           });
         }
       }
-      facts.hashMatches = this.endpointHashMatches(chain, facts);
-      facts.reachedBy = trimmed(facts.reachedBy);
-      for (const reach of facts.reachedBy) {
-        reach.endpoint.hashMatches = facts.hashMatches;
+      // Set by checkReachedEndpoints when a named service port reaches the chain (and then, for a chain reached
+      // once, on its endpoint too); otherwise decided here.
+      const settled = facts.hashMatches !== null;
+      if (!settled) {
+        facts.hashMatches = this.endpointHashMatches(chain, facts);
       }
-      if (facts.hashMatches === false && chain !== undefined) {
+      const reachedBy = facts.reachedBy;
+      if (!settled || reachedBy.length > 1) {
+        facts.reachedBy = trimmed(reachedBy);
+        for (const reach of reachedBy) {
+          reach.endpoint.hashMatches = facts.hashMatches;
+        }
+      }
+      if (facts.hashMatches === false) {
         const span = chainSpan(chain);
         if (span !== undefined) {
           this.result.diagnostics.push({
@@ -1146,6 +1257,7 @@ class KubeAnalyzer {
     return [...new Set(labels)].join(', ');
   }
 
+  /** An endpoint chain's hash check when no named service port reaches it (an excerpt): its own comment and DNAT protocol may still say. */
   private endpointHashMatches(chain: Chain, facts: EndpointChainFacts): boolean | null {
     if (facts.ip === undefined || facts.port === undefined) {
       return null;
@@ -1153,27 +1265,6 @@ class KubeAnalyzer {
     const address = facts.address ?? formatEndpoint(facts.ip, facts.port);
     const matches = (portName: string, protocol: string): boolean =>
       hasChainHash(chain.name, 'KUBE-SEP-'.length, portName, protocol, address);
-    let checked: DumpServicePort | undefined;
-    for (const reach of facts.reachedBy) {
-      const service = reach.service;
-      if (service === checked || service.portName === undefined || service.protocol === undefined) {
-        continue; // the same service port through KUBE-SVC and KUBE-SVL/XLB is checked once
-      }
-      checked = service;
-      if (matches(service.portName, service.protocol)) {
-        return true;
-      }
-      if (service.port === '' && service.namespace !== undefined && service.name !== undefined) {
-        const other = servicePortName(service.namespace, service.name, '', !service.portName.endsWith(':'));
-        if (matches(other, service.protocol)) {
-          return true;
-        }
-      }
-    }
-    if (checked !== undefined) {
-      return false;
-    }
-    // No named service port reaches it (an excerpt): its own comment and DNAT protocol may still say.
     this.endpointDetails(chain, facts);
     const identity = facts.identity;
     const protocol = facts.protocol;
@@ -1211,11 +1302,22 @@ function isOnwardJump(target: string | undefined): boolean {
   return target !== undefined && target !== 'KUBE-MARK-MASQ' && target !== 'KUBE-MARK-DROP' && target !== 'MARK' && target !== 'RETURN';
 }
 
+/** The group's chain of `kind`, if the dump has it. */
+function chainOfKind(group: Group, kind: ChainKind): Chain | undefined {
+  const at = group.kinds.indexOf(kind);
+  return at < 0 ? undefined : group.chains[at];
+}
+
+/** The chain a service port without a name is labelled by: its KUBE-SVC chain, else its first chain. */
+function labelChain(group: Group): Chain | undefined {
+  return chainOfKind(group, 'service') ?? group.chains[0];
+}
+
 /**
  * `default/my-nginx:80/tcp` for an unnamed port, `kube-system/kube-dns:dns (53/udp)` for a named one, or the
- * service chain's name when no comment names the port.
+ * name of `chain` (the service port's KUBE-SVC chain, else its first) when no comment names the port.
  */
-export function serviceLabel(service: DumpServicePort, chains?: Map<ChainKind, Chain>): string {
+export function serviceLabel(service: DumpServicePort, chain?: Chain): string {
   const proto = service.protocol !== undefined ? `/${service.protocol}` : '';
   if (service.namespace !== undefined && service.name !== undefined) {
     const base = `${service.namespace}/${service.name}`;
@@ -1227,7 +1329,6 @@ export function serviceLabel(service: DumpServicePort, chains?: Map<ChainKind, C
     }
     return `${base}:${service.port}${proto}`;
   }
-  const chain = chains?.get('service') ?? chains?.values().next().value;
   const name = chain?.name ?? service.chains[0]?.name ?? 'service';
   const ip = service.clusterIPs[0];
   if (ip !== undefined) {

