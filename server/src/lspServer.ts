@@ -19,7 +19,8 @@ import type { TextEdit } from './features/document';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
 import { references } from './features/references';
-import { kubeChainDetail, kubeHoverSection, implementationLocations, serviceCodeLenses, servicesOf } from './features/kubeFeatures';
+import { kubeChainDetail, kubeHoverSection, implementationLocations, resolveServiceCodeLens, serviceCodeLenses, servicesOf } from './features/kubeFeatures';
+import type { ServiceLensData } from './features/kubeFeatures';
 import { documentSymbols, workspaceSymbols } from './features/symbols';
 import { parseLinesInSlices, SlicedParse, splitLines } from './parse/index';
 
@@ -116,6 +117,10 @@ export class LspServer {
       const doc = this.model(p.textDocument.uri);
       return doc ? serviceCodeLenses(doc) : [];
     }));
+    c.onCodeLensResolve((lens, token) => this.runSafe(token, lens, 'a code lens', () => {
+      const doc = this.model((lens.data as ServiceLensData | undefined)?.uri ?? '');
+      return doc ? resolveServiceCodeLens(doc, lens) : lens;
+    }));
     c.onRequest(ServicesRequest, (p: { uri: string }, token) => this.runSafe(token, { services: [] }, `services for ${p.uri}`, () => {
       const doc = this.model(p.uri);
       return doc ? servicesOf(doc) : { services: [] };
@@ -161,7 +166,7 @@ export class LspServer {
       referencesProvider: true,
       hoverProvider: true,
       implementationProvider: true,
-      codeLensProvider: { resolveProvider: false },
+      codeLensProvider: { resolveProvider: true },
       foldingRangeProvider: true,
       workspaceSymbolProvider: true,
     };

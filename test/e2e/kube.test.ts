@@ -61,7 +61,8 @@ describe('kube-proxy knowledge through the client', () => {
 
   it('puts a lens on the service chain that peeks its endpoints', async () => {
     const lenses = await whenProvided('code lenses', () =>
-      vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', seed.uri),
+      // The lenses come unresolved; VS Code resolves those it shows, the command those it is asked to.
+      vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', seed.uri, 100),
     );
     const header = seed.getText().split('\n').indexOf(`Chain ${SERVICE_CHAIN} (1 references)`);
     const lens = lenses.find((candidate) => candidate.range.start.line === header);

@@ -145,15 +145,19 @@ describe('kube-proxy features over stdio', function () {
     assert.deepEqual(targets.map((t) => t.range.start.line).sort((a, b) => a - b), dnatLines);
   });
 
-  it('puts a code lens on each service chain that peeks its endpoints', async () => {
-    const lenses = await client.request<{ range: { start: { line: number } }; command: { title: string; command: string; arguments: unknown[] } }[]>('textDocument/codeLens', { textDocument: { uri: seedUri } });
-    const nginx = lenses.find((l) => l.range.start.line === lines.indexOf('Chain KUBE-SVC-BEPXDJBUHFCSYIC3 (1 references)'));
-    assert.ok(nginx, 'no lens on KUBE-SVC-BEPXDJBUHFCSYIC3');
-    assert.equal(nginx.command.title, 'default/my-nginx:80/tcp → 2 endpoints');
-    assert.equal(nginx.command.command, 'iptablesLens.peekLocations');
-    assert.equal((nginx.command.arguments[2] as unknown[]).length, 2);
+  it('puts a code lens on each service chain, resolved into a peek at its endpoints', async () => {
+    type Lens = { range: { start: { line: number } }; data?: unknown; command?: { title: string; command: string; arguments: unknown[] } };
+    const lenses = await client.request<Lens[]>('textDocument/codeLens', { textDocument: { uri: seedUri } });
     const serviceChains = lines.filter((l) => /^Chain KUBE-SVC-/.test(l)).length;
     assert.equal(lenses.length, serviceChains);
+    assert.ok(lenses.every((l) => l.command === undefined), 'titles and locations wait for codeLens/resolve');
+    const unresolved = lenses.find((l) => l.range.start.line === lines.indexOf('Chain KUBE-SVC-BEPXDJBUHFCSYIC3 (1 references)'));
+    assert.ok(unresolved, 'no lens on KUBE-SVC-BEPXDJBUHFCSYIC3');
+    const nginx = await client.request<Lens>('codeLens/resolve', unresolved);
+    assert.deepEqual(nginx.range, unresolved.range);
+    assert.equal(nginx.command?.title, 'default/my-nginx:80/tcp → 2 endpoints');
+    assert.equal(nginx.command.command, 'iptablesLens.peekLocations');
+    assert.equal((nginx.command.arguments[2] as unknown[]).length, 2);
   });
 
   it('answers iptablesLens/services with endpoints and shares', async () => {

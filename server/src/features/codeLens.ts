@@ -19,29 +19,68 @@ export interface KubeCodeLens {
   service: string;
 }
 
-/** One lens per declared service chain (KUBE-SVC/SVL/EXT/FW/XLB) of every service port, in document order. */
-export function codeLenses(dump: Dump, analysis: KubeAnalysis): KubeCodeLens[] {
-  const lenses: KubeCodeLens[] = [];
+/** Where a lens goes: a declared service chain (its declaration) of a service port. */
+export interface KubeCodeLensSite {
+  span: Span;
+  chain: string;
+}
+
+/** Each declared service chain (KUBE-SVC/SVL/EXT/FW/XLB) of every service port, with its service port. */
+function* servedChains(dump: Dump, analysis: KubeAnalysis): Generator<{ service: DumpServicePort; chain: string; span: Span }> {
   if (!analysis.hasKubeProxy) {
-    return lenses;
+    return;
   }
   for (const service of analysis.services) {
     for (const chain of service.chains) {
-      if (chain.span === undefined || dump.lineOwners[chain.span.line] === undefined) {
-        continue;
+      if (chain.span !== undefined && dump.lineOwners[chain.span.line] !== undefined) {
+        yield { service, chain: chain.name, span: chain.span };
       }
-      const kind = chainKind(chain.name);
-      const locations = endpointDnatSpans(service, kind);
-      const endpoints =
-        kind === 'service-local' || kind === 'external-local'
-          ? service.localEndpoints
-          : service.endpoints.length > 0
-            ? service.endpoints
-            : service.localEndpoints;
-      lenses.push({ span: chain.span, title: lensTitle(service, endpoints), locations, chain: chain.name, service: service.label });
     }
   }
-  return lenses.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
+}
+
+const inDocumentOrder = (a: { span: Span }, b: { span: Span }): number => a.span.line - b.span.line || a.span.start - b.span.start;
+
+/**
+ * Where the lenses go, without what they say, in document order. An editor asks for all of a document's lenses
+ * and then resolves those it shows (`codeLensOf`): a 20,000-service dump has 25,000 lenses, whose titles and DNAT
+ * locations made 20 MB of JSON per request.
+ */
+export function codeLensSites(dump: Dump, analysis: KubeAnalysis): KubeCodeLensSite[] {
+  return [...servedChains(dump, analysis)].map(({ span, chain }) => ({ span, chain })).sort(inDocumentOrder);
+}
+
+/** The lens of the service chain named `chain`; undefined when no service port has it (any more). */
+export function codeLensOf(dump: Dump, analysis: KubeAnalysis, chain: string): KubeCodeLens | undefined {
+  if (!analysis.hasKubeProxy) {
+    return undefined;
+  }
+  for (const table of dump.tables) {
+    const modelChain = table.chains.get(chain);
+    const service = modelChain && analysis.serviceByChain.get(modelChain);
+    const ref = service?.chains.find((candidate) => candidate.name === chain);
+    if (service && ref?.span !== undefined && dump.lineOwners[ref.span.line] !== undefined) {
+      return lensOf(service, chain, ref.span);
+    }
+  }
+  return undefined;
+}
+
+/** Every lens with what it says, in document order (for tests and tools that want them all at once). */
+export function codeLenses(dump: Dump, analysis: KubeAnalysis): KubeCodeLens[] {
+  return [...servedChains(dump, analysis)].map(({ service, chain, span }) => lensOf(service, chain, span)).sort(inDocumentOrder);
+}
+
+function lensOf(service: DumpServicePort, chain: string, span: Span): KubeCodeLens {
+  const kind = chainKind(chain);
+  const locations = endpointDnatSpans(service, kind);
+  const endpoints =
+    kind === 'service-local' || kind === 'external-local'
+      ? service.localEndpoints
+      : service.endpoints.length > 0
+        ? service.endpoints
+        : service.localEndpoints;
+  return { span, title: lensTitle(service, endpoints), locations, chain, service: service.label };
 }
 
 function lensTitle(service: DumpServicePort, endpoints: DumpEndpoint[]): string {

@@ -4,7 +4,8 @@ import type { CodeLens, Location, Position } from 'vscode-languageserver-types';
 import { chainSymbolDetail } from '../kube/analysis';
 import type { DumpServicePort } from '../kube/types';
 import type { Chain } from '../model/types';
-import { codeLenses } from './codeLens';
+import { codeLensOf, codeLensSites } from './codeLens';
+import type { KubeCodeLens } from './codeLens';
 import type { DumpDocument } from './document';
 import { implementation } from './implementation';
 import { kubeHover } from './kubeHover';
@@ -24,16 +25,30 @@ export function implementationLocations(doc: DumpDocument, position: Position): 
   return implementation(doc.dump, doc.kube, position).map((span) => toLocation(doc.uri, span));
 }
 
-/** One lens per service chain: `default/my-nginx:80/tcp → 2 endpoints`, peeking their DNAT rules. */
+/** What a service lens carries until it is resolved: the document and the chain it sits on. */
+export interface ServiceLensData {
+  uri: string;
+  chain: string;
+}
+
+/**
+ * One lens per service chain, unresolved: the editor resolves those it shows (`resolveServiceCodeLens`) into
+ * `default/my-nginx:80/tcp → 2 endpoints`, peeking their DNAT rules.
+ */
 export function serviceCodeLenses(doc: DumpDocument): CodeLens[] {
-  return codeLenses(doc.dump, doc.kube).map((lens) => ({
-    range: toRange(lens.span),
-    command: {
-      title: lens.title,
-      command: PEEK_LOCATIONS_COMMAND,
-      arguments: [doc.uri, toRange(lens.span).start, lens.locations.map((span) => toLocation(doc.uri, span))],
-    },
-  }));
+  return codeLensSites(doc.dump, doc.kube).map((site) => ({ range: toRange(site.span), data: { uri: doc.uri, chain: site.chain } satisfies ServiceLensData }));
+}
+
+/** `lens` with its command: the service and endpoints of its chain in `doc` (which its data names). */
+export function resolveServiceCodeLens(doc: DumpDocument, lens: CodeLens): CodeLens {
+  const data = lens.data as ServiceLensData;
+  const resolved = codeLensOf(doc.dump, doc.kube, data.chain);
+  return { ...lens, command: resolved ? peekCommand(doc, resolved) : { title: `${data.chain}: no longer a service chain`, command: '' } };
+}
+
+function peekCommand(doc: DumpDocument, lens: KubeCodeLens): CodeLens['command'] {
+  const start = toRange(lens.span).start;
+  return { title: lens.title, command: PEEK_LOCATIONS_COMMAND, arguments: [doc.uri, start, lens.locations.map((span) => toLocation(doc.uri, span))] };
 }
 
 /** The outline detail kube-proxy knowledge adds to a chain (`default/my-nginx:80/tcp`). */

@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { parseDump } from '../../../server/src/parse/index';
 import { analyzeKube } from '../../../server/src/kube/analysis';
-import { codeLenses } from '../../../server/src/features/codeLens';
+import { codeLenses, codeLensOf, codeLensSites } from '../../../server/src/features/codeLens';
 import { readCorpus } from '../../support/corpus';
+import { generateKubeDump, renderSave } from '../../support/generateKubeDump';
 
 function lenses(file: string): { lines: string[]; lenses: ReturnType<typeof codeLenses> } {
   const text = readCorpus(file);
@@ -11,6 +12,25 @@ function lenses(file: string): { lines: string[]; lenses: ReturnType<typeof code
 }
 
 describe('kube code lenses', () => {
+  it('resolves each site, by its chain, to the lens made with all of them at once (corpus and generated dumps)', () => {
+    const dumps: Record<string, string> = { generated: renderSave(generateKubeDump({ services: 300, seed: 5 })) };
+    for (const file of ['seed-calico-nat-L-n-v.txt', 'docker-desktop-k8s-nat-nvL-kube-proxy-XLB.txt', 'kube-proxy-TestOverallIPTablesRules.real-iptables-save']) {
+      dumps[file] = readCorpus(file);
+    }
+    for (const [file, text] of Object.entries(dumps)) {
+      const dump = parseDump(text);
+      const analysis = analyzeKube(dump);
+      const all = codeLenses(dump, analysis);
+      const sites = codeLensSites(dump, analysis);
+      assert.ok(sites.length > 0, file);
+      assert.deepEqual(sites, all.map((lens) => ({ span: lens.span, chain: lens.chain })), file);
+      for (const site of sites) {
+        assert.deepEqual(codeLensOf(dump, analysis, site.chain), all.find((lens) => lens.chain === site.chain), `${file}: ${site.chain}`);
+      }
+      assert.equal(codeLensOf(dump, analysis, 'KUBE-SVC-NOTINTHISDUMP0'), undefined);
+    }
+  });
+
   it('puts "default/my-nginx:80/tcp → 2 endpoints" on the seed\'s service chain, peeking both DNAT rules', () => {
     const { lines, lenses: all } = lenses('seed-calico-nat-L-n-v.txt');
     assert.equal(all.length, 6, 'one per service chain declaration');
