@@ -3,11 +3,19 @@
 import { isBuiltinTarget } from './builtinTargets';
 import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from './types';
 
-/** Fills `chain.referencedBy` and adds the diagnostics that need every table complete. */
-export function buildIndex(dump: Dump): void {
+/**
+ * Fills `chain.referencedBy` and adds the diagnostics that need every table complete. `knownTarget` gives the
+ * chain a rule jumps to when the parser already found it (a lookup by name per rule costs more than all else).
+ */
+export function buildIndex(dump: Dump, knownTarget?: (rule: Rule) => Chain | undefined): void {
   for (const table of dump.tables) {
     for (const chain of table.chains.values()) {
       for (const rule of chain.rules) {
+        const known = knownTarget?.(rule);
+        if (known !== undefined) {
+          known.referencedBy = appended(known.referencedBy, rule);
+          continue;
+        }
         const name = rule.targetName;
         if (name === undefined) {
           continue;

@@ -107,19 +107,28 @@ export class DumpBuilder {
   }
 
   private lookUpChain(table: Table, name: string, line: number): ParsedChain {
-    let chain = table.chains.get(name) as ParsedChain | undefined;
+    const chain = table.chains.get(name) as ParsedChain | undefined;
     if (!chain) {
-      chain = new ParsedChain(name, table, line);
-      table.chains.set(name, chain);
-      this.chainsCreated++;
+      return this.newChain(table, name, line);
     }
     this.lastChain = chain;
     return chain;
   }
 
-  /** Records a declaration of `name` at `line`, `start..end`; a second declaration in the same table is an error. */
-  declare(table: Table, name: string, line: number, start: number, end: number, declaredBy: NonNullable<Chain['declaredBy']>): ParsedChain {
-    const chain = this.chain(table, name, line);
+  private newChain(table: Table, name: string, line: number): ParsedChain {
+    const chain = new ParsedChain(name, table, line);
+    table.chains.set(name, chain);
+    this.chainsCreated++;
+    this.lastChain = chain;
+    return chain;
+  }
+
+  /**
+   * Records a declaration of `name` at `line`, `start..end`; a second declaration in the same table is an error.
+   * `absent`: the caller knows the table has no such chain yet (no lookup by name).
+   */
+  declare(table: Table, name: string, line: number, start: number, end: number, declaredBy: NonNullable<Chain['declaredBy']>, absent = false): ParsedChain {
+    const chain = absent ? this.newChain(table, name, line) : this.chain(table, name, line);
     this.declarations++;
     if (chain.declaredBy !== undefined && chain.declaredBy !== 'first-rule') {
       const span = { line, start, end };
@@ -154,16 +163,19 @@ export class DumpBuilder {
   ): Rule {
     const table = chain.table;
     let shape = (insert ? INSERT : 0) | (goto ? GOTO : 0) | (command ? COMMAND : 0);
+    let jump: ParsedChain | string | undefined;
     if (targetName !== undefined) {
-      // A jump to a chain already known shares its name string rather than keeping a copy per rule.
-      targetName = table.chains.get(targetName)?.name ?? this.targetName(targetName);
+      // A jump to a chain already known keeps the chain (the index then needs no lookup by name); any other
+      // target shares one name string rather than keeping a copy per rule.
+      const targetChain = table.chains.get(targetName) as ParsedChain | undefined;
+      jump = targetChain === undefined ? this.targetName(targetName) : this.fastPaths ? targetChain : targetChain.name;
       shape += targetStart * SHAPE_FLAGS; // not a shift: a line may be longer than 2^28 characters
     }
     const position = chain.rules.length + 1;
     const rule =
       counters === undefined && listedNumber === undefined
-        ? new ParsedRule(chain, line, text, bodyStart, position, targetName, shape)
-        : new CountedRule(chain, line, text, bodyStart, position, targetName, shape, counters, listedNumber);
+        ? new ParsedRule(chain, line, text, bodyStart, position, jump, shape)
+        : new CountedRule(chain, line, text, bodyStart, position, jump, shape, counters, listedNumber);
     // Rules are kept in the order read; `finish` moves `-I` rules to the top of their chain.
     chain.rules = appended(chain.rules, rule);
     if (insert) {
@@ -294,9 +306,18 @@ class ParsedRule implements Rule {
     readonly text: string,
     readonly bodyStart: number,
     public position: number,
-    readonly targetName: string | undefined,
+    /**
+     * The target: its chain when the table had that chain as the rule was read (the index then looks up
+     * nothing), else its name.
+     */
+    readonly jump: ParsedChain | string | undefined,
     private readonly shape: number,
   ) {}
+
+  get targetName(): string | undefined {
+    const jump = this.jump;
+    return typeof jump === 'object' ? jump.name : jump;
+  }
 
   get table(): Table {
     return this.chain.table;
@@ -340,6 +361,12 @@ class ParsedRule implements Rule {
   }
 }
 
+/** The chain a rule of this parse jumps to, when the parse found it as it read the rule (no lookup by name). */
+export function knownTargetChain(rule: Rule): Chain | undefined {
+  const jump = rule instanceof ParsedRule ? rule.jump : undefined;
+  return typeof jump === 'object' ? jump : undefined;
+}
+
 /** A rule with counters (`-c`, `[p:b]`, `-L -v`) or a listed number (`--line-numbers`). */
 class CountedRule extends ParsedRule {
   constructor(
@@ -348,11 +375,11 @@ class CountedRule extends ParsedRule {
     text: string,
     bodyStart: number,
     position: number,
-    targetName: string | undefined,
+    jump: ParsedChain | string | undefined,
     shape: number,
     readonly counters: Counters | undefined,
     readonly listedNumber: number | undefined,
   ) {
-    super(chain, line, text, bodyStart, position, targetName, shape);
+    super(chain, line, text, bodyStart, position, jump, shape);
   }
 }

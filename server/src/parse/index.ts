@@ -3,11 +3,12 @@
 // not understand becomes a diagnostic and the rest of the file still parses.
 import type { Dump, Table } from '../model/types';
 import { buildIndex } from '../model/index';
-import { DumpBuilder } from './builder';
+import { DumpBuilder, knownTargetChain } from './builder';
 import type { ParseOptions } from './builder';
 import { COLUMN_HEADER, isChainHeader, parseChainHeader, parseListRule } from './list';
 import type { ListLayout } from './list';
 import { closeUncommitted, isSaveLine, parseSaveLine } from './save';
+import { isPrintable } from './tokens';
 
 export { ruleDetails } from './details';
 export type { ParseOptions } from './builder';
@@ -112,7 +113,7 @@ function finishParse(b: DumpBuilder): Dump {
     }
   }
   const dump = b.finish();
-  buildIndex(dump);
+  buildIndex(dump, b.fastPaths ? knownTargetChain : undefined);
   return dump;
 }
 
@@ -128,7 +129,14 @@ export function parseLine(b: DumpBuilder, text: string, line: number, state: Lin
     parseSaveLine(b, text, line); // a rule, most lines of a save dump (the checks below would all say no)
     return;
   }
-  if (text.length === 0 || ((first <= 32 || first >= 127) && /^\s*$/.test(text))) {
+  // The first character after leading spaces: most `-L` rows are indented, and what follows tells a row
+  // from a blank line or a column header without a regular expression over the whole row.
+  let word = 0;
+  while (text.charCodeAt(word) === 32) {
+    word++;
+  }
+  const wordFirst = text.charCodeAt(word);
+  if (word === text.length || (!isPrintable(wordFirst) && /^\s*$/.test(text))) {
     b.listChain = undefined; // a blank line ends a chain's rows in -L output
     return;
   }
@@ -145,7 +153,8 @@ export function parseLine(b: DumpBuilder, text: string, line: number, state: Lin
     state.listLayout = undefined;
     return;
   }
-  const columns = COLUMN_HEADER.exec(text);
+  // A column header's first word is `num`, `pkts` or `target`.
+  const columns = wordFirst === 110 /* n */ || wordFirst === 112 /* p */ || wordFirst === 116 /* t */ || !isPrintable(wordFirst) ? COLUMN_HEADER.exec(text) : null;
   if (columns) {
     state.listLayout = { numbered: columns[1] !== undefined, verbose: columns[2] !== undefined };
     if (!b.listChain) {

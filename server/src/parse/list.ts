@@ -53,7 +53,8 @@ function declareListed(b: DumpBuilder, name: string, line: number, start: number
   let table = b.current;
   const builtin = BUILTIN_CHAINS.has(name);
   // iptables lists built-in chains first: a built-in chain after user chains, a repeated one, or a table
-  // announced by a pasted prompt means the next table's listing has begun.
+  // announced by a pasted prompt means the next table's listing has begun. Either way the table has no chain
+  // of that name (jumps to chains listed later make none).
   if (
     !table ||
     table.format !== 'list' ||
@@ -63,7 +64,7 @@ function declareListed(b: DumpBuilder, name: string, line: number, start: number
   ) {
     table = b.startTable('list', line);
   }
-  return b.declare(table, name, line, start, start + name.length, 'header');
+  return b.declare(table, name, line, start, start + name.length, 'header', true);
 }
 
 /**

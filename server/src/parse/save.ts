@@ -14,7 +14,7 @@ const DECLARATION = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/;
 export function isSaveLine(text: string): boolean {
   const c = text.charCodeAt(0);
   // '*', ':', '-', '['
-  return c === 42 || c === 58 || c === 45 || (c === 91 && RULE_COUNTERS.test(text)) || text === 'COMMIT' || /^COMMIT\s*$/.test(text);
+  return c === 42 || c === 58 || c === 45 || (c === 91 && RULE_COUNTERS.test(text)) || (c === 67 /* C */ && /^COMMIT\s*$/.test(text));
 }
 
 export function parseSaveLine(b: DumpBuilder, text: string, line: number): void {
@@ -299,35 +299,45 @@ function appendRule(b: DumpBuilder, text: string, line: number): boolean {
   if (quote < nameEnd) {
     return false;
   }
-  // Find the first option the fast path cares about that is outside quotes.
+  // Find the first option the fast path cares about that is outside quotes: the quoted values before a match
+  // (every one when there is none) must close before it; a match inside one is searched for again after it.
+  const backslash = quote < length ? text.indexOf('\\', quote) : -1;
   let from = nameEnd;
   let option = -1;
   let optionEnd = -1;
   for (;;) {
     RULE_OPTION.lastIndex = from;
-    if (RULE_OPTION.test(text)) {
-      const end = RULE_OPTION.lastIndex;
-      const blank = text.lastIndexOf(' ', end - 1); // the blank the match starts with
-      if (blank < quote) {
-        option = blank + 1;
-        optionEnd = end;
+    const found = RULE_OPTION.test(text);
+    const end = RULE_OPTION.lastIndex;
+    const blank = found ? text.lastIndexOf(' ', end - 1) : length; // the blank the match starts with
+    let close = -1;
+    while (quote < blank) {
+      // Without a backslash on the line the closing quote is the next one (a native search, not a loop).
+      const quoteCode = text.charCodeAt(quote);
+      close = backslash < 0 ? text.indexOf(quoteCode === 34 ? '"' : "'", quote + 1) : closingQuote(text, quote + 1, quoteCode);
+      if (close < 0 || close >= length) {
+        return false; // a quote left open: the word reader reports it
+      }
+      if (close > blank) {
         break;
       }
+      if (doubleQuote >= 0 && doubleQuote <= close) {
+        doubleQuote = text.indexOf('"', close + 1);
+      }
+      if (singleQuote >= 0 && singleQuote <= close) {
+        singleQuote = text.indexOf("'", close + 1);
+      }
+      quote = nextQuote(doubleQuote, singleQuote, length);
     }
-    if (quote >= length) {
-      break; // no option and no quote left
+    if (quote >= blank) {
+      // every quote before the match (or the end of the line) is closed
+      if (found) {
+        option = blank + 1;
+        optionEnd = end;
+      }
+      break;
     }
-    from = closingQuote(text, quote + 1, text.charCodeAt(quote)) + 1;
-    if (from > length) {
-      return false; // a quote left open: the word reader reports it
-    }
-    if (doubleQuote < from) {
-      doubleQuote = text.indexOf('"', from);
-    }
-    if (singleQuote < from) {
-      singleQuote = text.indexOf("'", from);
-    }
-    quote = nextQuote(doubleQuote, singleQuote, length);
+    from = close + 1; // the match is inside the quoted value that `close` ends
   }
   let targetName: string | undefined;
   let targetStart = -1;
