@@ -21,7 +21,15 @@ import { chainHash, endpointChainName, hasChainHash, servicePortName } from './c
 import { chainKind, isServiceChainKind } from './chainKinds';
 import { parseKubeComment } from './comments';
 import type { CommentIdentity } from './comments';
-import { dispatchMatch, fastAffinitySeconds, fastDnatDestination, fastProbability, ruleComment, statisticFragment } from './ruleText';
+import {
+  dispatchMatch,
+  fastAffinitySeconds,
+  fastDnatDestination,
+  fastProbability,
+  hasComment,
+  ruleComment,
+  statisticFragment,
+} from './ruleText';
 import type { DispatchMatch } from './ruleText';
 import type { ChainKind, ChainRef, DumpEndpoint, DumpServicePort } from './types';
 import { endpointAddress, formatEndpoint, percent, ruleProtocol } from './values';
@@ -136,7 +144,8 @@ interface SplitRule extends EndpointRuleFacts {
 
 interface Split {
   chain: Chain;
-  endpoints: DumpEndpoint[];
+  /** Whether the chain is node-local: its endpoints are the service port's `localEndpoints` (SVL and XLB share them), else its `endpoints`. */
+  local: boolean;
   rules: SplitRule[];
   remaining: number;
   counted: boolean;
@@ -201,18 +210,29 @@ function newService(label: string): DumpServicePort {
 }
 
 /**
- * A list that was filled by push, without its spare room: V8 grows an empty array to 17 slots on the first push,
- * and a large dump's analysis keeps 100,000 short lists (who reaches an endpoint, a service port's chains and
- * endpoints), so the copy, once they are complete, holds several megabytes less.
+ * `list` with `value` added: a one-element literal for an empty list, else `list` itself, pushed to. V8 grows an
+ * empty array to 17 slots on the first push, and most of a large dump's 100,000 short lists (a service port's
+ * chains, dispatch rules and cluster IPs, who reaches an endpoint) hold one element.
  */
-function trimmed<T>(list: T[]): T[] {
-  return list.length > 0 && list.length < 17 ? list.slice() : list;
+function withValue<T>(list: T[], value: T): T[] {
+  if (list.length === 0) {
+    return [value];
+  }
+  list.push(value);
+  return list;
 }
 
-function pushUnique<T>(list: T[], value: T): void {
-  if (!list.includes(value)) {
-    list.push(value);
-  }
+/** `withValue` unless `list` already holds `value`. */
+function withUnique<T>(list: T[], value: T): T[] {
+  return list.includes(value) ? list : withValue(list, value);
+}
+
+/**
+ * A list that was filled by `withValue`, without its spare room (a one-element list has none), so that the
+ * 100,000 short lists a large dump's analysis keeps hold several megabytes less.
+ */
+function trimmed<T>(list: T[]): T[] {
+  return list.length > 1 && list.length < 17 ? list.slice() : list;
 }
 
 function identityPortName(identity: CommentIdentity, legacy: boolean): string {
@@ -364,7 +384,7 @@ class KubeAnalyzer {
     if (!group.kinds.includes(kind)) {
       group.chains.push(chain);
       group.kinds.push(kind);
-      group.service.chains.push(chainRef(chain));
+      group.service.chains = withValue(group.service.chains, chainRef(chain));
     }
     this.result.serviceByChain.set(chain, group.service); // each chain comes here once
     if (kind === 'service-local' || kind === 'external-local') {
@@ -478,7 +498,6 @@ class KubeAnalyzer {
   private readSplit(group: Group, kind: ChainKind, chain: Chain): void {
     const service = group.service;
     const local = kind !== 'service';
-    const endpoints = local ? service.localEndpoints : service.endpoints;
     // Session-affinity checks come before the random split and send returning clients back to their
     // endpoint; they are not part of the split, so they are read aside and joined to the endpoints after.
     let affinity: { rule: Rule; target: string; seconds: number }[] | undefined;
@@ -492,7 +511,10 @@ class KubeAnalyzer {
         continue;
       }
       const dnat = target === 'DNAT';
-      if (!dnat && !target.startsWith('KUBE-SEP-')) {
+      // A jump to an endpoint chain of the dump has its facts by line (the target is then that KUBE-SEP chain);
+      // only other jumps need their target's name read.
+      const facts = dnat ? undefined : this.endpointByJumpLine[rule.line];
+      if (!dnat && facts === undefined && !target.startsWith('KUBE-SEP-')) {
         continue;
       }
       const counters = rule.counters;
@@ -514,8 +536,12 @@ class KubeAnalyzer {
       // Each DNAT written straight into a service chain is its own endpoint.
       let endpoint = dnat ? undefined : this.endpointNamed(group, local, target);
       if (endpoint === undefined) {
-        endpoint = this.newEndpoint(group, rule, target, dnat ? undefined : this.endpointByJumpLine[rule.line], local, probability, share);
-        endpoints.push(endpoint);
+        endpoint = this.newEndpoint(group, rule, target, facts, local, probability, share);
+        if (local) {
+          service.localEndpoints = withValue(service.localEndpoints, endpoint);
+        } else {
+          service.endpoints = withValue(service.endpoints, endpoint);
+        }
         if (!dnat) {
           (local ? group.localEndpointIndex : group.endpointIndex)?.set(target, endpoint);
         }
@@ -554,8 +580,8 @@ class KubeAnalyzer {
         });
       }
     }
-    if (endpoints.length > 0) {
-      group.splits.push({ chain, endpoints, rules: reachingByRule, remaining, counted });
+    if ((local ? service.localEndpoints : service.endpoints).length > 0) {
+      group.splits.push({ chain, local, rules: reachingByRule, remaining, counted });
     }
   }
 
@@ -600,9 +626,11 @@ class KubeAnalyzer {
 
   /** What any rule of a service chain says: the service port in its comment, and signs of a Local policy. */
   private readServiceRule(group: Group, kind: ChainKind, rule: Rule, target: string | undefined): void {
-    // Most rules of a service chain name the service port already known; finding that in the text spares
-    // cutting out the comment of 100,000 rules in a large dump. KUBE-EXT rules are read for their words.
-    const comment = kind !== 'external' && namesKnownIdentity(group, rule.text) ? undefined : ruleComment(rule);
+    // Most rules of a service chain have no comment (kube-proxy drops them above 1,000 endpoints) or name the
+    // service port already known; finding that in the text spares cutting out the comment of 100,000 rules in a
+    // large dump. KUBE-EXT rules are read for their words.
+    const comment =
+      !hasComment(rule) || (kind !== 'external' && namesKnownIdentity(group, rule.text)) ? undefined : ruleComment(rule);
     if (comment !== undefined) {
       if (kind === 'external' && comment.startsWith('pod traffic for')) {
         // Only externalTrafficPolicy: Local splits pod traffic from the rest in KUBE-EXT.
@@ -712,12 +740,7 @@ class KubeAnalyzer {
   }
 
   private reach(group: Group, facts: EndpointChainFacts, reach: EndpointReach): void {
-    // Most endpoint chains are reached once: a one-element literal, where a push would make room for 17.
-    if (facts.reachedBy.length === 0) {
-      facts.reachedBy = [reach];
-    } else {
-      facts.reachedBy.push(reach);
-    }
+    facts.reachedBy = withValue(facts.reachedBy, reach);
     group.reached.push(facts);
   }
 
@@ -752,7 +775,8 @@ class KubeAnalyzer {
 
   /** Observed shares from the jump rules' packet counters, and the skew worth a look. */
   private observe(group: Group, split: Split): void {
-    const { chain, endpoints } = split;
+    const { chain } = split;
+    const endpoints = splitEndpoints(group, split);
     let total = 0;
     for (const endpoint of endpoints) {
       endpoint.observedPackets ??= 0;
@@ -856,14 +880,14 @@ class KubeAnalyzer {
       group.identities.push(identity);
     }
     group.protocol ??= match.protocol;
-    service.dispatchRules.push(ruleSpan(rule));
+    service.dispatchRules = withValue(service.dispatchRules, ruleSpan(rule));
     this.result.dispatchByLine.set(rule.line, service);
     const targetKind = chainKind(rule.targetName ?? '');
     const destination = match.destination;
     const port = match.destinationPort;
     if (kind === 'nodeports') {
       if (port !== undefined) {
-        pushUnique(service.nodePorts, port);
+        service.nodePorts = withUnique(service.nodePorts, port);
       }
       return;
     }
@@ -876,14 +900,14 @@ class KubeAnalyzer {
       return;
     }
     if (role === 'cluster-ip') {
-      pushUnique(service.clusterIPs, destination);
+      service.clusterIPs = withUnique(service.clusterIPs, destination);
       if (port !== undefined) {
         service.servicePort ??= port;
       }
     } else if (role === 'external-ip') {
-      pushUnique(service.externalIPs, destination);
+      service.externalIPs = withUnique(service.externalIPs, destination);
     } else {
-      pushUnique(service.loadBalancerIPs, destination);
+      service.loadBalancerIPs = withUnique(service.loadBalancerIPs, destination);
     }
     if (port !== undefined) {
       service.servicePort ??= port;
@@ -893,7 +917,7 @@ class KubeAnalyzer {
   /** A dispatch rule that names a service port without jumping to its chains. */
   private readNamingRule(group: Group, kind: ChainKind, rule: Rule, match: DispatchMatch, identity: CommentIdentity): void {
     const service = group.service;
-    service.dispatchRules.push(ruleSpan(rule));
+    service.dispatchRules = withValue(service.dispatchRules, ruleSpan(rule));
     const destination = match.destination;
     const port = match.destinationPort;
     switch (identity.role) {
@@ -902,25 +926,25 @@ class KubeAnalyzer {
         group.noEndpointsRule ??= rule;
         if (destination !== undefined) {
           if (kind === 'services') {
-            pushUnique(service.clusterIPs, destination);
+            service.clusterIPs = withUnique(service.clusterIPs, destination);
             if (port !== undefined) {
               service.servicePort ??= port;
             }
           } else if (!service.loadBalancerIPs.includes(destination)) {
-            pushUnique(service.externalIPs, destination);
+            service.externalIPs = withUnique(service.externalIPs, destination);
           }
         } else if (port !== undefined && kind === 'external-services') {
-          pushUnique(service.nodePorts, port);
+          service.nodePorts = withUnique(service.nodePorts, port);
         }
         break;
       case 'no-local-endpoints':
         group.localIndicator = true;
         if (destination !== undefined) {
           if (!service.loadBalancerIPs.includes(destination)) {
-            pushUnique(service.externalIPs, destination);
+            service.externalIPs = withUnique(service.externalIPs, destination);
           }
         } else if (port !== undefined) {
-          pushUnique(service.nodePorts, port);
+          service.nodePorts = withUnique(service.nodePorts, port);
         }
         break;
       case 'health-check-node-port':
@@ -931,12 +955,12 @@ class KubeAnalyzer {
         break;
       case 'firewall-drop':
         if (destination !== undefined) {
-          pushUnique(service.loadBalancerIPs, destination);
+          service.loadBalancerIPs = withUnique(service.loadBalancerIPs, destination);
         }
         break;
       case 'cluster-ip':
         if (destination !== undefined) {
-          pushUnique(service.clusterIPs, destination);
+          service.clusterIPs = withUnique(service.clusterIPs, destination);
         }
         if (port !== undefined) {
           service.servicePort ??= port;
@@ -982,7 +1006,7 @@ class KubeAnalyzer {
       // Only the service chain is in the dump (`iptables -L KUBE-SVC-…`): its masquerade rule names the cluster IP.
       const match = dispatchMatch(group.clusterIPRule);
       if (match.destination !== undefined) {
-        service.clusterIPs.push(match.destination);
+        service.clusterIPs = withValue(service.clusterIPs, match.destination);
       }
       service.servicePort ??= match.destinationPort;
       group.protocol ??= match.protocol;
@@ -1102,7 +1126,7 @@ class KubeAnalyzer {
       if (split.counted) {
         this.observe(group, split);
       }
-      this.checkEndpointsOutsideDump(service, split.endpoints);
+      this.checkEndpointsOutsideDump(service, splitEndpoints(group, split));
     }
     this.checkReachedEndpoints(group);
     for (const ip of service.clusterIPs) {
@@ -1300,6 +1324,10 @@ function namesKnownIdentity(group: Group, comment: string): boolean {
 /** A jump that takes service traffic on (to an endpoint or another kube-proxy chain), unlike KUBE-MARK-MASQ. */
 function isOnwardJump(target: string | undefined): boolean {
   return target !== undefined && target !== 'KUBE-MARK-MASQ' && target !== 'KUBE-MARK-DROP' && target !== 'MARK' && target !== 'RETURN';
+}
+
+function splitEndpoints(group: Group, split: Split): DumpEndpoint[] {
+  return split.local ? group.service.localEndpoints : group.service.endpoints;
 }
 
 /** The group's chain of `kind`, if the dump has it. */

@@ -36,6 +36,11 @@ function valueAfter(rule: Rule, name: string): string | undefined {
   return tokenAt(rule.text, at + name.length);
 }
 
+/** Whether the rule has a comment: whether `ruleComment` gives one, without cutting it out. */
+export function hasComment(rule: Rule): boolean {
+  return rule.text.indexOf(rule.format === 'list' ? '/* ' : '--comment ', rule.bodyStart) >= 0;
+}
+
 /** The rule's comment (`--comment "…"` or `/* … *\/`), quotes and escapes removed. */
 export function ruleComment(rule: Rule): string | undefined {
   const text = rule.text;
