@@ -235,8 +235,9 @@ export class DumpDocument {
 
   /**
    * The document after one edit that adds or removes whole lines, when the model can follow it in place (blank
-   * lines, or rule lines inserted among or removed from a table's rules), else after a whole parse; undefined
-   * when the edit keeps the line count (the caller's path). Lines and model are changed only on success.
+   * lines, rule lines inserted among or removed from a table's rules, any lines among an `-L` chain's rows), else
+   * after a whole parse; undefined when the edit keeps the line count (the caller's path). This document's lines
+   * are not changed; its model is, even when the edit cannot be followed (the next document then parses whole).
    */
   private withLinesAddedOrRemoved(version: number, edit: Extract<TextEdit, { range: unknown }>): DumpDocument | undefined {
     const lines = this.lines;

@@ -217,7 +217,7 @@ function blankChangesNothing(dump: Dump, lines: readonly string[], above: number
  * inserted rules (none for blank lines), or undefined when the edit is not this (then `dump` may be unusable
  * and the caller parses again).
  */
-export function insertLines(dump: Dump, lines: readonly string[], at: number, count: number): Rule[] | undefined {
+function insertLines(dump: Dump, lines: readonly string[], at: number, count: number): Rule[] | undefined {
   if (lines.length !== dump.lineCount + count || count <= 0 || at < 0 || at + count > lines.length) {
     return undefined;
   }
@@ -289,13 +289,7 @@ export function insertLines(dump: Dump, lines: readonly string[], at: number, co
  * (none for blank lines), or undefined when the edit is not this (then `dump` may be unusable and the caller
  * parses again).
  */
-export function removeLines(
-  dump: Dump,
-  before: readonly string[],
-  after: readonly string[],
-  at: number,
-  count: number,
-): Rule[] | undefined {
+function removeLines(dump: Dump, before: readonly string[], after: readonly string[], at: number, count: number): Rule[] | undefined {
   if (before.length !== dump.lineCount || after.length !== before.length - count || count <= 0 || at < 0 || at + count > before.length) {
     return undefined;
   }
