@@ -4,26 +4,26 @@ import { isBuiltinTarget } from './builtinTargets';
 import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from './types';
 
 /**
- * Fills `chain.referencedBy` and adds the diagnostics that need every table complete. `knownTarget` gives the
- * chain a rule jumps to when the parser already found it (a lookup by name per rule costs more than all else).
+ * Fills `chain.referencedBy` and adds the diagnostics that need every table complete. `resolveTarget` gives the
+ * chain a rule jumps to, if any, when the parser can tell it without a lookup by name (which costs more than all
+ * else here); without it each target is looked up in its table.
  */
-export function buildIndex(dump: Dump, knownTarget?: (rule: Rule) => Chain | undefined): void {
+export function buildIndex(dump: Dump, resolveTarget?: (rule: Rule) => Chain | undefined): void {
   for (const table of dump.tables) {
     for (const chain of table.chains.values()) {
       for (const rule of chain.rules) {
-        const known = knownTarget?.(rule);
-        if (known !== undefined) {
-          known.referencedBy = appended(known.referencedBy, rule);
+        let targetChain: Chain | undefined;
+        if (resolveTarget !== undefined) {
+          targetChain = resolveTarget(rule);
+        } else if (rule.targetName !== undefined) {
+          targetChain = table.chains.get(rule.targetName);
+        }
+        if (targetChain !== undefined) {
+          targetChain.referencedBy = appended(targetChain.referencedBy, rule);
           continue;
         }
         const name = rule.targetName;
-        if (name === undefined) {
-          continue;
-        }
-        const targetChain = table.chains.get(name);
-        if (targetChain) {
-          targetChain.referencedBy = appended(targetChain.referencedBy, rule);
-        } else if (!isBuiltinTarget(name)) {
+        if (name !== undefined && !isBuiltinTarget(name)) {
           undefinedTarget(dump, table, name, rule.target!.span);
         }
       }

@@ -43,6 +43,10 @@ export class DumpBuilder {
   private readonly chainsWithInserts = new Set<Chain>();
   /** One string per target name that is no chain (yet): ACCEPT, DNAT, a chain listed later in `-L` output. */
   private readonly targetNames = new Map<string, string>();
+  /** Tables with a rule whose target was no chain of the table when read, and those of them that made a chain later. */
+  private readonly tablesWithNamedJumps = new Set<Table>();
+  private readonly tablesWithLateChains = new Set<Table>();
+  private lastNamedJumpTable: Table | undefined;
 
   /** A builder for a new dump of `lineCount` lines, or one that re-reads lines into an existing dump's model. */
   constructor(
@@ -118,6 +122,9 @@ export class DumpBuilder {
   private newChain(table: Table, name: string, line: number): ParsedChain {
     const chain = new ParsedChain(name, table, line);
     table.chains.set(name, chain);
+    if (this.tablesWithNamedJumps.has(table)) {
+      this.tablesWithLateChains.add(table);
+    }
     this.chainsCreated++;
     this.lastChain = chain;
     return chain;
@@ -165,10 +172,7 @@ export class DumpBuilder {
     let shape = (insert ? INSERT : 0) | (goto ? GOTO : 0) | (command ? COMMAND : 0);
     let jump: ParsedChain | string | undefined;
     if (targetName !== undefined) {
-      // A jump to a chain already known keeps the chain (the index then needs no lookup by name); any other
-      // target shares one name string rather than keeping a copy per rule.
-      const targetChain = table.chains.get(targetName) as ParsedChain | undefined;
-      jump = targetChain === undefined ? this.targetName(targetName) : this.fastPaths ? targetChain : targetChain.name;
+      jump = this.fastPaths && table.format === 'list' ? targetName : this.readTarget(table, targetName);
       shape += targetStart * SHAPE_FLAGS; // not a shift: a line may be longer than 2^28 characters
     }
     const position = chain.rules.length + 1;
@@ -188,6 +192,45 @@ export class DumpBuilder {
     this.touch(table, line);
     return rule;
   }
+
+  /**
+   * A target as a rule keeps it when read: a chain the table already has (the index then needs no lookup by
+   * name), else one string per name rather than a copy per rule. (`-L` output lists a chain after the rules that
+   * jump to it, so there the fast path leaves the lookup to `resolveTarget`, once per rule, not twice.)
+   */
+  private readTarget(table: Table, name: string): ParsedChain | string {
+    const targetChain = table.chains.get(name) as ParsedChain | undefined;
+    if (targetChain !== undefined) {
+      return this.fastPaths ? targetChain : targetChain.name;
+    }
+    if (this.lastNamedJumpTable !== table) {
+      this.lastNamedJumpTable = table;
+      this.tablesWithNamedJumps.add(table);
+    }
+    return this.targetName(name);
+  }
+
+  /**
+   * The chain `rule` (of this parse, read with the fast paths) jumps to, for the index: the one found when the
+   * rule was read, else looked up by name unless no chain was made in the rule's table since its named jumps were
+   * read. A rule keeps the chain found (its own copy of the name is then garbage) or the one shared name string.
+   */
+  readonly resolveTarget = (rule: Rule): Chain | undefined => {
+    if (!(rule instanceof ParsedRule)) {
+      return rule.targetName === undefined ? undefined : rule.table.chains.get(rule.targetName);
+    }
+    const jump = rule.jump;
+    if (typeof jump !== 'string') {
+      return jump;
+    }
+    const table = rule.chain.table;
+    if (table.format !== 'list' && !this.tablesWithLateChains.has(table)) {
+      return undefined;
+    }
+    const targetChain = table.chains.get(jump) as ParsedChain | undefined;
+    rule.jump = targetChain ?? this.targetName(jump);
+    return targetChain;
+  };
 
   private targetName(name: string): string {
     const known = this.targetNames.get(name);
@@ -310,7 +353,7 @@ class ParsedRule implements Rule {
      * The target: its chain when the table had that chain as the rule was read (the index then looks up
      * nothing), else its name.
      */
-    readonly jump: ParsedChain | string | undefined,
+    public jump: ParsedChain | string | undefined,
     private readonly shape: number,
   ) {}
 
@@ -359,12 +402,6 @@ class ParsedRule implements Rule {
     }
     return { name, span: { line: this.line, start, end }, goto: (this.shape & GOTO) !== 0 };
   }
-}
-
-/** The chain a rule of this parse jumps to, when the parse found it as it read the rule (no lookup by name). */
-export function knownTargetChain(rule: Rule): Chain | undefined {
-  const jump = rule instanceof ParsedRule ? rule.jump : undefined;
-  return typeof jump === 'object' ? jump : undefined;
 }
 
 /** A rule with counters (`-c`, `[p:b]`, `-L -v`) or a listed number (`--line-numbers`). */

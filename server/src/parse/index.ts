@@ -3,7 +3,7 @@
 // not understand becomes a diagnostic and the rest of the file still parses.
 import type { Dump, Table } from '../model/types';
 import { buildIndex } from '../model/index';
-import { DumpBuilder, knownTargetChain } from './builder';
+import { DumpBuilder } from './builder';
 import type { ParseOptions } from './builder';
 import { COLUMN_HEADER, isChainHeader, parseChainHeader, parseListRule } from './list';
 import type { ListLayout } from './list';
@@ -113,7 +113,7 @@ function finishParse(b: DumpBuilder): Dump {
     }
   }
   const dump = b.finish();
-  buildIndex(dump, b.fastPaths ? knownTargetChain : undefined);
+  buildIndex(dump, b.fastPaths ? b.resolveTarget : undefined);
   return dump;
 }
 

@@ -232,6 +232,7 @@ const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 const MAX_COLUMNS = 11;
 const WORD_STARTS = new Int32Array(MAX_COLUMNS);
 const WORD_ENDS = new Int32Array(MAX_COLUMNS);
+const COUNT_VALUES = new Float64Array(3);
 
 /**
  * `listColumns` for a row of printable ASCII (blanks are then only spaces), by word offsets instead of word
@@ -252,11 +253,15 @@ function plainListRule(b: DumpBuilder, chain: ParsedChain, text: string, line: n
     i = blank < 0 ? length : blank;
     WORD_ENDS[count] = i;
   }
-  const isCount = (w: number): boolean => w < count && countValue(text, WORD_STARTS[w], WORD_ENDS[w]) >= 0;
   const isOpt = (w: number): boolean => w < count && isOptColumn(text, WORD_STARTS[w], WORD_ENDS[w]);
+  // The leading counter columns and their values (read once: the counters below are among them).
   let numeric = 0;
-  while (numeric < 3 && isCount(numeric)) {
-    numeric++;
+  while (numeric < 3 && numeric < count) {
+    const value = countValue(text, WORD_STARTS[numeric], WORD_ENDS[numeric]);
+    if (value < 0) {
+      break;
+    }
+    COUNT_VALUES[numeric++] = value;
   }
   const hasCounters = layout?.verbose ?? numeric >= 2;
   const numbered = layout?.numbered ?? (numeric === 3 || (numeric === 1 && !hasCounters));
@@ -268,12 +273,10 @@ function plainListRule(b: DumpBuilder, chain: ParsedChain, text: string, line: n
   }
   let counters: Counters | undefined;
   if (hasCounters) {
-    if (!isCount(k) || !isCount(k + 1)) {
-      return false;
+    if (k + 1 >= numeric) {
+      return false; // column k or k + 1 is no counter (the leading ones end before it)
     }
-    const packets = countValue(text, WORD_STARTS[k], WORD_ENDS[k]);
-    const bytes = countValue(text, WORD_STARTS[k + 1], WORD_ENDS[k + 1]);
-    counters = newCounters(packets, bytes, countApproximate(text, WORD_ENDS[k]) || countApproximate(text, WORD_ENDS[k + 1]));
+    counters = newCounters(COUNT_VALUES[k], COUNT_VALUES[k + 1], countApproximate(text, WORD_ENDS[k]) || countApproximate(text, WORD_ENDS[k + 1]));
     k += 2;
   }
   let target = -1;
@@ -304,7 +307,7 @@ function plainListRule(b: DumpBuilder, chain: ParsedChain, text: string, line: n
 /** The value of a counter column (`123`, `1445K`), -1 when the word is not one (what `parseCounterValue` reads). */
 function countValue(text: string, start: number, end: number): number {
   const last = text.charCodeAt(end - 1);
-  const unit = isDigit(last) ? 1 : UNIT_VALUES[last] ?? 0;
+  const unit = isDigit(last) ? 1 : unitValue(last);
   const numberEnd = unit === 1 ? end : end - 1;
   if (unit === 0 || numberEnd === start || digitsEnd(text, start) < numberEnd) {
     return -1;
@@ -318,8 +321,23 @@ function countApproximate(text: string, end: number): boolean {
   return !isDigit(text.charCodeAt(end - 1));
 }
 
-/** K, M, G, T, P by character code. */
-const UNIT_VALUES: Record<number, number> = { 75: 1e3, 77: 1e6, 71: 1e9, 84: 1e12, 80: 1e15 };
+/** The value of a unit K, M, G, T, P by character code; 0 for any other character. */
+function unitValue(code: number): number {
+  switch (code) {
+    case 75:
+      return 1e3;
+    case 77:
+      return 1e6;
+    case 71:
+      return 1e9;
+    case 84:
+      return 1e12;
+    case 80:
+      return 1e15;
+    default:
+      return 0;
+  }
+}
 
 /** The `opt` column: `--`, `-f` or `!f`. */
 function isOptColumn(text: string, start: number, end: number): boolean {
