@@ -255,6 +255,8 @@ export function analyzeKubeInSteps(dump: Dump, slice = 5_000): Generator<number,
 
 class KubeAnalyzer {
   private readonly groups = new Map<string, Group>();
+  /** The groups in the order they were made (that of `groups`), walked by index: a Map iterator in a generator allocates a result per step. */
+  private readonly groupList: Group[] = [];
   private readonly groupByIdentity = new Map<string, Group>();
   private readonly result: KubeAnalysis = {
     services: [],
@@ -323,14 +325,14 @@ class KubeAnalyzer {
         yield done / work;
       }
     }
-    for (const group of this.groups.values()) {
+    for (const group of this.groupList) {
       this.readGroupChains(group);
       if (++done % slice === 0) {
         yield done / work;
       }
     }
     const namingRules = dispatchChains.map((chain) => this.readDispatchJumps(chain));
-    for (const group of this.groups.values()) {
+    for (const group of this.groupList) {
       this.settleIdentity(group);
       if (++done % slice === 0) {
         yield done / work;
@@ -339,7 +341,7 @@ class KubeAnalyzer {
     // Rules that name a service port without jumping to its chains ("has no endpoints" REJECTs, health checks,
     // firewall drops) can only be placed once every chain group knows its name.
     dispatchChains.forEach((chain, i) => this.readNamingRules(chain, namingRules[i]));
-    for (const group of this.groups.values()) {
+    for (const group of this.groupList) {
       this.finish(group);
       if (++done % slice === 0) {
         yield done / work;
@@ -371,6 +373,7 @@ class KubeAnalyzer {
       splits: [],
     };
     this.groups.set(key, group);
+    this.groupList.push(group);
     this.result.services.push(group.service);
     return group;
   }
@@ -1014,18 +1017,20 @@ class KubeAnalyzer {
     let chosen: CommentIdentity | undefined;
     let chosenLegacy = false;
     let matches: boolean | null = null;
+    /** The port name of `chosen`, when it was made on the way. */
+    let chosenName: string | undefined;
     const first = group.identities[0];
-    if (
-      first !== undefined &&
-      group.suffix !== undefined &&
-      group.protocol !== undefined &&
-      hasChainHash(group.suffix, 0, identityPortName(first, first.legacyUnnamed), group.protocol)
-    ) {
-      // The usual case: the first name found is the one the chain names were made from.
-      chosen = first;
-      chosenLegacy = first.legacyUnnamed;
-      matches = true;
-    } else if (group.suffix !== undefined) {
+    if (first !== undefined && group.suffix !== undefined && group.protocol !== undefined) {
+      const name = identityPortName(first, first.legacyUnnamed);
+      if (hasChainHash(group.suffix, 0, name, group.protocol)) {
+        // The usual case: the first name found is the one the chain names were made from.
+        chosen = first;
+        chosenLegacy = first.legacyUnnamed;
+        chosenName = name;
+        matches = true;
+      }
+    }
+    if (chosen === undefined && group.suffix !== undefined) {
       const protocols = group.protocol !== undefined ? [group.protocol] : PROTOCOLS;
       const seen = new Set<string>();
       search: for (const identity of group.identities) {
@@ -1060,7 +1065,7 @@ class KubeAnalyzer {
       service.namespace = chosen.namespace;
       service.name = chosen.name;
       service.port = chosen.port;
-      service.portName = identityPortName(chosen, chosenLegacy);
+      service.portName = chosenName ?? identityPortName(chosen, chosenLegacy);
       if (group.protocol !== undefined) {
         const key = `${generation}|${service.portName}|${group.protocol}`;
         if (!this.groupByIdentity.has(key)) {
