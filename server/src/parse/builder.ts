@@ -43,10 +43,9 @@ export class DumpBuilder {
   private readonly chainsWithInserts = new Set<Chain>();
   /** One string per target name that is no chain (yet): ACCEPT, DNAT, a chain listed later in `-L` output. */
   private readonly targetNames = new Map<string, string>();
-  /** Tables with a rule whose target was no chain of the table when read, and those of them that made a chain later. */
-  private readonly tablesWithNamedJumps = new Set<Table>();
-  private readonly tablesWithLateChains = new Set<Table>();
-  private lastNamedJumpTable: Table | undefined;
+  /** `resolveTarget`'s answers for the target names of one table that were no chain when read. */
+  private resolvedTable: Table | undefined;
+  private readonly resolvedNames = new Map<string, Chain | null>();
 
   /** A builder for a new dump of `lineCount` lines, or one that re-reads lines into an existing dump's model. */
   constructor(
@@ -122,9 +121,6 @@ export class DumpBuilder {
   private newChain(table: Table, name: string, line: number): ParsedChain {
     const chain = new ParsedChain(name, table, line);
     table.chains.set(name, chain);
-    if (this.tablesWithNamedJumps.has(table)) {
-      this.tablesWithLateChains.add(table);
-    }
     this.chainsCreated++;
     this.lastChain = chain;
     return chain;
@@ -203,17 +199,14 @@ export class DumpBuilder {
     if (targetChain !== undefined) {
       return this.fastPaths ? targetChain : targetChain.name;
     }
-    if (this.lastNamedJumpTable !== table) {
-      this.lastNamedJumpTable = table;
-      this.tablesWithNamedJumps.add(table);
-    }
     return this.targetName(name);
   }
 
   /**
    * The chain `rule` (of this parse, read with the fast paths) jumps to, for the index: the one found when the
-   * rule was read, else looked up by name unless no chain was made in the rule's table since its named jumps were
-   * read. A rule keeps the chain found (its own copy of the name is then garbage) or the one shared name string.
+   * rule was read, else looked up by name: once per rule in `-L` output, and once per name and table for the
+   * other formats, whose rules that jump to no chain share a few names (ACCEPT, DNAT …). A rule keeps the chain
+   * found (its own copy of the name is then garbage).
    */
   readonly resolveTarget = (rule: Rule): Chain | undefined => {
     if (!(rule instanceof ParsedRule)) {
@@ -224,12 +217,25 @@ export class DumpBuilder {
       return jump;
     }
     const table = rule.chain.table;
-    if (table.format !== 'list' && !this.tablesWithLateChains.has(table)) {
+    if (table.format === 'list') {
+      const targetChain = table.chains.get(jump) as ParsedChain | undefined;
+      rule.jump = targetChain ?? this.targetName(jump);
+      return targetChain;
+    }
+    if (this.resolvedTable !== table) {
+      this.resolvedTable = table;
+      this.resolvedNames.clear();
+    }
+    let known = this.resolvedNames.get(jump);
+    if (known === undefined) {
+      known = table.chains.get(jump) ?? null;
+      this.resolvedNames.set(jump, known);
+    }
+    if (known === null) {
       return undefined;
     }
-    const targetChain = table.chains.get(jump) as ParsedChain | undefined;
-    rule.jump = targetChain ?? this.targetName(jump);
-    return targetChain;
+    rule.jump = known as ParsedChain;
+    return known;
   };
 
   private targetName(name: string): string {
