@@ -14,7 +14,7 @@ import type { CancellationToken, Connection, InitializeParams, InitializeResult,
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { definition } from './features/definition';
 import { diagnostics } from './features/diagnostics';
-import { DumpDocument } from './features/document';
+import { DumpDocument, hasBareCarriageReturn } from './features/document';
 import type { TextEdit } from './features/document';
 import { foldingRanges } from './features/folding';
 import { hover } from './features/hover';
@@ -378,11 +378,6 @@ export class LspServer {
       return fallback;
     }
   }
-}
-
-/** Whether `text` ends a line with a CR not followed by LF (`includes` first: a scan without the regex engine). */
-function hasBareCarriageReturn(text: string): boolean {
-  return text.includes('\r') && /\r(?!\n)/.test(text);
 }
 
 /** Lets the event loop run what is waiting (requests, timers) before going on. */

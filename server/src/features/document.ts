@@ -42,6 +42,11 @@ export type ModelEdit = 'rule-lines' | 'blank-lines' | 'rules-inserted' | 'rules
  */
 export type ParseComputation = { incremental: true; edit: ModelEdit } | { incremental: false };
 
+/** Whether `text` ends a line with a CR not followed by LF (`includes` first: most dumps have no CR at all). */
+export function hasBareCarriageReturn(text: string): boolean {
+  return text.includes('\r') && /\r(?!\n)/.test(text);
+}
+
 export class DumpDocument {
   readonly dump: Dump;
   private kubeAnalysis: KubeAnalysis | undefined;
@@ -148,7 +153,7 @@ export class DumpDocument {
 
   /** The document of `text`, parsed now; `lines` when the caller has split it already. */
   static fromText(uri: string, version: number, text: string, lines = splitLines(text)): DumpDocument {
-    return new DumpDocument(uri, version, lines, undefined, /\r(?!\n)/.test(text));
+    return new DumpDocument(uri, version, lines, undefined, hasBareCarriageReturn(text));
   }
 
   /**
