@@ -1,8 +1,9 @@
 // Brings a kube-proxy analysis up to date after rule-local edits (the parser re-read some rule lines in place,
 // inserted or removed rule lines, or re-read an `-L` chain's rows, some of which may have left it or joined it;
-// the chains are unchanged) by analysing again only what those rules can change, so that a keystroke in a 20,000-service dump costs milliseconds instead of the seconds of a whole
-// `analyzeKube`. An edit that adds or removes lines first moves the analysis's line numbers (`shiftKubeAnalysis`,
-// one pass): blank lines need nothing else.
+// the chains are unchanged) by analysing again only what those rules can change, so that a keystroke in a
+// 20,000-service dump costs milliseconds instead of the seconds of a whole `analyzeKube`. An edit that adds or
+// removes lines first moves the analysis's line numbers (`shiftKubeAnalysis`, one pass): blank lines need nothing
+// else.
 //
 // What a fact of the analysis depends on (read off analysis.ts):
 //   - a service port (the chain group KUBE-SVC/SVL/EXT/FW/XLB-<hash>, per table generation) on its own chains'
