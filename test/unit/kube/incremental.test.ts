@@ -232,6 +232,23 @@ const bump = (map: Map<string, number>, key: string): void => {
 };
 
 /**
+ * A tally of the paths edits took, for a describe block: `count` adds up the keys that match, and the tally is
+ * printed after the block's tests.
+ */
+function pathTally(): { tally: Map<string, number>; count: (pattern: RegExp) => number } {
+  const tally = new Map<string, number>();
+  after(() => {
+    console.log(
+      `      paths: ${[...tally]
+        .sort()
+        .map(([k, n]) => `\n        ${k}: ${n}`)
+        .join('')}`,
+    );
+  });
+  return { tally, count: (pattern) => [...tally].filter(([key]) => pattern.test(key)).reduce((sum, [, n]) => sum + n, 0) };
+}
+
+/**
  * Applies `steps` random edits to `text` through DumpDocument.withEdits (sometimes two or three before the
  * analysis is asked for again) and checks the analysis after each against a fresh one of the same text.
  */
@@ -624,8 +641,7 @@ function checkRandomLineEdits(text: string, seed: number, steps: number, context
 
 describe('model and kube analysis after edits that add or remove lines (incremental) equal a fresh parse and analysis', function () {
   this.timeout(300_000);
-  const tally = new Map<string, number>();
-  const count = (pattern: RegExp): number => [...tally].filter(([key]) => pattern.test(key)).reduce((sum, [, n]) => sum + n, 0);
+  const { tally, count } = pathTally();
 
   const generated: [string, () => string][] = [];
   for (const seed of [11, 12]) {
@@ -662,15 +678,6 @@ describe('model and kube analysis after edits that add or remove lines (incremen
     });
   }
 
-  after(() => {
-    console.log(
-      `      paths: ${[...tally]
-        .sort()
-        .map(([k, n]) => `\n        ${k}: ${n}`)
-        .join('')}`,
-    );
-  });
-
   it('followed blank lines and inserted or removed kube-proxy rules in place, and updated the analysis incrementally', () => {
     for (const edit of ['enter at end', 'enter at start', 'delete blank']) {
       const incremental = count(new RegExp(`^${edit} in .*model blank-lines, analysis incremental`));
@@ -695,8 +702,7 @@ describe('model and kube analysis after edits that add or remove lines (incremen
 
 describe("-L: a blank line typed among a chain's rows and deleted again (incremental) equals a fresh parse and analysis", function () {
   this.timeout(300_000);
-  const tally = new Map<string, number>();
-  const count = (pattern: RegExp): number => [...tally].filter(([key]) => pattern.test(key)).reduce((sum, [, n]) => sum + n, 0);
+  const { tally, count } = pathTally();
 
   const texts: [string, () => string][] = [];
   for (const seed of [21, 22]) {
@@ -769,15 +775,6 @@ describe("-L: a blank line typed among a chain's rows and deleted again (increme
       }
     });
   }
-
-  after(() => {
-    console.log(
-      `      paths: ${[...tally]
-        .sort()
-        .map(([k, n]) => `\n        ${k}: ${n}`)
-        .join('')}`,
-    );
-  });
 
   it('re-read the rows in place and updated the analysis incrementally', () => {
     for (const what of ['enter', 'delete']) {
