@@ -37,8 +37,17 @@ describe(`a large kube-proxy dump in the editor (${SERVICES} services)`, functio
 
   after(async () => {
     if (document) {
+      // Reverted (the last test edits it), then its tab closed, before the file goes: a closed tab of a deleted,
+      // edited file would stay in the workbench for the tests after this one.
       await vscode.window.showTextDocument(document, { preview: false });
-      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+      await waitFor('the large dump reverted', () => !document.isDirty);
+      const tabs = (): vscode.Tab[] =>
+        vscode.window.tabGroups.all.flatMap((group) =>
+          group.tabs.filter((tab) => tab.input instanceof vscode.TabInputText && tab.input.uri.toString() === document.uri.toString()),
+        );
+      await vscode.window.tabGroups.close(tabs());
+      await waitFor('the large dump closed', () => tabs().length === 0);
     }
     await vscode.workspace.fs.delete(workspaceFile(FILE));
   });
