@@ -11,12 +11,12 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver';
 import type { CancellationToken, Connection, InitializeParams, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import { definition } from './features/definition';
 import { diagnostics } from './features/diagnostics';
 import { DumpDocument, hasBareCarriageReturn } from './features/document';
 import type { TextEdit } from './features/document';
 import { foldingRanges } from './features/folding';
+import { OpenText } from './openText';
 import { hover } from './features/hover';
 import { references } from './features/references';
 import { kubeChainDetail, kubeHoverSection, implementationLocations, resolveServiceCodeLens, serviceCodeLenses, servicesOf } from './features/kubeFeatures';
@@ -66,13 +66,14 @@ interface PendingEdits {
 }
 
 export class LspServer {
-  // Incremental sync: the edits are recorded on their way into the TextDocument, so `model()` can re-read
-  // only the edited lines of the cached model (see DumpDocument.withEdits).
-  private readonly documents = new TextDocuments<TextDocument>({
-    create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
+  // Incremental sync: the edits are recorded on their way into the document, so `model()` can re-read only the
+  // edited lines of the cached model (see DumpDocument.withEdits); the document applies them to its whole text
+  // only if asked for it (see OpenText).
+  private readonly documents = new TextDocuments<OpenText>({
+    create: (uri, languageId, version, content) => new OpenText(uri, languageId, version, content),
     update: (document, changes, version) => {
       this.recordEdits(document.uri, document.version, version, changes);
-      return TextDocument.update(document, changes, version);
+      return document.update(changes, version);
     },
   });
   private readonly pendingEdits = new Map<string, PendingEdits>();
@@ -257,9 +258,7 @@ export class LspServer {
   }
 
   /** Starts parsing a large document in slices, so the server stays responsive and shows progress. */
-  private startSlicedParse(document: TextDocument): void {
-    // Counted from our own split, not `document.lineCount`: that builds the TextDocument's table of line offsets,
-    // a second pass over the text (about 0.4 s for a 40 MB dump) that nothing needs until the first edit.
+  private startSlicedParse(document: OpenText): void {
     const text = document.getText();
     const lines = splitLines(text);
     if (lines.length < SLICED_PARSE_LINES) {
@@ -317,10 +316,6 @@ export class LspServer {
             done = doc.stepKube();
           }
           this.scheduleDiagnostics(uri);
-          // The first edit needs the TextDocument's line offsets (one pass over the text): build them now, while
-          // the user reads, rather than on the first keystroke.
-          await nextTurn();
-          void this.documents.get(uri)?.lineCount;
           return;
         }
         progress.report(Math.floor(job.parse.done * 100));
