@@ -343,7 +343,10 @@ async function runPass(name, options, corpusDir) {
       if (ready) {
         photographed = (photographed ?? Promise.resolve()).then(async () => {
           const report = await photograph(page, passResults, name);
-          fs.writeFileSync(`${env.IPTABLES_LENS_E2E_WORKBENCH_REPORT}.${ready[1]}`, JSON.stringify(report, null, 2));
+          // Written aside and renamed: the test reads the report as soon as its name exists.
+          const file = `${env.IPTABLES_LENS_E2E_WORKBENCH_REPORT}.${ready[1]}`;
+          fs.writeFileSync(`${file}.partial`, JSON.stringify(report, null, 2));
+          fs.renameSync(`${file}.partial`, file);
         });
         return;
       }
