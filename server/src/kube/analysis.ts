@@ -1352,7 +1352,10 @@ function labelChain(group: Group): Chain | undefined {
  * `default/my-nginx:80/tcp` for an unnamed port, `kube-system/kube-dns:dns (53/udp)` for a named one, or the
  * name of `chain` (the service port's KUBE-SVC chain, else its first) when no comment names the port.
  */
-export function serviceLabel(service: DumpServicePort, chain?: Chain): string {
+export function serviceLabel(
+  service: Pick<DumpServicePort, 'namespace' | 'name' | 'port' | 'servicePort' | 'protocol' | 'clusterIPs' | 'chains'>,
+  chain?: Chain,
+): string {
   const proto = service.protocol !== undefined ? `/${service.protocol}` : '';
   if (service.namespace !== undefined && service.name !== undefined) {
     const base = `${service.namespace}/${service.name}`;
