@@ -1,6 +1,6 @@
 // Activation: starts the language client and wires the extension's parts together. Nothing else lives here.
 import * as path from 'node:path';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import { registerLanguageDetection } from './detectLanguage';
@@ -20,6 +20,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: 'iptables' }],
+    // The server's settings (README › Settings): sent when it starts, and again whenever the user changes them.
+    initializationOptions: { outline: { maxChains: vscode.workspace.getConfiguration('iptablesLens').get<number>('outline.maxChains') } },
+    synchronize: { configurationSection: 'iptablesLens' },
   };
   client = new LanguageClient('iptablesLens', 'iptables Lens', serverOptions, clientOptions);
   await client.start();

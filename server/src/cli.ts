@@ -9,10 +9,9 @@ import type { DocumentSymbol } from 'vscode-languageserver-types';
 import { DumpDocument } from './features/document';
 import { definition } from './features/definition';
 import { hover } from './features/hover';
-import { implementationLocations, kubeChainDetail, kubeHoverSection, servicesOf } from './features/kubeFeatures';
+import { implementationLocations, kubeHoverSection, kubeOutline, servicesOf } from './features/kubeFeatures';
 import { references } from './features/references';
 import type { DumpServicePort } from './kube/types';
-import { documentSymbols } from './features/symbols';
 import { runTraceCommand } from './trace/command';
 
 export interface CliIO {
@@ -58,7 +57,7 @@ const commands: Record<string, Command> = {
         return usage(io, this.usage);
       }
       const doc = load(positionals[0], io);
-      const symbols = documentSymbols(doc, (chain) => kubeChainDetail(doc, chain));
+      const symbols = kubeOutline(doc);
       if (values.json) {
         io.out(JSON.stringify(symbols, null, 2));
       } else {

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, ResponseError, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver';
-import type { CancellationToken, Connection, InitializeParams, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
+import type { CancellationToken, Connection, InitializeParams, InitializeResult, ServerCapabilities, WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { definition } from './features/definition';
 import { diagnostics } from './features/diagnostics';
 import { DumpDocument, hasBareCarriageReturn } from './features/document';
@@ -19,9 +19,9 @@ import { foldingRanges } from './features/folding';
 import { OpenText } from './openText';
 import { hover } from './features/hover';
 import { references } from './features/references';
-import { kubeChainDetail, kubeHoverSection, implementationLocations, resolveServiceCodeLens, serviceCodeLenses, servicesOf } from './features/kubeFeatures';
+import { kubeHoverSection, kubeOutline, implementationLocations, resolveServiceCodeLens, serviceCodeLenses, servicesOf } from './features/kubeFeatures';
 import type { ServiceLensData } from './features/kubeFeatures';
-import { documentSymbols, workspaceSymbols } from './features/symbols';
+import { workspaceSymbols } from './features/symbols';
 import { parseLinesInSlices, SlicedParse, splitLines } from './parse/index';
 
 /** Custom requests of this server (a public interface: see README). */
@@ -45,9 +45,16 @@ export interface LargeDumpSummary {
 }
 
 const DIAGNOSTICS_DELAY_MS = 250;
+/** The outline's default limit: VS Code's own for JSON outlines (`json.maxItemsComputed`) and folding ranges. */
+export const DEFAULT_OUTLINE_MAX_CHAINS = 5_000;
 /** A document of more lines than this is parsed in slices after it opens, with progress (a 20k-service nat table has 500,000). */
 const SLICED_PARSE_LINES = 100_000;
 const SLICE_LINES = 25_000;
+
+/** The settings a client may send (see README › Settings); unknown ones are ignored. */
+interface Settings {
+  outline?: { maxChains?: number };
+}
 
 /** A large document being parsed in slices: the version and lines it is parsing. */
 interface SlicedParseJob {
@@ -87,6 +94,8 @@ export class LspServer {
   private readonly pendingDiagnostics = new Map<string, NodeJS.Timeout>();
   /** How many folding ranges the client uses per document (its `rangeLimit`; VS Code: 5,000). */
   private foldingRangeLimit = Number.POSITIVE_INFINITY;
+  /** How many chains an outline lists at most (setting `outline.maxChains`; see README). */
+  private outlineMaxChains = DEFAULT_OUTLINE_MAX_CHAINS;
 
   constructor(private readonly connection: Connection) {}
 
@@ -96,7 +105,7 @@ export class LspServer {
     c.onInitialize((params) => this.initialize(params));
     c.onDocumentSymbol((p, token) => this.runSafe(token, [], `document symbols for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
-      return doc ? documentSymbols(doc, (chain) => kubeChainDetail(doc, chain)) : [];
+      return doc ? kubeOutline(doc, this.outlineMaxChains) : [];
     }));
     c.onDefinition((p, token) => this.runSafe(token, null, `definition for ${p.textDocument.uri}`, () => {
       const doc = this.model(p.textDocument.uri);
@@ -136,6 +145,9 @@ export class LspServer {
       const doc = this.model(p.textDocument.uri);
       return doc ? foldingRanges(doc, this.foldingRangeLimit) : [];
     }));
+    c.onDidChangeConfiguration((p) => {
+      this.configure((p.settings as { iptablesLens?: Settings } | null)?.iptablesLens);
+    });
     c.onWorkspaceSymbol((p, token) => this.runSafe(token, [], 'workspace symbols', () =>
       workspaceSymbols(this.openModels(), p.query),
     ));
@@ -160,6 +172,7 @@ export class LspServer {
     if (typeof rangeLimit === 'number' && rangeLimit > 0) {
       this.foldingRangeLimit = rangeLimit;
     }
+    this.configure(params.initializationOptions as Settings | undefined);
     const capabilities: ServerCapabilities = {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       documentSymbolProvider: { label: 'iptables' },
@@ -174,6 +187,14 @@ export class LspServer {
     return { capabilities, serverInfo: { name: 'iptables-lens', version: '0.1.0' } };
   }
 
+  /** Takes the settings a client sends (`initializationOptions`, or `iptablesLens` in `workspace/didChangeConfiguration`). */
+  private configure(settings: Settings | null | undefined): void {
+    const maxChains = settings?.outline?.maxChains;
+    if (typeof maxChains === 'number' && Number.isFinite(maxChains) && maxChains >= 0) {
+      this.outlineMaxChains = maxChains === 0 ? Number.POSITIVE_INFINITY : Math.floor(maxChains);
+    }
+  }
+
   /** The parsed dump of an open document's current version (parsed at most once per version). */
   model(uri: string): DumpDocument | undefined {
     const document = this.documents.get(uri);
@@ -185,6 +206,8 @@ export class LspServer {
       // A request needs the model now: read the rest of the lines at once.
       this.slicedParses.delete(uri);
       this.cache.set(uri, new DumpDocument(uri, sliced.version, sliced.lines, sliced.parse.finish(), sliced.bareCarriageReturn));
+      // Its job goes on to analyse it in slices and publishes diagnostics then: a timer must not do it meanwhile.
+      clearTimeout(this.pendingDiagnostics.get(uri));
     }
     if (this.cancelledParses.get(uri) === document.version) {
       return undefined;
@@ -286,7 +309,12 @@ export class LspServer {
       for (;;) {
         await nextTurn();
         if (this.slicedParses.get(uri) !== job) {
-          return; // finished by a request, closed, or superseded
+          // Finished by a request (the outline, usually): the analysis still comes next. Closed or superseded: done.
+          const doc = this.cache.get(uri);
+          if (doc !== undefined && doc.lines === job.lines) {
+            await this.analyseInSlices(uri, doc, progress);
+          }
+          return;
         }
         if (progress.token.isCancellationRequested) {
           this.slicedParses.delete(uri);
@@ -299,23 +327,7 @@ export class LspServer {
           this.slicedParses.delete(uri);
           const doc = new DumpDocument(uri, job.version, job.lines, dump, job.bareCarriageReturn);
           this.cache.set(uri, doc);
-          // The kube-proxy analysis comes next (diagnostics, code lenses and the outline's service names need
-          // it), in slices too, so that navigation answers meanwhile; a request that needs it finishes it.
-          // Diagnostics wait for it (a timer set when the document opened must not publish them meanwhile).
-          clearTimeout(this.pendingDiagnostics.get(uri));
-          for (let done = 0; done < 1; ) {
-            progress.report(Math.floor(done * 100), 'analysing kube-proxy rules');
-            await nextTurn();
-            if (this.cache.get(uri) !== doc) {
-              break; // edited (the edit finished it) or closed
-            }
-            if (progress.token.isCancellationRequested) {
-              this.connection.console.info(`Analysis of ${uri} stopped: the first request that needs it will finish it.`);
-              return;
-            }
-            done = doc.stepKube();
-          }
-          this.scheduleDiagnostics(uri);
+          await this.analyseInSlices(uri, doc, progress);
           return;
         }
         progress.report(Math.floor(job.parse.done * 100));
@@ -323,6 +335,28 @@ export class LspServer {
     } finally {
       progress.done();
     }
+  }
+
+  /**
+   * The kube-proxy analysis of a large document just parsed (diagnostics, code lenses and hovers need it), in
+   * slices too, so that navigation answers meanwhile; a request that needs it finishes it. Diagnostics wait for it
+   * (a timer set when the document opened must not publish them meanwhile).
+   */
+  private async analyseInSlices(uri: string, doc: DumpDocument, progress: WorkDoneProgressServerReporter): Promise<void> {
+    clearTimeout(this.pendingDiagnostics.get(uri));
+    for (let done = 0; done < 1; ) {
+      progress.report(Math.floor(done * 100), 'analysing kube-proxy rules');
+      await nextTurn();
+      if (this.cache.get(uri) !== doc) {
+        break; // edited (the edit finished it) or closed
+      }
+      if (progress.token.isCancellationRequested) {
+        this.connection.console.info(`Analysis of ${uri} stopped: the first request that needs it will finish it.`);
+        return;
+      }
+      done = doc.stepKube();
+    }
+    this.scheduleDiagnostics(uri);
   }
 
   private *openModels(): Iterable<DumpDocument> {

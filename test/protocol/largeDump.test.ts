@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { pathToFileURL } from 'node:url';
 import type { DocumentSymbol, Location } from 'vscode-languageserver-types';
+import { chainKind, isServiceChainKind } from '../../server/src/kube/chainKinds';
 import { corpusPath, readCorpus } from '../support/corpus';
 import { generateKubeDump, renderSave } from '../support/generateKubeDump';
 import { TestLspClient } from '../support/lspClient';
@@ -139,6 +140,64 @@ describe('a large kube-proxy dump opened in the editor', function () {
         position: { line: jump, character: lines[jump].indexOf('KUBE-SVC-') + 3 },
       });
       assert.ok(hover.contents.value.includes(service.split(':')[0]), hover.contents.value.slice(0, 300));
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('answers the outline before analysing, listing at most 5,000 chains: named chains, then services, then endpoints', async () => {
+    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    try {
+      const uri = 'file:///kube-5000-outline.iptables-save';
+      await client.open(uri, text);
+      const symbols = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } });
+      const answeredAt = client.progress.length;
+      await client.waitForDiagnostics(uri, () => true, 100000);
+      // The analysis ran in slices after the outline was answered: the outline did not compute it.
+      const analysing = (from: number, to: number): number =>
+        client.progress.slice(from, to).filter((p) => p.value.message === 'analysing kube-proxy rules').length;
+      assert.equal(analysing(0, answeredAt), 0);
+      assert.ok(analysing(answeredAt, client.progress.length) >= 3, `${analysing(answeredAt, client.progress.length)} analysis reports after the outline`);
+
+      const declared = text.split('\n').filter((l) => l.startsWith(':'));
+      assert.ok(declared.length > 20_000, `${declared.length} chains`);
+      const listed = symbols.flatMap((table) => table.children!.map((c) => c.name));
+      assert.equal(listed.length, 5000);
+      const tier = (name: string): number => (isServiceChainKind(chainKind(name)) ? 1 : chainKind(name) === 'endpoint' ? 2 : 0);
+      const named = declared.map((l) => l.slice(1, l.indexOf(' '))).filter((name) => tier(name) === 0);
+      assert.ok(named.length > 5, named.join(' '));
+      assert.deepEqual(listed.filter((name) => tier(name) === 0).sort(), named.sort());
+      assert.equal(listed.filter((name) => tier(name) === 2).length, 0, 'no endpoint chain while service chains are left out');
+      const nat = symbols.find((table) => table.name === 'nat')!;
+      const natChains = text.split('*nat\n')[1].split('\nCOMMIT')[0].split('\n').filter((l) => l.startsWith(':')).length;
+      const count = (n: number): string => n.toLocaleString('en-US');
+      assert.equal(nat.detail, `iptables-save · ${count(natChains)} chains · ${count(nat.children!.length)} in the outline (limit 5,000)`);
+
+      // The service chains listed are named as the analysis names their services.
+      const truth = generated.servicePorts.find((port) => port.chains.svc !== undefined && listed.includes(port.chains.svc))!;
+      const chain = nat.children!.find((c) => c.name === truth.chains.svc)!;
+      assert.ok(chain.detail!.startsWith(`${truth.portName}`), `${chain.name}: ${chain.detail}`);
+
+      // No limit: every chain, and endpoint chains named by their pod and service.
+      await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { iptablesLens: { outline: { maxChains: 0 } } } });
+      const all = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } });
+      assert.equal(all.flatMap((table) => table.children!).length, declared.length);
+      const endpoint = truth.endpoints[0];
+      const sep = all.find((table) => table.name === 'nat')!.children!.find((c) => c.name === endpoint.chain)!;
+      assert.ok(sep.detail!.startsWith(`${endpoint.address} ← ${truth.portName}`), `${sep.name}: ${sep.detail}`);
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('takes the outline limit from the initialization options', async () => {
+    const client = await TestLspClient.start(undefined, {}, { outline: { maxChains: 7 } });
+    try {
+      const uri = 'file:///kube-5000-seven.iptables-save';
+      await client.open(uri, text);
+      const symbols = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } });
+      assert.equal(symbols.flatMap((table) => table.children!).length, 7);
+      assert.match(symbols[0].detail!, / · \d+ in the outline \(limit 7\)$/);
     } finally {
       await client.stop();
     }

@@ -33,11 +33,14 @@ export class TestLspClient {
     this.connection.listen();
   }
 
-  /** Starts the server; `capabilities` are the client's (e.g. `{ window: { workDoneProgress: true } }`). */
-  static async start(serverPath = SERVER_JS, capabilities: Record<string, unknown> = {}): Promise<TestLspClient> {
+  /**
+   * Starts the server; `capabilities` are the client's (e.g. `{ window: { workDoneProgress: true } }`),
+   * `initializationOptions` its settings (README › Settings).
+   */
+  static async start(serverPath = SERVER_JS, capabilities: Record<string, unknown> = {}, initializationOptions?: unknown): Promise<TestLspClient> {
     const child = spawn(process.execPath, [serverPath, '--stdio'], { stdio: 'pipe' });
     const client = new TestLspClient(child);
-    await client.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities });
+    await client.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities, initializationOptions });
     await client.connection.sendNotification('initialized', {});
     return client;
   }

@@ -1,9 +1,8 @@
 // The kube-proxy features in LSP terms: hover sections, implementation locations, code lenses and the
 // `iptablesLens/services` answer, over the pure functions in kube/ and kubeHover/implementation/codeLens.
-import type { CodeLens, Location, Position } from 'vscode-languageserver-types';
-import { chainSymbolDetail } from '../kube/analysis';
+import type { CodeLens, DocumentSymbol, Location, Position } from 'vscode-languageserver-types';
+import { OutlineNames } from '../kube/outlineNames';
 import type { DumpServicePort } from '../kube/types';
-import type { Chain } from '../model/types';
 import { codeLensOf, codeLensSites } from './codeLens';
 import type { KubeCodeLens } from './codeLens';
 import type { DumpDocument } from './document';
@@ -11,6 +10,7 @@ import { implementation } from './implementation';
 import { kubeHover } from './kubeHover';
 import type { KubeHover } from './kubeHover';
 import { toLocation, toRange } from './lsp';
+import { documentSymbols } from './symbols';
 
 /** The client command a service lens runs: peek the endpoints' DNAT rules (see client/src/extension.ts). */
 export const PEEK_LOCATIONS_COMMAND = 'iptablesLens.peekLocations';
@@ -51,10 +51,13 @@ function peekCommand(doc: DumpDocument, lens: KubeCodeLens): CodeLens['command']
   return { title: lens.title, command: PEEK_LOCATIONS_COMMAND, arguments: [doc.uri, start, lens.locations.map((span) => toLocation(doc.uri, span))] };
 }
 
-/** The outline detail kube-proxy knowledge adds to a chain (`default/my-nginx:80/tcp`). */
-export function kubeChainDetail(doc: DumpDocument, chain: Chain): string | undefined {
-  const kube = doc.kube;
-  return kube.hasKubeProxy ? chainSymbolDetail(kube, chain) : undefined;
+/**
+ * The outline, kube-proxy's chains named by their service (`default/my-nginx:80/tcp`) or endpoint: names read
+ * around each listed chain, so the outline does not wait for the analysis of the whole dump.
+ */
+export function kubeOutline(doc: DumpDocument, maxChains?: number): DocumentSymbol[] {
+  const names = new OutlineNames();
+  return documentSymbols(doc, (chain) => names.describe(chain), maxChains);
 }
 
 /** The answer to `iptablesLens/services`. */

@@ -1,6 +1,7 @@
 // Document and workspace symbols: the outline of tables and their chains.
 import { SymbolKind } from 'vscode-languageserver-types';
 import type { DocumentSymbol, SymbolInformation } from 'vscode-languageserver-types';
+import { chainKind, isServiceChainKind } from '../kube/chainKinds';
 import type { Chain, Table } from '../model/types';
 import { formatCounters } from '../parse/counters';
 import type { DumpDocument } from './document';
@@ -24,16 +25,70 @@ function tableLabel(table: Table): string {
 }
 
 /**
- * The hierarchical outline: tables → chains. `describeChain` may add a name for a chain (the kube-proxy
- * service it implements) to its detail.
+ * The order chains earn a place in an outline that cannot list them all: built-in and named chains (KUBE-SERVICES,
+ * KUBE-NODEPORTS, CNI chains …) first, then kube-proxy's service chains, then its endpoint chains, the most numerous.
  */
-export function documentSymbols(doc: DumpDocument, describeChain?: (chain: Chain) => string | undefined): DocumentSymbol[] {
+function outlineTier(chain: Chain): number {
+  const kind = chainKind(chain.name);
+  return isServiceChainKind(kind) ? 1 : kind === 'endpoint' ? 2 : 0;
+}
+
+/** The chains an outline of at most `maxChains` chains lists, or undefined when it lists them all. */
+function outlinedChains(tables: readonly Table[], maxChains: number): Set<Chain> | undefined {
+  let declared = 0;
+  for (const table of tables) {
+    table.chains.forEach((chain) => {
+      declared += chain.declaration ? 1 : 0;
+    });
+  }
+  if (declared <= maxChains) {
+    return undefined;
+  }
+  const tiers = new Map<Chain, number>();
+  for (const table of tables) {
+    table.chains.forEach((chain) => {
+      if (chain.declaration) {
+        tiers.set(chain, outlineTier(chain));
+      }
+    });
+  }
+  const chosen = new Set<Chain>();
+  for (let tier = 0; tier <= 2 && chosen.size < maxChains; tier++) {
+    for (const [chain, chainTier] of tiers) {
+      if (chainTier === tier) {
+        chosen.add(chain);
+        if (chosen.size === maxChains) {
+          break;
+        }
+      }
+    }
+  }
+  return chosen;
+}
+
+/**
+ * The hierarchical outline: tables → chains. `describeChain` may add a name for a chain (the kube-proxy
+ * service it implements) to its detail. At most `maxChains` chains are listed (editors slow down on outlines of
+ * 100,000 symbols; VS Code caps its own JSON outline at 5,000): the others are left out in the order of
+ * `outlineTier`, and each table's detail says how many it lists.
+ */
+export function documentSymbols(
+  doc: DumpDocument,
+  describeChain?: (chain: Chain) => string | undefined,
+  maxChains = Number.POSITIVE_INFINITY,
+): DocumentSymbol[] {
   const { lines, dump } = doc;
+  const listed = outlinedChains(dump.tables, maxChains);
   return dump.tables.map((table) => {
     const children: DocumentSymbol[] = [];
+    let declared = 0;
     for (const chain of table.chains.values()) {
       const declaration = chain.declaration; // made on each read
       if (!declaration) {
+        continue;
+      }
+      declared++;
+      if (listed && !listed.has(chain)) {
         continue;
       }
       const extra = describeChain?.(chain);
@@ -46,15 +101,21 @@ export function documentSymbols(doc: DumpDocument, describeChain?: (chain: Chain
       });
     }
     const selection = table.header ? toRange(table.header) : lineRange(lines, table.startLine, table.startLine);
+    const format = table.format === 'list' ? 'iptables -L' : table.format === 'spec' ? 'iptables -S' : 'iptables-save';
+    const shown = children.length < declared ? ` · ${count(children.length)} in the outline (limit ${count(maxChains)})` : '';
     return {
       name: tableLabel(table),
-      detail: `${table.format === 'list' ? 'iptables -L' : table.format === 'spec' ? 'iptables -S' : 'iptables-save'} · ${table.chains.size} chains`,
+      detail: `${format} · ${count(table.chains.size)} chains${shown}`,
       kind: SymbolKind.Namespace,
       range: lineRange(lines, table.startLine, table.endLine),
       selectionRange: selection,
       children,
     };
   });
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 /** Chains whose name contains `query` (case-insensitive) across open dumps, at most `limit` of them. */
