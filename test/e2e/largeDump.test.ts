@@ -1,8 +1,8 @@
 // A kube-proxy dump of a large cluster in the real editor: a node's nat table of 5,000 services (about 130,000
 // lines, 10 MB; IPTABLES_LENS_E2E_LARGE_SERVICES sets another size), generated here with the tests' own
 // generator, so every answer is checked against the generator's ground truth. The server parses and analyses
-// it in slices after it opens; the editor must get the outline with the services' names, hovers, and answers
-// that follow an edit (a line added) without re-reading the whole dump.
+// it in slices after it opens; the editor must get the outline (5,000 chains by default, or all of them) with the
+// services' names, hovers, and answers that follow an edit (a line added) without re-reading the whole dump.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { generateKubeDump, renderSave } from '../support/generateKubeDump';
@@ -36,6 +36,7 @@ describe(`a large kube-proxy dump in the editor (${SERVICES} services)`, functio
   });
 
   after(async () => {
+    await vscode.workspace.getConfiguration('iptablesLens').update('outline.maxChains', undefined, vscode.ConfigurationTarget.Global);
     if (document) {
       // Reverted (the last test edits it), then its tab closed, before the file goes: a closed tab of a deleted,
       // edited file would stay in the workbench for the tests after this one.
@@ -52,16 +53,30 @@ describe(`a large kube-proxy dump in the editor (${SERVICES} services)`, functio
     await vscode.workspace.fs.delete(workspaceFile(FILE));
   });
 
-  it('outlines every chain, naming the services', async () => {
+  /** The chain names the nat table declares, in order. */
+  const natChains = text
+    .split('*nat\n')[1]
+    .split('\nCOMMIT')[0]
+    .split('\n')
+    .filter((line) => line.startsWith(':'))
+    .map((line) => line.slice(1, line.indexOf(' ')));
+
+  it('outlines at most 5,000 chains by default, named chains first, naming the services', async () => {
     const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', document.uri);
     const nat = symbols.find((table) => table.name === 'nat');
     assert.ok(nat, symbols.map((table) => table.name).join(', '));
-    const declared = text.split('*nat\n')[1].split('\nCOMMIT')[0].split('\n').filter((line) => line.startsWith(':')).length;
-    assert.equal(nat.children.length, declared);
-    const symbol = nat.children.find((chain) => chain.name === serviceChain);
-    assert.ok(symbol, `no ${serviceChain} in the outline`);
-    assert.ok(symbol.detail.includes(serviceName), `${serviceChain}: ${symbol.detail}`);
-    assert.equal(symbol.selectionRange.start.line, lines.indexOf(`:${serviceChain} - [0:0]`));
+    assert.ok(natChains.length > 5000, `${natChains.length} chains`);
+    assert.equal(symbols.flatMap((table) => table.children).length, 5000);
+    assert.equal(nat.detail, `iptables-save · ${natChains.length.toLocaleString('en-US')} chains · ${nat.children.length.toLocaleString('en-US')} in the outline (limit 5,000)`);
+    const listed = new Set(nat.children.map((chain) => chain.name));
+    for (const name of ['PREROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING']) {
+      assert.ok(listed.has(name), `${name} not in the outline`);
+    }
+    const port = generated.servicePorts.find((p) => p.chains.svc !== undefined && listed.has(p.chains.svc));
+    assert.ok(port, 'no service chain in the outline');
+    const symbol = nat.children.find((chain) => chain.name === port.chains.svc)!;
+    assert.ok(symbol.detail.startsWith(port.portName), `${symbol.name}: ${symbol.detail}`);
+    assert.equal(symbol.selectionRange.start.line, lines.indexOf(`:${symbol.name} - [0:0]`));
   });
 
   /** The line of KUBE-SERVICES' jump to the service chain, in the current text. */
@@ -109,5 +124,25 @@ describe(`a large kube-proxy dump in the editor (${SERVICES} services)`, functio
     });
     const implementationLines = targets.map((t) => ('targetRange' in t ? t.targetRange : t.range).start.line).sort((a, b) => a - b);
     assert.deepEqual(implementationLines, dnatLines.sort((a, b) => a - b));
+  });
+
+  it('outlines every chain once iptablesLens.outline.maxChains is 0 (from the next edit on)', async () => {
+    await vscode.workspace.getConfiguration('iptablesLens').update('outline.maxChains', 0, vscode.ConfigurationTarget.Global);
+    // The setting reaches the server as a notification of its own; VS Code asks for the outline again only for a
+    // new version of the document, so each try makes one (a line end added at the end of the file).
+    const nat = await waitFor('the whole outline', async () => {
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(document.uri, document.lineAt(document.lineCount - 1).range.end, '\n');
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>('vscode.executeDocumentSymbolProvider', document.uri);
+      const table = symbols.find((t) => t.name === 'nat');
+      return table !== undefined && table.children.length === natChains.length && table;
+    }, 90_000);
+    assert.deepEqual(nat.children.map((chain) => chain.name), natChains);
+    assert.equal(nat.detail, `iptables-save · ${natChains.length.toLocaleString('en-US')} chains`);
+    const symbol = nat.children.find((chain) => chain.name === serviceChain)!;
+    assert.ok(symbol.detail.includes(serviceName), `${serviceChain}: ${symbol.detail}`);
+    const endpoint = nat.children.find((chain) => chain.name === service.endpoints[0].chain)!;
+    assert.ok(endpoint.detail.startsWith(`${service.endpoints[0].address} ← ${service.portName}`), `${endpoint.name}: ${endpoint.detail}`);
   });
 });
