@@ -35,32 +35,31 @@ function outlineTier(chain: Chain): number {
 
 /** The chains an outline of at most `maxChains` chains lists, or undefined when it lists them all. */
 function outlinedChains(tables: readonly Table[], maxChains: number): Set<Chain> | undefined {
+  // `declaredBy`, not `declaration`: the span is made on each read, and a large dump has 130,000 chains.
   let declared = 0;
   for (const table of tables) {
     table.chains.forEach((chain) => {
-      declared += chain.declaration ? 1 : 0;
+      declared += chain.declaredBy === undefined ? 0 : 1;
     });
   }
   if (declared <= maxChains) {
     return undefined;
   }
-  const tiers = new Map<Chain, number>();
+  const tiers: Chain[][] = [[], [], []];
   for (const table of tables) {
     table.chains.forEach((chain) => {
-      if (chain.declaration) {
-        tiers.set(chain, outlineTier(chain));
+      if (chain.declaredBy !== undefined) {
+        tiers[outlineTier(chain)].push(chain);
       }
     });
   }
   const chosen = new Set<Chain>();
-  for (let tier = 0; tier <= 2 && chosen.size < maxChains; tier++) {
-    for (const [chain, chainTier] of tiers) {
-      if (chainTier === tier) {
-        chosen.add(chain);
-        if (chosen.size === maxChains) {
-          break;
-        }
+  for (const tier of tiers) {
+    for (const chain of tier) {
+      if (chosen.size === maxChains) {
+        return chosen;
       }
+      chosen.add(chain);
     }
   }
   return chosen;
@@ -83,12 +82,15 @@ export function documentSymbols(
     const children: DocumentSymbol[] = [];
     let declared = 0;
     for (const chain of table.chains.values()) {
-      const declaration = chain.declaration; // made on each read
-      if (!declaration) {
+      if (chain.declaredBy === undefined) {
         continue;
       }
       declared++;
-      if (listed && !listed.has(chain)) {
+      if (listed !== undefined && !listed.has(chain)) {
+        continue;
+      }
+      const declaration = chain.declaration; // made on each read
+      if (!declaration) {
         continue;
       }
       const extra = describeChain?.(chain);
@@ -114,8 +116,9 @@ export function documentSymbols(
   });
 }
 
+/** `132,156`: as `toLocaleString('en-US')`, without its first call's cost (tens of milliseconds). */
 function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** Chains whose name contains `query` (case-insensitive) across open dumps, at most `limit` of them. */

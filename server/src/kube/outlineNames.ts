@@ -64,13 +64,6 @@ export class OutlineNames {
 
 /** Reads a service port's name, cluster IP, port and protocol from the rules that jump to its chains and theirs. */
 function readServiceLabel(table: Table, suffix: string): string {
-  const chains: Chain[] = [];
-  for (const prefix of GROUP_PREFIXES) {
-    const chain = table.chains.get(prefix + suffix);
-    if (chain !== undefined) {
-      chains.push(chain);
-    }
-  }
   let identity: CommentIdentity | undefined;
   let servicePort: number | undefined;
   let protocol: string | undefined;
@@ -83,7 +76,16 @@ function readServiceLabel(table: Table, suffix: string): string {
       servicePort ??= match.destinationPort;
     }
   };
-  for (const chain of chains) {
+  // Each value is the first one found, so the reading stops as soon as all are known (at the service chain's
+  // cluster IP jump, in most dumps): what comes later could not change them.
+  const complete = (): boolean => identity !== undefined && protocol !== undefined && clusterIP !== undefined && servicePort !== undefined;
+  const chains: Chain[] = [];
+  for (const prefix of GROUP_PREFIXES) {
+    const chain = complete() ? undefined : table.chains.get(prefix + suffix);
+    if (chain === undefined) {
+      continue;
+    }
+    chains.push(chain);
     for (const jump of chain.referencedBy) {
       const from = chainKind(jump.chain.name);
       if (!DISPATCH_KINDS.has(from)) {
@@ -101,7 +103,7 @@ function readServiceLabel(table: Table, suffix: string): string {
     }
   }
   // kube-proxy since 1.25 writes the cluster IP's masquerade rule in the service chain itself, with its comment.
-  for (const chain of chains) {
+  for (const chain of complete() ? [] : chains) {
     for (const rule of chain.rules) {
       const comment = ruleComment(rule);
       const named = comment === undefined ? undefined : parseKubeComment(comment);
@@ -110,6 +112,7 @@ function readServiceLabel(table: Table, suffix: string): string {
       }
     }
   }
+  // The chain names the service only when no comment does (so `complete()` left it out of nothing that matters).
   const svc = chains.find((chain) => chain.name.startsWith('KUBE-SVC-')) ?? chains[0];
   return serviceLabel(
     {
