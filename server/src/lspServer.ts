@@ -87,6 +87,8 @@ export class LspServer {
   private readonly cache = new Map<string, DumpDocument>();
   /** Large documents being parsed in slices since they opened; a request that needs one finishes it at once. */
   private readonly slicedParses = new Map<string, SlicedParseJob>();
+  /** Documents whose kube-proxy analysis runs in slices since they opened: diagnostics wait for it. */
+  private readonly analyses = new Set<string>();
   /** The version of a document whose parse the user cancelled: its features answer nothing until it changes. */
   private readonly cancelledParses = new Map<string, number>();
   /** Dumps read from disk on request (too large for the editor to sync), by file URI. */
@@ -97,7 +99,15 @@ export class LspServer {
   /** How many chains an outline lists at most (setting `outline.maxChains`; see README). */
   private outlineMaxChains = DEFAULT_OUTLINE_MAX_CHAINS;
 
-  constructor(private readonly connection: Connection) {}
+  /**
+   * `outputDrained`: resolves once what the server has written to the client has gone out (see server.ts). Work in
+   * slices waits for it, so that an answer written just before (an outline of megabytes) is not held back, a pipe's
+   * 64 KB at a time, behind the slices.
+   */
+  constructor(
+    private readonly connection: Connection,
+    private readonly outputDrained: () => Promise<void> = () => Promise.resolve(),
+  ) {}
 
   /** Registers every handler on the connection and starts listening. */
   listen(): void {
@@ -287,11 +297,15 @@ export class LspServer {
     if (lines.length < SLICED_PARSE_LINES) {
       // Small: parsed now from these lines (the diagnostics scheduled on open would parse it anyway); should the
       // parse fail, the first request parses again and answers its fallback.
+      let doc: DumpDocument;
       try {
-        this.cache.set(document.uri, DumpDocument.fromText(document.uri, document.version, text, lines));
+        doc = DumpDocument.fromText(document.uri, document.version, text, lines);
       } catch (error) {
         this.connection.console.error(`Error while parsing ${document.uri}: ${errorText(error)}`);
+        return;
       }
+      this.cache.set(document.uri, doc);
+      this.analyseSoon(document.uri, doc);
       return;
     }
     const job: SlicedParseJob = { version: document.version, lines, parse: new SlicedParse(lines), bareCarriageReturn: hasBareCarriageReturn(text) };
@@ -337,24 +351,41 @@ export class LspServer {
     }
   }
 
+  /** Starts the analysis of a document just opened and parsed, in slices: see `analyseInSlices`. */
+  private analyseSoon(uri: string, doc: DumpDocument): void {
+    void this.analyseInSlices(uri, doc).catch((error: unknown) => {
+      this.analyses.delete(uri);
+      this.connection.console.error(`Error while analysing ${uri}: ${errorText(error)}`);
+      this.scheduleDiagnostics(uri);
+    });
+  }
+
   /**
-   * The kube-proxy analysis of a large document just parsed (diagnostics, code lenses and hovers need it), in
-   * slices too, so that navigation answers meanwhile; a request that needs it finishes it. Diagnostics wait for it
-   * (a timer set when the document opened must not publish them meanwhile).
+   * The kube-proxy analysis of a document just opened and parsed (diagnostics, code lenses and hovers need it), in
+   * slices, so that requests are answered meanwhile (the outline first: it does not need the analysis); a request
+   * that needs it finishes it. Diagnostics wait for it, then are published. With `progress`, it is reported there.
    */
-  private async analyseInSlices(uri: string, doc: DumpDocument, progress: WorkDoneProgressServerReporter): Promise<void> {
-    clearTimeout(this.pendingDiagnostics.get(uri));
-    for (let done = 0; done < 1; ) {
-      progress.report(Math.floor(done * 100), 'analysing kube-proxy rules');
-      await nextTurn();
-      if (this.cache.get(uri) !== doc) {
-        break; // edited (the edit finished it) or closed
+  private async analyseInSlices(uri: string, doc: DumpDocument, progress?: WorkDoneProgressServerReporter): Promise<void> {
+    this.analyses.add(uri);
+    try {
+      for (let done = 0, reported = -1; done < 1; ) {
+        if (Math.floor(done * 100) > reported) {
+          reported = Math.floor(done * 100);
+          progress?.report(reported, 'analysing kube-proxy rules');
+        }
+        await nextTurn();
+        await this.outputDrained();
+        if (this.cache.get(uri) !== doc) {
+          break; // edited (the edit finished it) or closed
+        }
+        if (progress?.token.isCancellationRequested) {
+          this.connection.console.info(`Analysis of ${uri} stopped: the first request that needs it will finish it.`);
+          return;
+        }
+        done = doc.stepKube();
       }
-      if (progress.token.isCancellationRequested) {
-        this.connection.console.info(`Analysis of ${uri} stopped: the first request that needs it will finish it.`);
-        return;
-      }
-      done = doc.stepKube();
+    } finally {
+      this.analyses.delete(uri);
     }
     this.scheduleDiagnostics(uri);
   }
@@ -375,8 +406,8 @@ export class LspServer {
       uri,
       setTimeout(() => {
         this.pendingDiagnostics.delete(uri);
-        if (this.slicedParses.has(uri)) {
-          return; // published when the sliced parse ends
+        if (this.slicedParses.has(uri) || this.analyses.has(uri)) {
+          return; // published when the sliced parse and analysis end
         }
         this.publishDiagnostics(uri);
       }, DIAGNOSTICS_DELAY_MS),
