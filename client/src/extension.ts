@@ -14,9 +14,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerLanguageDetection(context);
   registerTracer(context);
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
+  // stdio, as other editors run it: a 40 MB dump goes through a pipe faster than through Node's IPC channel, and
+  // the server can tell when its answers have gone out (see server/src/server.ts).
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    run: { module: serverModule, transport: TransportKind.stdio },
+    debug: { module: serverModule, transport: TransportKind.stdio, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: 'iptables' }],

@@ -10,4 +10,9 @@ process.on('unhandledRejection', (reason) => {
   connection.console.error(`Unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
 });
 
-new LspServer(connection).listen();
+// Over stdio, what the server wrote and the pipe has not taken yet: slices of long work wait for it to go out.
+const overStdio = process.argv.includes('--stdio');
+const outputDrained = (): Promise<void> =>
+  overStdio && process.stdout.writableLength > 0 ? new Promise<void>((resolve) => process.stdout.once('drain', () => resolve())) : Promise.resolve();
+
+new LspServer(connection, outputDrained).listen();
