@@ -87,8 +87,11 @@ export class LspServer {
   private readonly cache = new Map<string, DumpDocument>();
   /** Large documents being parsed in slices since they opened; a request that needs one finishes it at once. */
   private readonly slicedParses = new Map<string, SlicedParseJob>();
-  /** Documents whose kube-proxy analysis runs in slices since they opened: diagnostics wait for it. */
-  private readonly analyses = new Set<string>();
+  /**
+   * Documents whose kube-proxy analysis runs in slices since they opened, and when it ends: diagnostics, code
+   * lenses and the services answer wait for it, rather than finishing it at once (seconds at 20,000 services).
+   */
+  private readonly analyses = new Map<string, Promise<void>>();
   /** The version of a document whose parse the user cancelled: its features answer nothing until it changes. */
   private readonly cancelledParses = new Map<string, number>();
   /** Dumps read from disk on request (too large for the editor to sync), by file URI. */
@@ -133,18 +136,24 @@ export class LspServer {
       const doc = this.model(p.textDocument.uri);
       return doc ? implementationLocations(doc, p.position) : [];
     }));
-    c.onCodeLens((p, token) => this.runSafe(token, [], `code lenses for ${p.textDocument.uri}`, () => {
-      const doc = this.model(p.textDocument.uri);
-      return doc ? serviceCodeLenses(doc) : [];
-    }));
+    c.onCodeLens(async (p, token) => {
+      await this.analyses.get(p.textDocument.uri);
+      return this.runSafe(token, [], `code lenses for ${p.textDocument.uri}`, () => {
+        const doc = this.model(p.textDocument.uri);
+        return doc ? serviceCodeLenses(doc) : [];
+      });
+    });
     c.onCodeLensResolve((lens, token) => this.runSafe(token, lens, 'a code lens', () => {
       const doc = this.model((lens.data as ServiceLensData | undefined)?.uri ?? '');
       return doc ? resolveServiceCodeLens(doc, lens) : lens;
     }));
-    c.onRequest(ServicesRequest, (p: { uri: string }, token) => this.runSafe(token, { services: [] }, `services for ${p.uri}`, () => {
-      const doc = this.model(p.uri);
-      return doc ? servicesOf(doc) : { services: [] };
-    }));
+    c.onRequest(ServicesRequest, async (p: { uri: string }, token) => {
+      await this.analyses.get(p.uri);
+      return this.runSafe(token, { services: [] }, `services for ${p.uri}`, () => {
+        const doc = this.model(p.uri);
+        return doc ? servicesOf(doc) : { services: [] };
+      });
+    });
     c.onRequest(OpenLargeDumpRequest, (p: { path: string }, token) => this.openLargeDump(p.path, token));
     c.onRequest(CloseLargeDumpRequest, (p: { uri: string }) => {
       this.diskDocuments.delete(p.uri);
@@ -354,7 +363,6 @@ export class LspServer {
   /** Starts the analysis of a document just opened and parsed, in slices: see `analyseInSlices`. */
   private analyseSoon(uri: string, doc: DumpDocument): void {
     void this.analyseInSlices(uri, doc).catch((error: unknown) => {
-      this.analyses.delete(uri);
       this.connection.console.error(`Error while analysing ${uri}: ${errorText(error)}`);
       this.scheduleDiagnostics(uri);
     });
@@ -366,7 +374,11 @@ export class LspServer {
    * that needs it finishes it. Diagnostics wait for it, then are published. With `progress`, it is reported there.
    */
   private async analyseInSlices(uri: string, doc: DumpDocument, progress?: WorkDoneProgressServerReporter): Promise<void> {
-    this.analyses.add(uri);
+    let ended = (): void => undefined;
+    const running = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    this.analyses.set(uri, running);
     try {
       for (let done = 0, reported = -1; done < 1; ) {
         if (Math.floor(done * 100) > reported) {
@@ -385,7 +397,10 @@ export class LspServer {
         done = doc.stepKube();
       }
     } finally {
-      this.analyses.delete(uri);
+      if (this.analyses.get(uri) === running) {
+        this.analyses.delete(uri);
+      }
+      ended();
     }
     this.scheduleDiagnostics(uri);
   }

@@ -202,4 +202,32 @@ describe('a large kube-proxy dump opened in the editor', function () {
       await client.stop();
     }
   });
+
+  it('answers the services request once its analysis in slices ends, and navigation meanwhile', async () => {
+    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    try {
+      const uri = 'file:///kube-5000-services.iptables-save';
+      await client.open(uri, text);
+      await client.request('textDocument/documentSymbol', { textDocument: { uri } });
+      const order: string[] = [];
+      const services = client.request<{ services: unknown[] }>('iptablesLens/services', { uri }).then((answer) => {
+        order.push('services');
+        return answer;
+      });
+      const lines = text.split('\n');
+      const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
+      const definition = client
+        .request<Location>('textDocument/definition', { textDocument: { uri }, position: { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 } })
+        .then((location) => {
+          order.push('definition');
+          return location;
+        });
+      const [answer, location] = await Promise.all([services, definition]);
+      assert.deepEqual(order, ['definition', 'services']);
+      assert.equal(answer.services.length, generated.servicePorts.length);
+      assert.equal(location.range.start.line, lines.indexOf(`:${/KUBE-SVC-\w+/.exec(lines[jump])![0]} - [0:0]`));
+    } finally {
+      await client.stop();
+    }
+  });
 });
