@@ -79,11 +79,14 @@ export class DumpBuilder {
       header,
       startLine: line,
       endLine: line,
-      committed: format === 'save' && !excerpt ? false : null,
+      committed: null,
       excerpt,
       chains: new Map(),
       family: this.announcedFamily,
     };
+    // Set apart from the literal: V8 then sees from the first table on that `committed` changes (COMMIT sets
+    // it), instead of learning it at the first COMMIT and throwing away the rule reader it has optimised.
+    table.committed = format === 'save' && !excerpt ? false : null;
     this.tables.push(table);
     this.current = table;
     this.listChain = undefined;
