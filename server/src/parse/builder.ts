@@ -15,7 +15,7 @@ import type {
 } from '../model/types';
 import { appended } from '../model/index';
 import { BUILTIN_CHAINS } from '../model/types';
-import { ruleCountersLength, WordCursor } from './tokens';
+import { isWordAt, ruleCountersLength, WordCursor } from './tokens';
 
 export class DumpBuilder {
   readonly tables: Table[] = [];
@@ -106,7 +106,7 @@ export class DumpBuilder {
   /** `chain(table, text.slice(start, end), line)`, without making the string when it names the chain just seen. */
   chainNamedAt(table: Table, text: string, start: number, end: number, line: number): ParsedChain {
     const last = this.lastChain;
-    if (last && last.table === table && last.name.length === end - start && text.startsWith(last.name, start)) {
+    if (last && last.table === table && last.name.length === end - start && isWordAt(text, last.name, start)) {
       return last;
     }
     return this.lookUpChain(table, text.slice(start, end), line);
