@@ -15,7 +15,7 @@ import type {
 } from '../model/types';
 import { appended } from '../model/index';
 import { BUILTIN_CHAINS } from '../model/types';
-import { ruleCountersLength, WordCursor } from './tokens';
+import { isWordAt, ruleCountersLength, WordCursor } from './tokens';
 
 export class DumpBuilder {
   readonly tables: Table[] = [];
@@ -79,11 +79,14 @@ export class DumpBuilder {
       header,
       startLine: line,
       endLine: line,
-      committed: format === 'save' && !excerpt ? false : null,
+      committed: null,
       excerpt,
       chains: new Map(),
       family: this.announcedFamily,
     };
+    // Set apart from the literal: V8 then sees from the first table on that `committed` changes (COMMIT sets
+    // it), instead of learning it at the first COMMIT and throwing away the rule reader it has optimised.
+    table.committed = format === 'save' && !excerpt ? false : null;
     this.tables.push(table);
     this.current = table;
     this.listChain = undefined;
@@ -103,7 +106,7 @@ export class DumpBuilder {
   /** `chain(table, text.slice(start, end), line)`, without making the string when it names the chain just seen. */
   chainNamedAt(table: Table, text: string, start: number, end: number, line: number): ParsedChain {
     const last = this.lastChain;
-    if (last && last.table === table && last.name.length === end - start && text.startsWith(last.name, start)) {
+    if (last && last.table === table && last.name.length === end - start && isWordAt(text, last.name, start)) {
       return last;
     }
     return this.lookUpChain(table, text.slice(start, end), line);

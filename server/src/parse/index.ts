@@ -131,12 +131,13 @@ export function parseLine(b: DumpBuilder, text: string, line: number, state: Lin
   }
   // The first character after leading spaces: most `-L` rows are indented, and what follows tells a row
   // from a blank line or a column header without a regular expression over the whole row.
+  const length = text.length;
   let word = 0;
-  while (text.charCodeAt(word) === 32) {
+  while (word < length && text.charCodeAt(word) === 32) {
     word++;
   }
   const wordFirst = text.charCodeAt(word);
-  if (word === text.length || (!isPrintable(wordFirst) && /^\s*$/.test(text))) {
+  if (word === length || (!isPrintable(wordFirst) && /^\s*$/.test(text))) {
     b.listChain = undefined; // a blank line ends a chain's rows in -L output
     return;
   }

@@ -4,7 +4,7 @@ import type { Chain, Counters } from '../model/types';
 import { BUILTIN_CHAINS, startsNextTable } from '../model/types';
 import type { DumpBuilder, ParsedChain } from './builder';
 import { newCounters, parseCounters } from './counters';
-import { digitsEnd, digitsValue, isDigit, isPrintable } from './tokens';
+import { digitsEnd, digitsValue, isDigit, isPrintable, isWordAt } from './tokens';
 
 const CHAIN_HEADER = /^Chain\s+(\S+)\s+\((.*)\)\s*$/;
 const POLICY = /^policy\s+(\S+)(?:\s+(\S+)\s+packets,\s+(\S+)\s+bytes)?$/;
@@ -14,7 +14,7 @@ export const COLUMN_HEADER = /^\s*(num\s+)?(pkts\s+bytes\s+)?target\s+prot\s+opt
 const OPT = /^(--|-f|!f)$/;
 
 export function isChainHeader(text: string): boolean {
-  return text.startsWith('Chain ') && CHAIN_HEADER.test(text);
+  return text.charCodeAt(0) === 67 /* C */ && isWordAt(text, 'Chain ', 0) && CHAIN_HEADER.test(text);
 }
 
 /** Reads a `Chain NAME (…)` line (the caller checked `isChainHeader`). */
@@ -85,8 +85,8 @@ function plainReferencesHeader(text: string): number {
   if (i === digitsStart || i - digitsStart > 15) {
     return -1;
   }
-  const end = text.endsWith('s)') ? length - 2 : length - 1;
-  if (end !== i + 10 || !text.startsWith(' reference', i) || text.charCodeAt(length - 1) !== 41 /* ) */) {
+  const end = text.charCodeAt(length - 2) === 115 /* s */ ? length - 2 : length - 1;
+  if (end !== i + 10 || text.charCodeAt(length - 1) !== 41 /* ) */ || !isWordAt(text, ' reference', i)) {
     return -1;
   }
   return digitsValue(text, digitsStart, i);
@@ -242,7 +242,8 @@ function plainListRule(b: DumpBuilder, chain: ParsedChain, text: string, line: n
   const length = text.length;
   let count = 0;
   for (let i = 0; count < MAX_COLUMNS; count++) {
-    while (text.charCodeAt(i) === 32) {
+    // Bounded: V8 optimises a loop that reads past the end (charCodeAt gives NaN) much less well.
+    while (i < length && text.charCodeAt(i) === 32) {
       i++;
     }
     if (i >= length) {

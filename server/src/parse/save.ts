@@ -286,7 +286,7 @@ function appendRule(b: DumpBuilder, text: string, line: number): boolean {
     at = close + 2;
   }
   const nameStart = at + 3;
-  if (!text.startsWith('-A ', at) || nameStart >= length || text.charCodeAt(nameStart) === 32 || hasTabOrCr(text)) {
+  if (text.charCodeAt(at) !== 45 /* - */ || text.charCodeAt(at + 1) !== 65 /* A */ || text.charCodeAt(at + 2) !== 32 || nameStart >= length || text.charCodeAt(nameStart) === 32 || hasTabOrCr(text)) {
     return false;
   }
   const nameEnd = text.indexOf(' ', nameStart);

@@ -144,13 +144,21 @@ export class WordCursor {
 
   /** Whether the current word is exactly `word` (unquoted), without building a string. */
   is(word: string): boolean {
-    return !this.quoted && this.end - this.start === word.length && this.line.startsWith(word, this.start);
+    return !this.quoted && this.end - this.start === word.length && isWordAt(this.line, word, this.start);
   }
 
   /** The current word with quotes and escapes removed. */
   text(): string {
     return this.quoted ? tokenize(this.line.slice(0, this.end), this.start)[0].text : this.line.slice(this.start, this.end);
   }
+}
+
+/**
+ * Whether `word` is written in `text` at `start`: `text.startsWith(word, start)`, which in V8 (Node 20) costs
+ * about ten times this native search when the word is there (and a parse asks that of most lines).
+ */
+export function isWordAt(text: string, word: string, start: number): boolean {
+  return text.indexOf(word, start) === start;
 }
 
 /** A printable ASCII character other than the blank. */
@@ -165,8 +173,10 @@ export function isDigit(code: number): boolean {
 
 /** Offset after the decimal digits that start at `from`. */
 export function digitsEnd(text: string, from: number): number {
+  const length = text.length;
   let i = from;
-  while (isDigit(text.charCodeAt(i))) {
+  // Bounded: V8 optimises a loop that reads past the end (charCodeAt gives NaN) much less well.
+  while (i < length && isDigit(text.charCodeAt(i))) {
     i++;
   }
   return i;
