@@ -117,7 +117,8 @@ export class LineShift {
         marked.push(span);
       }
     });
-    for (const span of marked) {
+    for (let i = 0; i < marked.length; i++) {
+      const span = marked[i];
       if (span.line < -1) {
         span.line = -2 - span.line;
       }
@@ -151,26 +152,30 @@ function shiftModel(dump: Dump, shift: LineShift): boolean {
     }
     table.startLine = shift.line(table.startLine);
     table.endLine = shift.line(table.endLine);
-    for (const chain of table.chains.values()) {
-      if (chain.endLine < start) {
-        continue; // its declaration and redeclarations are above its end line
+    // forEach, not for…of: the iterator's results were megabytes of garbage per edit at 20,000 services.
+    let movable = true;
+    table.chains.forEach((chain) => {
+      if (!movable || chain.endLine < start) {
+        return; // its declaration and redeclarations are above its end line
       }
       const declaration = chain.declaration;
       if (declaration !== undefined && declaration.line >= start) {
         if (!(chain instanceof ParsedChain) || chain.declaredBy === undefined) {
-          return false;
+          movable = false;
+          return;
         }
         chain.declareAt(shift.line(declaration.line), declaration.start, declaration.end, chain.declaredBy);
       }
       chain.endLine = shift.line(chain.endLine);
+    });
+    if (!movable) {
+      return false;
     }
   }
   shift.moveSpans((each) => {
     for (const table of dump.tables) {
       each(table.header);
-      for (const chain of table.chains.values()) {
-        chain.redeclarations.forEach(each);
-      }
+      table.chains.forEach((chain) => chain.redeclarations.forEach(each));
     }
     for (const diagnostic of dump.diagnostics) {
       each(diagnostic.span);
