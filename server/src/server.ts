@@ -11,8 +11,12 @@ process.on('unhandledRejection', (reason) => {
 });
 
 // Over stdio, what the server wrote and the pipe has not taken yet: slices of long work wait for it to go out.
+// Polled, not awaited as 'drain', which a stream emits only after a write that went past its high-water mark.
 const overStdio = process.argv.includes('--stdio');
-const outputDrained = (): Promise<void> =>
-  overStdio && process.stdout.writableLength > 0 ? new Promise<void>((resolve) => process.stdout.once('drain', () => resolve())) : Promise.resolve();
+async function outputDrained(): Promise<void> {
+  while (overStdio && process.stdout.writableLength > 0) {
+    await new Promise<void>((resolve) => setTimeout(resolve, 1));
+  }
+}
 
 new LspServer(connection, outputDrained).listen();
