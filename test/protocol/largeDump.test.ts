@@ -190,6 +190,23 @@ describe('a large kube-proxy dump opened in the editor', function () {
     }
   });
 
+  it('ignores outline limits that are not a count, and settings without one', async () => {
+    const client = await TestLspClient.start(undefined, {}, { outline: { maxChains: 'many' } });
+    try {
+      const uri = 'file:///kube-5000-bad-limit.iptables-save';
+      await client.open(uri, text);
+      const count = async (): Promise<number> =>
+        (await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } })).flatMap((t) => t.children!).length;
+      assert.equal(await count(), 5000, 'the default limit');
+      for (const settings of [null, {}, { iptablesLens: null }, { iptablesLens: { outline: { maxChains: -3 } } }, { iptablesLens: { outline: { maxChains: 12 } } }]) {
+        await client.connection.sendNotification('workspace/didChangeConfiguration', { settings });
+      }
+      assert.equal(await count(), 12, 'the last valid limit');
+    } finally {
+      await client.stop();
+    }
+  });
+
   it('takes the outline limit from the initialization options', async () => {
     const client = await TestLspClient.start(undefined, {}, { outline: { maxChains: 7 } });
     try {
