@@ -46,7 +46,7 @@ export interface LargeDumpSummary {
 
 const DIAGNOSTICS_DELAY_MS = 250;
 /** The outline's default limit: VS Code's own for JSON outlines (`json.maxItemsComputed`) and folding ranges. */
-export const DEFAULT_OUTLINE_MAX_CHAINS = 5_000;
+const DEFAULT_OUTLINE_MAX_CHAINS = 5_000;
 /** A document of more lines than this is parsed in slices after it opens, with progress (a 20k-service nat table has 500,000). */
 const SLICED_PARSE_LINES = 100_000;
 const SLICE_LINES = 25_000;

@@ -18,7 +18,7 @@
 import type { Chain, Dump, DumpDiagnostic, Rule, RuleDetails, Span, Table } from '../model/types';
 import { ruleDetails } from '../parse/details';
 import { chainHash, endpointChainName, hasChainHash, servicePortName } from './chainNames';
-import { chainKind, isServiceChainKind } from './chainKinds';
+import { chainKind, hashSuffix, isServiceChainKind } from './chainKinds';
 import { parseKubeComment } from './comments';
 import type { CommentIdentity } from './comments';
 import {
@@ -379,7 +379,7 @@ class KubeAnalyzer {
   }
 
   private groupForChain(chain: Chain, kind: ChainKind): Group {
-    const suffix = chain.name.slice(chain.name.indexOf('-', 5) + 1);
+    const suffix = hashSuffix(chain.name);
     const key = this.groupKey(suffix);
     const group = this.groups.get(key) ?? this.newGroup(key, suffix, chain.name);
     if (!group.kinds.includes(kind)) {
@@ -400,7 +400,7 @@ class KubeAnalyzer {
     if (!isServiceChainKind(kind)) {
       return undefined;
     }
-    const suffix = name.slice(name.indexOf('-', 5) + 1);
+    const suffix = hashSuffix(name);
     return this.groups.get(generation === 0 ? suffix : `${generation}#${suffix}`);
   }
 
@@ -686,7 +686,7 @@ class KubeAnalyzer {
         dnatRule,
         masqueradeRule,
       };
-      this.reach(group, facts, { service: group.service, endpoint, local, serviceChain: rule.chain.name });
+      facts.reachedBy = withValue(facts.reachedBy, { service: group.service, endpoint, local, serviceChain: rule.chain.name });
       return endpoint;
     }
     const endpoint: DumpEndpoint = {
@@ -724,7 +724,7 @@ class KubeAnalyzer {
       if (facts.masqueradeRule !== undefined) {
         endpoint.masqueradeRule = facts.masqueradeRule;
       }
-      this.reach(group, facts, { service: group.service, endpoint, local, serviceChain: rule.chain.name });
+      facts.reachedBy = withValue(facts.reachedBy, { service: group.service, endpoint, local, serviceChain: rule.chain.name });
     } else {
       // Without the endpoint chain (an excerpt), the "ns/svc:port -> ip:port" comment still gives the address.
       const comment = ruleComment(rule);
@@ -737,10 +737,6 @@ class KubeAnalyzer {
       }
     }
     return endpoint;
-  }
-
-  private reach(group: Group, facts: EndpointChainFacts, reach: EndpointReach): void {
-    facts.reachedBy = withValue(facts.reachedBy, reach);
   }
 
   /** Warns when the conditional probabilities leave traffic with no endpoint, or give an endpoint nothing. */

@@ -30,6 +30,14 @@ const HASHED_PREFIXES: readonly (readonly [string, ChainKind])[] = [
   ['KUBE-XLB-', 'external-local'],
 ];
 
+/** The prefixes of one service port's chains (SVC, SVL, EXT, FW, XLB), in that order; they share its hash. */
+export const SERVICE_CHAIN_PREFIXES: readonly string[] = HASHED_PREFIXES.filter(([, kind]) => isServiceChainKind(kind)).map(([prefix]) => prefix);
+
+/** The 16 characters after a hashed chain's prefix (`KUBE-SVC-XXXX…` → `XXXX…`): what the chains of one service port share. */
+export function hashSuffix(name: string): string {
+  return name.slice(name.indexOf('-', 5) + 1);
+}
+
 /** CNI plugins and the chain prefixes they own; checked in order, so longer prefixes come first. */
 const CNI_PREFIXES: readonly (readonly [string, string])[] = [
   ['cali-', 'Calico'],

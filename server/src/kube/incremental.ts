@@ -25,7 +25,7 @@ import type { Chain, Dump, Rule, Table } from '../model/types';
 import { analyzeKube, DISPATCH_KINDS } from './analysis';
 import type { KubeAnalysis } from './analysis';
 import { SERVICE_CHAIN_PREFIXES } from './chainNames';
-import { chainKind, isServiceChainKind } from './chainKinds';
+import { chainKind, hashSuffix, isServiceChainKind } from './chainKinds';
 import { parseKubeComment } from './comments';
 import { dispatchMatch, ruleComment } from './ruleText';
 import type { DumpEndpoint, DumpServicePort } from './types';
@@ -571,11 +571,6 @@ class AffectedScope {
     }
     return { tables, lineOwners: this.dump.lineOwners, diagnostics: [], prompts: [], lineCount: this.dump.lineCount };
   }
-}
-
-/** The 16 characters after a hashed chain's prefix, as the analysis keys chain groups. */
-function hashSuffix(name: string): string {
-  return name.slice(name.indexOf('-', 5) + 1);
 }
 
 /** The line a chain first appears on: a table lists its chains in that order. */

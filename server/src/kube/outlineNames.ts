@@ -8,14 +8,11 @@
 // analysis on every chain of the corpus and of generated dumps.
 import type { Chain, Table } from '../model/types';
 import { DISPATCH_KINDS, serviceLabel } from './analysis';
-import { chainKind, isServiceChainKind } from './chainKinds';
+import { chainKind, hashSuffix, isServiceChainKind, SERVICE_CHAIN_PREFIXES } from './chainKinds';
 import type { CommentIdentity } from './comments';
 import { parseKubeComment } from './comments';
 import { dispatchMatch, fastDnatDestination, ruleComment } from './ruleText';
 import { endpointAddress } from './values';
-
-/** The prefixes of one service port's chains; they share the 16-character hash after the prefix. */
-const GROUP_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-XLB-'];
 
 /** Outline names for the chains of one parsed dump; each service port is read once, when first asked for. */
 export class OutlineNames {
@@ -47,7 +44,7 @@ export class OutlineNames {
 
   /** The label of the service port whose chain group `chain` belongs to. */
   private serviceLabel(chain: Chain): string {
-    const suffix = chain.name.slice(chain.name.indexOf('-', 5) + 1);
+    const suffix = hashSuffix(chain.name);
     let byTable = this.labels.get(chain.table);
     if (byTable === undefined) {
       byTable = new Map();
@@ -80,7 +77,7 @@ function readServiceLabel(table: Table, suffix: string): string {
   // cluster IP jump, in most dumps): what comes later could not change them.
   const complete = (): boolean => identity !== undefined && protocol !== undefined && clusterIP !== undefined && servicePort !== undefined;
   const chains: Chain[] = [];
-  for (const prefix of GROUP_PREFIXES) {
+  for (const prefix of SERVICE_CHAIN_PREFIXES) {
     const chain = complete() ? undefined : table.chains.get(prefix + suffix);
     if (chain === undefined) {
       continue;

@@ -217,23 +217,16 @@ function blankChangesNothing(dump: Dump, lines: readonly string[], above: number
 
 /**
  * Inserts `count` lines at `at` into `dump` (the model of the text before the edit; `lines` is the text after
- * it): blank lines, or rule lines that each follow a rule of the same table (a save rule may also follow a
- * `:CHAIN` declaration) and go to an existing, declared chain of that table without `-I` rules. Returns the
- * inserted rules (none for blank lines), or undefined when the edit is not this (then `dump` may be unusable
- * and the caller parses again).
+ * it): rule lines that each follow a rule of the same table (a save rule may also follow a `:CHAIN`
+ * declaration) and go to an existing, declared chain of that table without `-I` rules. Returns the inserted
+ * rules, or undefined when the edit is not this (then `dump` may be unusable and the caller parses again).
+ * Blank lines are `editLines`' to follow.
  */
 function insertLines(dump: Dump, lines: readonly string[], at: number, count: number): Rule[] | undefined {
   if (lines.length !== dump.lineCount + count || count <= 0 || at < 0 || at + count > lines.length) {
     return undefined;
   }
-  const inserted = lines.slice(at, at + count);
-  if (inserted.every(isBlankLine)) {
-    if (!blankChangesNothing(dump, lines, at - 1, at + count)) {
-      return undefined;
-    }
-    return shiftModel(dump, new LineShift(at, 0, count)) ? [] : undefined;
-  }
-  if (inserted.some(isBlankLine)) {
+  if (lines.slice(at, at + count).some(isBlankLine)) {
     return undefined;
   }
   if (!shiftModel(dump, new LineShift(at, 0, count))) {
@@ -289,21 +282,14 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
 
 /**
  * Removes lines `at..at + count - 1` from `dump` (the model of the text before the edit; `before` is that
- * text, `after` the text after it): blank lines, or rules of save, -S or -L chains without `-I` rules that are
- * neither the first nor the last line of their table, of chains declared above them. Returns the removed rules
- * (none for blank lines), or undefined when the edit is not this (then `dump` may be unusable and the caller
- * parses again).
+ * text, `after` the text after it): rules of save, -S or -L chains without `-I` rules that are neither the first
+ * nor the last line of their table, of chains declared above them. Returns the removed rules, or undefined when
+ * the edit is not this (then `dump` may be unusable and the caller parses again). Blank lines, which no rule
+ * owns, are `editLines`' to follow.
  */
 function removeLines(dump: Dump, before: readonly string[], after: readonly string[], at: number, count: number): Rule[] | undefined {
   if (before.length !== dump.lineCount || after.length !== before.length - count || count <= 0 || at < 0 || at + count > before.length) {
     return undefined;
-  }
-  const removed = before.slice(at, at + count);
-  if (removed.every(isBlankLine)) {
-    if (!blankChangesNothing(dump, after, at - 1, at)) {
-      return undefined;
-    }
-    return shiftModel(dump, new LineShift(at, count, 0)) ? [] : undefined;
   }
   const rules: Rule[] = [];
   for (let line = at; line < at + count; line++) {
