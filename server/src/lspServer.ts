@@ -385,7 +385,7 @@ export class LspServer {
           reported = Math.floor(done * 100);
           progress?.report(reported, 'analysing kube-proxy rules');
         }
-        await nextTurn();
+        await turnsOfConnection();
         await this.outputDrained();
         if (this.cache.get(uri) !== doc) {
           break; // edited (the edit finished it) or closed
@@ -458,6 +458,17 @@ export class LspServer {
 /** Lets the event loop run what is waiting (requests, timers) before going on. */
 function nextTurn(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The turns the connection takes to answer a request already read: it handles one message a turn, and writes the
+ * answer of an async handler in a later turn (vscode-jsonrpc's write queue). A slice of long work that waits them
+ * out comes after the answer to the request sent with a didOpen (the outline, as a rule) has been written.
+ */
+async function turnsOfConnection(): Promise<void> {
+  for (let turn = 0; turn < 3; turn++) {
+    await nextTurn();
+  }
 }
 
 function errorText(error: unknown): string {
