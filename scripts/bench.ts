@@ -85,6 +85,9 @@ interface DumpResult {
   lineEditServerCpuMs?: Summary;
   progressNotifications: number;
   peakRssBytes: Summary;
+  /** See SessionResult (absent in results of older runs). */
+  idleRssBytes?: Summary;
+  reopenToOutlineMs?: Summary;
   targets: Record<string, boolean>;
 }
 
@@ -231,6 +234,8 @@ async function benchDump(services: number, format: BenchFormat, options: Options
     lineEditServerCpuMs: summarize(sessions.flatMap((s) => s.lineEditServerCpuMs)),
     progressNotifications: sessions[0].progressNotifications,
     peakRssBytes,
+    idleRssBytes: summarize(sessions.map((s) => s.idleRssBytes)),
+    reopenToOutlineMs: summarize(sessions.map((s) => s.reopenToOutlineMs)),
     targets: {},
   };
   result.targets = targetsMet(result);
@@ -271,6 +276,7 @@ function markdownTable(results: DumpResult[]): string {
     'parse+index ms (CPU)',
     'open→outline ms (server CPU)',
     '× floor (wall / CPU)',
+    'opened again→outline ms (× floor)',
     'outline answer: symbols, MB, JSON encode+decode ms (× floor)',
     'definition p50 / p99 ms (server CPU per request)',
     'hover p50 / p99 ms (server CPU per request)',
@@ -281,6 +287,7 @@ function markdownTable(results: DumpResult[]): string {
     'line added/removed→hover ms (server CPU)',
     'server peak RSS MB',
     '× file',
+    'idle server RSS MB; peak above it (× file)',
   ];
   const rows = results.map((r) => {
     const nav = (method: NavigationMethod): string => {
@@ -295,6 +302,7 @@ function markdownTable(results: DumpResult[]): string {
       `${ms(r.parseWallMs)} (${r.parseCpuMs.median.toFixed(0)})`,
       `${ms(r.openToOutlineMs)} (${r.openServerCpuMs.median.toFixed(0)})`,
       `${(r.openToOutlineMs.median / r.floorWallMs.median).toFixed(1)} / ${(r.openServerCpuMs.median / r.floorCpuMs.median).toFixed(1)}`,
+      r.reopenToOutlineMs ? `${ms(r.reopenToOutlineMs)} (${(r.reopenToOutlineMs.median / r.floorWallMs.median).toFixed(1)}×)` : 'n/a',
       r.outlineCodecMs
         ? `${r.outlineSymbols}, ${mb(r.outlineBytes)}, ${ms(r.outlineCodecMs)} (${(r.outlineCodecMs.median / r.floorWallMs.median).toFixed(1)}×)`
         : `${r.outlineSymbols}, ${mb(r.outlineBytes)}`,
@@ -307,6 +315,9 @@ function markdownTable(results: DumpResult[]): string {
       r.lineEditToHoverMs && r.lineEditServerCpuMs ? `${ms(r.lineEditToHoverMs)} (${r.lineEditServerCpuMs.median.toFixed(0)})` : 'n/a',
       `${mb(r.peakRssBytes.median)} (${mb(r.peakRssBytes.min)}–${mb(r.peakRssBytes.max)})`,
       (r.peakRssBytes.median / r.bytes).toFixed(1),
+      r.idleRssBytes
+        ? `${mb(r.idleRssBytes.median)}; ${mb(r.peakRssBytes.median - r.idleRssBytes.median)} (${((r.peakRssBytes.median - r.idleRssBytes.median) / r.bytes).toFixed(1)})`
+        : 'n/a',
     ];
   });
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
