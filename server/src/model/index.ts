@@ -65,31 +65,67 @@ export function unreferencedHint(chain: Chain): DumpDiagnostic | undefined {
 }
 
 /**
- * Indexes one rule added after the index was built (an edited line): its jump goes into the target chain's
- * `referencedBy` at the place a full build would give it (chains in table order, then rule order), or
- * becomes a diagnostic. Returns the target chain, if any.
+ * Indexes rules added after the index was built (edited or pasted lines; they have their final positions): each
+ * jump goes into its target chain's `referencedBy` at the place a full build would give it (chains in table order,
+ * then rule order), or becomes a diagnostic. The target chains are added to `touched`. A target's new callers are
+ * merged with its callers in one pass: one search and splice per rule is quadratic when thousands of pasted rules
+ * jump to one chain (KUBE-MARK-MASQ has 130,000 callers in a 20,000-service dump).
  */
-export function indexRule(dump: Dump, rule: Rule): Chain | undefined {
+export function indexRules(dump: Dump, rules: readonly Rule[], touched: Set<Chain>): void {
+  const byTarget = new Map<Chain, Rule[]>();
+  for (const rule of rules) {
+    const targetChain = ruleTarget(dump, rule);
+    if (targetChain !== undefined) {
+      touched.add(targetChain);
+      const added = byTarget.get(targetChain);
+      if (added === undefined) {
+        byTarget.set(targetChain, [rule]);
+      } else {
+        added.push(rule);
+      }
+    }
+  }
+  byTarget.forEach((added, targetChain) => {
+    let order: Map<Chain, number> | undefined; // made only when needed: most edits append to the callers
+    const key = (r: Rule): number => (order ??= chainOrder(targetChain.table)).get(r.chain)! * 2 ** 26 + r.position;
+    const callers = targetChain.referencedBy;
+    if (added.length === 1) {
+      addCaller(targetChain, added[0], key);
+      return;
+    }
+    added.sort((a, b) => key(a) - key(b));
+    const merged: Rule[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < callers.length || j < added.length) {
+      merged.push(j === added.length || (i < callers.length && key(callers[i]) < key(added[j])) ? callers[i++] : added[j++]);
+    }
+    targetChain.referencedBy = merged;
+  });
+}
+
+/** The chain `rule` jumps to; a target that is no chain and no built-in target becomes a diagnostic. */
+function ruleTarget(dump: Dump, rule: Rule): Chain | undefined {
   const target = rule.target;
   if (!target) {
     return undefined;
   }
   const table = rule.table;
   const targetChain = table.chains.get(target.name);
-  if (!targetChain) {
-    if (!isBuiltinTarget(target.name)) {
-      undefinedTarget(dump, table, target.name, target.span);
-    }
-    return undefined;
+  if (!targetChain && !isBuiltinTarget(target.name)) {
+    undefinedTarget(dump, table, target.name, target.span);
   }
+  return targetChain;
+}
+
+/** Puts one rule among the callers of `targetChain`, ordered by `key`. */
+function addCaller(targetChain: Chain, rule: Rule, key: (r: Rule) => number): void {
   const callers = targetChain.referencedBy;
   const last = callers[callers.length - 1];
   if (last === undefined || (last.chain === rule.chain && last.position < rule.position)) {
     targetChain.referencedBy = appended(callers, rule);
-    return targetChain;
+    return;
   }
-  const order = chainOrder(table);
-  const key = (r: Rule): number => order.get(r.chain)! * 2 ** 26 + r.position;
   const mine = key(rule);
   let low = 0;
   let high = callers.length;
@@ -102,7 +138,6 @@ export function indexRule(dump: Dump, rule: Rule): Chain | undefined {
     }
   }
   callers.splice(low, 0, rule);
-  return targetChain;
 }
 
 /** Each chain's place in its table, kept while the table has the same chains (edits to rules keep them). */

@@ -6,7 +6,7 @@
 // no chain's), an edit among a chain's rows re-reads that chain's rows, from its `Chain` header to the next
 // one (`planListRows`). Anything else (a declaration, a table header, a rule moving to another chain) is not
 // local: the caller parses the whole text again.
-import { indexRule, unreferencedHint } from '../model/index';
+import { indexRules, unreferencedHint } from '../model/index';
 import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from '../model/types';
 import { DumpBuilder, ParsedChain } from './builder';
 import { inferTableName, parseLine } from './index';
@@ -43,19 +43,11 @@ export function patchRuleLines(dump: Dump, lines: readonly string[], first: numb
   const touched = new Set<Chain>();
   dump.diagnostics = dump.diagnostics.filter((d) => d.span.line < first || d.span.line > last);
   const b = new DumpBuilder(dump.lineCount, dump);
+  removeCallers(oldRules, touched);
+  const newRules: Rule[] = [];
   for (const old of oldRules) {
     const table = old.table;
     const chain = old.chain;
-    if (old.targetName !== undefined) {
-      const targetChain = table.chains.get(old.targetName);
-      if (targetChain) {
-        const at = targetChain.referencedBy.indexOf(old);
-        if (at >= 0) {
-          targetChain.referencedBy.splice(at, 1);
-        }
-        touched.add(targetChain);
-      }
-    }
     dump.lineOwners[old.line] = undefined;
     const rule = readRuleLine(b, dump, lines[old.line], old.line, table, old);
     if (rule === undefined || rule.chain !== chain) {
@@ -65,11 +57,9 @@ export function patchRuleLines(dump: Dump, lines: readonly string[], first: numb
     chain.rules.pop();
     chain.rules[old.position - 1] = rule;
     rule.position = old.position;
-    const targetChain = indexRule(dump, rule);
-    if (targetChain) {
-      touched.add(targetChain);
-    }
+    newRules.push(rule);
   }
+  indexRules(dump, newRules, touched);
   for (const diagnostic of b.diagnostics) {
     dump.diagnostics.push(diagnostic); // not push(...): a pasted block can bring more than a call's arguments
   }
@@ -233,7 +223,8 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
     return undefined;
   }
   const rules: Rule[] = [];
-  const touched = new Set<Chain>();
+  /** The rules read, by chain (in line order), each chain checked once for `-I` rules. */
+  const added = new Map<Chain, Rule[]>();
   const b = new DumpBuilder(dump.lineCount, dump);
   for (let line = at; line < at + count; line++) {
     const above = dump.lineOwners[line - 1];
@@ -254,25 +245,35 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
     }
     const chain = rule.chain;
     const declaration = chain.declaration;
-    if (declaration === undefined || declaration.line >= line || chain.rules.some((r) => r.insert)) {
+    if (declaration === undefined || declaration.line >= line) {
       return undefined;
     }
-    // addRule appended it: put it among the chain's rules by line (a chain without -I rules is in line order).
-    chain.rules.pop();
-    let place = chain.rules.length;
-    while (place > 0 && chain.rules[place - 1].line > line) {
-      place--;
-    }
-    chain.rules.splice(place, 0, rule);
-    for (let i = place; i < chain.rules.length; i++) {
-      chain.rules[i].position = i + 1;
-    }
-    const targetChain = indexRule(dump, rule);
-    if (targetChain) {
-      touched.add(targetChain);
+    chain.rules.pop(); // addRule appended it: it goes among the chain's rules by line, below
+    const ofChain = added.get(chain);
+    if (ofChain !== undefined) {
+      ofChain.push(rule);
+    } else if (chain.rules.some((r) => r.insert)) {
+      return undefined;
+    } else {
+      added.set(chain, [rule]);
     }
     rules.push(rule);
   }
+  // Each chain's rules and new rules merged by line (a chain without -I rules is in line order), and numbered, in
+  // one pass per chain: a splice per rule is quadratic when thousands of lines are pasted into one chain.
+  added.forEach((ofChain, chain) => {
+    const merged: Rule[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < chain.rules.length || j < ofChain.length) {
+      const rule = j === ofChain.length || (i < chain.rules.length && chain.rules[i].line < ofChain[j].line) ? chain.rules[i++] : ofChain[j++];
+      rule.position = merged.length + 1;
+      merged.push(rule);
+    }
+    chain.rules = merged;
+  });
+  const touched = new Set<Chain>();
+  indexRules(dump, rules, touched);
   for (const diagnostic of b.diagnostics) {
     dump.diagnostics.push(diagnostic);
   }
@@ -292,6 +293,8 @@ function removeLines(dump: Dump, before: readonly string[], after: readonly stri
     return undefined;
   }
   const rules: Rule[] = [];
+  /** The chains the rules are taken from, each checked once for `-I` rules. */
+  const chains = new Set<Chain>();
   for (let line = at; line < at + count; line++) {
     const owner = dump.lineOwners[line];
     if (owner === undefined || !('bodyStart' in owner)) {
@@ -305,31 +308,34 @@ function removeLines(dump: Dump, before: readonly string[], after: readonly stri
       declaration.line >= owner.line ||
       table.startLine >= owner.line ||
       table.endLine <= owner.line ||
-      chain.rules[owner.position - 1] !== owner ||
-      chain.rules.some((r) => r.insert)
+      chain.rules[owner.position - 1] !== owner
     ) {
       return undefined;
     }
-    rules.push(owner);
-  }
-  const touched = new Set<Chain>();
-  for (const rule of rules) {
-    const chain = rule.chain;
-    const targetChain = rule.targetName === undefined ? undefined : rule.table.chains.get(rule.targetName);
-    if (targetChain) {
-      const callers = targetChain.referencedBy;
-      const place = callers.indexOf(rule);
-      if (place < 0) {
+    if (!chains.has(chain)) {
+      if (chain.rules.some((r) => r.insert)) {
         return undefined;
       }
-      callers.splice(place, 1);
-      touched.add(targetChain);
+      chains.add(chain);
     }
-    chain.rules.splice(rule.position - 1, 1);
-    for (let i = rule.position - 1; i < chain.rules.length; i++) {
-      chain.rules[i].position = i + 1;
+    rules.push(owner);
+  }
+  // Every step is one pass per chain, not one per rule: deleting thousands of lines at once stays linear.
+  const touched = new Set<Chain>();
+  if (!removeCallers(rules, touched)) {
+    return undefined;
+  }
+  const gone = new Set(rules);
+  for (const chain of chains) {
+    let kept = 0;
+    for (const rule of chain.rules) {
+      if (!gone.has(rule)) {
+        rule.position = kept + 1;
+        chain.rules[kept++] = rule;
+      }
     }
-    if (chain.endLine === rule.line) {
+    chain.rules.length = kept;
+    if (chain.endLine >= at && chain.endLine < at + count) {
       // The chain's lines: its declarations and its rules (the rules above its declaration were ruled out).
       let end = chain.declaration!.line;
       for (const span of chain.redeclarations) {
@@ -340,6 +346,8 @@ function removeLines(dump: Dump, before: readonly string[], after: readonly stri
       }
       chain.endLine = end;
     }
+  }
+  for (const rule of rules) {
     dump.lineOwners[rule.line] = undefined;
   }
   // What the parser said about the removed lines goes with them.
@@ -349,20 +357,31 @@ function removeLines(dump: Dump, before: readonly string[], after: readonly stri
 }
 
 /** Adds or removes the `unreferenced-chain` hint of each chain whose callers changed. */
-function updateUnreferencedHints(dump: Dump, touched: Iterable<Chain>): void {
+function updateUnreferencedHints(dump: Dump, touched: ReadonlySet<Chain>): void {
+  if (touched.size === 0) {
+    return;
+  }
+  // The hints there are, by place: one pass over the diagnostics, not one per chain (an edit that takes the jumps
+  // out of thousands of service chains leaves thousands of endpoint chains unreferenced).
+  const hints = new Map<string, DumpDiagnostic>();
+  for (const d of dump.diagnostics) {
+    if (d.code === 'unreferenced-chain') {
+      hints.set(`${d.span.line}:${d.span.start}`, d);
+    }
+  }
+  const stale = new Set<DumpDiagnostic>();
   for (const chain of touched) {
     const declaration = chain.declaration;
-    const hintAt = declaration
-      ? dump.diagnostics.findIndex(
-          (d) => d.code === 'unreferenced-chain' && d.span.line === declaration.line && d.span.start === declaration.start,
-        )
-      : -1;
+    const existing = declaration ? hints.get(`${declaration.line}:${declaration.start}`) : undefined;
     const hint = unreferencedHint(chain);
-    if (hint && hintAt < 0) {
+    if (hint && existing === undefined) {
       dump.diagnostics.push(hint);
-    } else if (!hint && hintAt >= 0) {
-      dump.diagnostics.splice(hintAt, 1);
+    } else if (!hint && existing !== undefined) {
+      stale.add(existing);
     }
+  }
+  if (stale.size > 0) {
+    dump.diagnostics = dump.diagnostics.filter((d) => !stale.has(d));
   }
 }
 
@@ -639,7 +658,7 @@ function applyListRows(dump: Dump, plan: ListRowsPlan): RuleChanges | undefined 
   const changes: RuleChanges = { changed: new Map(), removed: [] };
   const leaving = chain.rules.filter((rule) => !stays.has(rule));
   const touched = new Set<Chain>();
-  removeCallers(table, leaving, touched);
+  removeCallers(leaving, touched);
   for (const rule of leaving) {
     if (shift.isRemoved(rule.line) && shift.delta !== 0) {
       changes.removed.push(rule);
@@ -677,18 +696,13 @@ function applyListRows(dump: Dump, plan: ListRowsPlan): RuleChanges | undefined 
   if (plan.tableEnds) {
     table.endLine = plan.chainEnd;
   }
-  for (const rule of plan.rules) {
-    if (kept.has(rule)) {
-      continue;
-    }
+  const newRules = plan.rules.filter((rule) => !kept.has(rule));
+  for (const rule of newRules) {
     if (!changes.changed.has(rule.line)) {
       changes.changed.set(rule.line, undefined);
     }
-    const targetChain = indexRule(dump, rule);
-    if (targetChain) {
-      touched.add(targetChain);
-    }
   }
+  indexRules(dump, newRules, touched);
   for (const diagnostic of plan.diagnostics) {
     dump.diagnostics.push(diagnostic);
   }
@@ -696,11 +710,15 @@ function applyListRows(dump: Dump, plan: ListRowsPlan): RuleChanges | undefined 
   return changes;
 }
 
-/** Takes `rules` out of the callers of the chains they jump to (added to `touched`). */
-function removeCallers(table: Table, rules: readonly Rule[], touched: Set<Chain>): void {
+/**
+ * Takes `rules` out of the callers of the chains they jump to (added to `touched`). False when some rule was not
+ * among its target's callers (a model out of step with itself: the caller parses again).
+ */
+function removeCallers(rules: readonly Rule[], touched: Set<Chain>): boolean {
+  let allFound = true;
   const byTarget = new Map<Chain, Set<Rule>>();
   for (const rule of rules) {
-    const targetChain = rule.targetName === undefined ? undefined : table.chains.get(rule.targetName);
+    const targetChain = rule.targetName === undefined ? undefined : rule.table.chains.get(rule.targetName);
     if (targetChain !== undefined) {
       const callers = byTarget.get(targetChain);
       if (callers === undefined) {
@@ -716,12 +734,17 @@ function removeCallers(table: Table, rules: readonly Rule[], touched: Set<Chain>
       const at = targetChain.referencedBy.indexOf(gone.values().next().value!);
       if (at >= 0) {
         targetChain.referencedBy.splice(at, 1);
+      } else {
+        allFound = false;
       }
     } else {
       // One pass, not a search per rule: KUBE-MARK-MASQ has 130,000 callers in a 20,000-service dump.
-      targetChain.referencedBy = targetChain.referencedBy.filter((rule) => !gone.has(rule));
+      const callers = targetChain.referencedBy.filter((rule) => !gone.has(rule));
+      allFound &&= callers.length === targetChain.referencedBy.length - gone.size;
+      targetChain.referencedBy = callers;
     }
   }
+  return allFound;
 }
 
 /**

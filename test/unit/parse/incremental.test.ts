@@ -95,6 +95,48 @@ function randomLineEdit(lines: readonly string[], random: () => number): TextEdi
   return random() < 0.5 ? insertAt(line, 0, `${copied}\n`) : insertAt(line, lines[line].length, `\n${copied}`);
 }
 
+/** Whether `text` looks like a rule: `-A` in save output, a row with counters in `-L -v` output. */
+function looksLikeRule(text: string): boolean {
+  return text.startsWith('-A ') || /^\s*\d+[KMG]?\s+\d/.test(text);
+}
+
+/**
+ * 2–40 lines removed, or copied from near by and pasted, or 2–40 rule lines each given a character, in one change;
+ * mostly runs of rule lines (a block with a declaration in it is parsed again, which tests little).
+ */
+function randomBlockEdit(lines: readonly string[], random: () => number): TextEdit[] {
+  const at = (l: number, c: number): { line: number; character: number } => ({ line: l, character: c });
+  const size = 2 + Math.floor(random() * 39);
+  /** From `line`, the end of a run of at most `size` lines, rule lines only unless `any`. */
+  const runEnd = (line: number, any: boolean): number => {
+    let end = line;
+    while (end < lines.length && end - line < size && (any || looksLikeRule(lines[end]))) {
+      end++;
+    }
+    return end;
+  };
+  let line = Math.floor(random() * lines.length);
+  const any = random() < 0.2;
+  for (let tries = 0; !any && tries < 50 && !looksLikeRule(lines[line]); tries++) {
+    line = Math.floor(random() * lines.length);
+  }
+  const choice = random();
+  const end = runEnd(line, any);
+  if (choice < 0.35 && end > line && end < lines.length) {
+    return [{ range: { start: at(line, 0), end: at(end, 0) }, text: '' }];
+  }
+  if (choice < 0.7) {
+    const from = Math.max(0, Math.min(lines.length - 1, line + Math.floor(random() * 81) - 40));
+    const to = Math.max(from + 1, runEnd(from, any));
+    return [{ range: { start: at(line, 0), end: at(line, 0) }, text: `${lines.slice(from, to).join('\n')}\n` }];
+  }
+  const edits: TextEdit[] = [];
+  for (let l = line; l < end; l++) {
+    edits.push({ range: { start: at(l, lines[l].length), end: at(l, lines[l].length) }, text: ' ' });
+  }
+  return edits.length > 0 ? edits : [{ range: { start: at(line, 0), end: at(line, 0) }, text: '\n' }];
+}
+
 describe('incremental edits that add or remove lines', () => {
   const texts: [string, () => string][] = corpusFiles().map((file) => [file, () => readCorpus(file)]);
   texts.push(['generated save', () => renderSave(generateKubeDump({ seed: 21, services: 15 }))]);
@@ -126,6 +168,35 @@ describe('incremental edits that add or remove lines', () => {
   it('took the in-place paths for many of those edits', () => {
     for (const path of ['blank-lines', 'rules-inserted', 'rules-removed', 'list-rows']) {
       assert.ok((paths.get(path) ?? 0) > 80, `${path}: ${paths.get(path) ?? 0} of ${JSON.stringify([...paths])}`);
+    }
+  });
+
+  // Blocks of lines removed or pasted, and many rule lines edited in one change (as a replace-all sends them): many
+  // rules of one chain and many jumps to one chain at once, which the model takes in one pass per chain.
+  const blockPaths = new Map<string, number>();
+  const blockTexts = [...texts, ['generated save, 80 services', () => renderSave(generateKubeDump({ seed: 23, services: 80 }))] as [string, () => string]];
+  for (const [name, text] of blockTexts) {
+    it(`follows blocks of lines removed, pasted and edited together in ${name}`, () => {
+      const random = seededRandom(name.length * 17 + 3);
+      let doc = DumpDocument.fromText('file:///x', 1, text());
+      for (let step = 0; step < 60; step++) {
+        const changes = randomBlockEdit(doc.lines, random);
+        doc = doc.withEdits(doc.version + 1, changes);
+        const parsed = doc.parseComputation!;
+        const path = parsed.incremental ? parsed.edit : 'parsed';
+        blockPaths.set(path, (blockPaths.get(path) ?? 0) + 1);
+        assert.deepStrictEqual(
+          modelSnapshot(doc.dump),
+          modelSnapshot(parseLines(doc.lines.slice())),
+          `${name} step ${step}: ${JSON.stringify(changes).slice(0, 2000)}`,
+        );
+      }
+    });
+  }
+
+  it('took the in-place paths for many of those blocks', () => {
+    for (const path of ['rules-inserted', 'rules-removed', 'rule-lines']) {
+      assert.ok((blockPaths.get(path) ?? 0) > 25, `${path}: ${blockPaths.get(path) ?? 0} of ${JSON.stringify([...blockPaths])}`);
     }
   });
 
