@@ -35,6 +35,7 @@ interface Options {
   edits: number;
   label: string;
   serverOut: string;
+  nodeFlags: string[];
 }
 
 interface Timing {
@@ -91,10 +92,10 @@ interface DumpResult {
   targets: Record<string, boolean>;
 }
 
-const USAGE = 'usage: bench.ts [--sizes 1000,5000,20000] [--formats save,list] [--runs 3] [--samples 200] [--edits 3] [--label NAME] [--server-out DIR] | --table RESULTS.json | --compare BEFORE.json AFTER.json';
+const USAGE = 'usage: bench.ts [--sizes 1000,5000,20000] [--formats save,list] [--runs 3] [--samples 200] [--edits 3] [--label NAME] [--server-out DIR] [--node-flags "FLAGS"] | --table RESULTS.json | --compare BEFORE.json AFTER.json';
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { sizes: [1000, 5000, 20000], formats: ['save', 'list'], runs: 3, samples: 200, edits: 3, label: '', serverOut: SERVER_OUT };
+  const options: Options = { sizes: [1000, 5000, 20000], formats: ['save', 'list'], runs: 3, samples: 200, edits: 3, label: '', serverOut: SERVER_OUT, nodeFlags: [] };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     switch (argv[i]) {
@@ -118,6 +119,9 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--server-out':
         options.serverOut = path.resolve(value);
+        break;
+      case '--node-flags':
+        options.nodeFlags = value.split(' ').filter((flag) => flag !== '');
         break;
       default:
         throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
@@ -186,7 +190,7 @@ async function benchDump(services: number, format: BenchFormat, options: Options
   const sessions: SessionResult[] = [];
   for (let run = 0; run < options.runs; run++) {
     log(`${path.basename(file)}: server run ${run + 1}/${options.runs} …`);
-    sessions.push(await runSession({ serverOut: options.serverOut, uri, text, positions, editLine, editLineLength: lines[editLine].length, edits: options.edits }));
+    sessions.push(await runSession({ serverOut: options.serverOut, nodeFlags: options.nodeFlags, uri, text, positions, editLine, editLineLength: lines[editLine].length, edits: options.edits }));
   }
   const latency = {} as DumpResult['latency'];
   for (const method of ['definition', 'hover', 'references', 'implementation'] as const) {
@@ -372,7 +376,7 @@ function report(saved: SavedResults): string {
   const { machine: info, options, results } = saved;
   const targets = results.map((r) => `${r.services / 1000}k ${r.format}: ${Object.entries(targetsMet(r)).map(([name, ok]) => `${ok ? '✓' : '✗'} ${name}`).join(', ')}`);
   return [
-    `Machine: ${info.nproc} cores (${info.cpu}), ${info.memory}, Node ${info.node}; server of commit ${saved.commit}, ${saved.when}, ${options.runs} runs per dump, ${options.samples} chains sampled.`,
+    `Machine: ${info.nproc} cores (${info.cpu}), ${info.memory}, Node ${info.node}; server of commit ${saved.commit}, ${saved.when}, ${options.runs} runs per dump, ${options.samples} chains sampled${options.nodeFlags?.length ? `; server run with \`${options.nodeFlags.join(' ')}\`` : ''}.`,
     '',
     markdownTable(results),
     '',

@@ -18,6 +18,8 @@ export interface Position {
 export interface SessionPlan {
   /** The folder of the compiled server (holding server.js). */
   serverOut: string;
+  /** Node flags the server runs with (as the VS Code client starts it: see `--node-flags` in bench.ts). */
+  nodeFlags: string[];
   uri: string;
   text: string;
   /** Positions of chain names to ask about (one per sampled chain). */
@@ -136,7 +138,7 @@ class DiagnosticsWatch {
 }
 
 export async function runSession(plan: SessionPlan): Promise<SessionResult> {
-  const child = spawn(process.execPath, [path.join(plan.serverOut, 'server.js'), '--stdio'], { stdio: 'pipe' });
+  const child = spawn(process.execPath, [...plan.nodeFlags, path.join(plan.serverOut, 'server.js'), '--stdio'], { stdio: 'pipe' });
   const pid = child.pid!;
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
