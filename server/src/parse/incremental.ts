@@ -140,6 +140,7 @@ function shiftModel(dump: Dump, shift: LineShift): boolean {
   const { start, removed, inserted } = shift;
   const delta = shift.delta;
   const owners = dump.lineOwners;
+  const move = (line: number): number => shift.line(line);
   for (let line = start + removed; line < owners.length; line++) {
     const owner = owners[line];
     if (owner !== undefined && 'bodyStart' in owner) {
@@ -158,13 +159,11 @@ function shiftModel(dump: Dump, shift: LineShift): boolean {
       if (!movable || chain.endLine < start) {
         return; // its declaration and redeclarations are above its end line
       }
-      const declaration = chain.declaration;
-      if (declaration !== undefined && declaration.line >= start) {
-        if (!(chain instanceof ParsedChain) || chain.declaredBy === undefined) {
-          movable = false;
-          return;
-        }
-        chain.declareAt(shift.line(declaration.line), declaration.start, declaration.end, chain.declaredBy);
+      if (chain instanceof ParsedChain) {
+        chain.moveDeclaration(start, move);
+      } else if ((chain.declaration?.line ?? -1) >= start) {
+        movable = false;
+        return;
       }
       chain.endLine = shift.line(chain.endLine);
     });
@@ -281,14 +280,14 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
 }
 
 /**
- * Removes lines `at..at + count - 1` from `dump` (the model of the text before the edit; `before` is that
- * text, `after` the text after it): rules of save, -S or -L chains without `-I` rules that are neither the first
+ * Removes lines `at..at + count - 1` from `dump` (the model of the text before the edit; `after` is the text
+ * after it): rules of save, -S or -L chains without `-I` rules that are neither the first
  * nor the last line of their table, of chains declared above them. Returns the removed rules, or undefined when
  * the edit is not this (then `dump` may be unusable and the caller parses again). Blank lines, which no rule
  * owns, are `editLines`' to follow.
  */
-function removeLines(dump: Dump, before: readonly string[], after: readonly string[], at: number, count: number): Rule[] | undefined {
-  if (before.length !== dump.lineCount || after.length !== before.length - count || count <= 0 || at < 0 || at + count > before.length) {
+function removeLines(dump: Dump, after: readonly string[], at: number, count: number): Rule[] | undefined {
+  if (after.length !== dump.lineCount - count || count <= 0 || at < 0 || at + count > dump.lineCount) {
     return undefined;
   }
   const rules: Rule[] = [];
@@ -417,24 +416,25 @@ export interface RuleChanges {
 export type LinesEdit = RuleChanges & { edit: 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'list-rows' };
 
 /**
- * Follows in `dump` (the model of `before`) an edit that replaced the `removed` lines from `at` by `inserted`
- * lines (`after` is the text after it): blank lines that change nothing, the rows of one `-L` chain, rules
- * inserted or removed. Returns what changed among the rules, or undefined when the edit is none of these (then
- * `dump` may be unusable and the caller parses again).
+ * Follows in `dump` (the model of the text before the edit) an edit that replaced the lines from `at` (whose texts
+ * were `removedTexts`) by `inserted` lines (`after` is the text after it; the caller may have edited the text
+ * before it in place): blank lines that change nothing, the rows of one `-L` chain, rules inserted or removed.
+ * Returns what changed among the rules, or undefined when the edit is none of these (then `dump` may be unusable
+ * and the caller parses again).
  */
 export function editLines(
   dump: Dump,
-  before: readonly string[],
   after: readonly string[],
   at: number,
-  removed: number,
+  removedTexts: readonly string[],
   inserted: number,
 ): LinesEdit | undefined {
-  const blanks = removed === 0 ? after.slice(at, at + inserted) : inserted === 0 ? before.slice(at, at + removed) : undefined;
+  const removed = removedTexts.length;
+  const blanks = removed === 0 ? after.slice(at, at + inserted) : inserted === 0 ? removedTexts : undefined;
   if (blanks !== undefined && blanks.every(isBlankLine) && blankChangesNothing(dump, after, at - 1, at + inserted)) {
     return shiftModel(dump, new LineShift(at, removed, inserted)) ? { edit: 'blank-lines', changed: new Map(), removed: [] } : undefined;
   }
-  const rows = planListRows(dump, after, at, before.slice(at, at + removed), inserted);
+  const rows = planListRows(dump, after, at, removedTexts, inserted);
   if (rows !== undefined) {
     const changes = applyListRows(dump, rows);
     return changes && { edit: 'list-rows', ...changes };
@@ -443,7 +443,7 @@ export function editLines(
     return undefined;
   }
   if (removed > 0) {
-    const rules = removeLines(dump, before, after, at, removed);
+    const rules = removeLines(dump, after, at, removed);
     return rules && { edit: 'rules-removed', changed: new Map(), removed: rules };
   }
   const rules = insertLines(dump, after, at, inserted);
