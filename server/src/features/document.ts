@@ -32,12 +32,13 @@ const MAX_PENDING_LINES = 1_000;
 export type KubeComputation = { incremental: true; services: number; endpoints: number } | { incremental: false; reason: string };
 
 /** How an edit updated the previous version's model in place (see `ParseComputation`). */
-export type ModelEdit = 'rule-lines' | 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'list-rows' | 'none';
+export type ModelEdit = 'rule-lines' | 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'none';
 
 /**
  * How a document's model was made (for tests and benchmarks): parsed whole, or the previous version's model
  * updated in place: rule lines re-read (`patchRuleLines`), blank lines added or removed (later lines moved),
- * rule lines inserted or removed, the rows of one `-L` chain read again (`editLines`, `editListRows`), or
+ * rule lines inserted or removed, or both (`lines-replaced`: a rule line split or joined), the rows of one `-L`
+ * chain read again (`editLines`, `editListRows`), or
  * nothing to do.
  */
 export type ParseComputation = { incremental: true; edit: ModelEdit } | { incremental: false };
@@ -241,7 +242,7 @@ export class DumpDocument {
 
   /**
    * The document after one edit that adds or removes whole lines, when the model can follow it in place (blank
-   * lines, rule lines inserted among or removed from a table's rules, any lines among an `-L` chain's rows), else
+   * lines, rule lines inserted among or removed from a table's rules or both, any lines among an `-L` chain's rows), else
    * after a whole parse; undefined when the edit keeps the line count (the caller's path). This document's lines
    * and model are changed in place, even when the edit cannot be followed (the next document then parses whole).
    */
