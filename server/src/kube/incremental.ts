@@ -163,7 +163,7 @@ export function updateKubeAnalysis(
     }
   }
 
-  const sub = analyzeKube(scope.subDump(dispatchLines));
+  const sub = analyzeKube(scope.subDump(dispatchLines), true);
 
   // Each new service port must be one of the affected chain groups, under the name it had.
   const newByOld = new Map<DumpServicePort, DumpServicePort>();
