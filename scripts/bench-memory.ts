@@ -1,5 +1,5 @@
 // Where the language server's peak memory comes from: one session driven like `npm run bench` drives it (open,
-// outline, navigation, characters typed and lines added, each answered), with the server's resident set size
+// outline, navigation, characters typed, lines added, a line split and joined, each answered), with the server's resident set size
 // (VmRSS) sampled every 20 ms and its highest value printed per step.
 //
 //   npx tsc -b server && npx tsx scripts/bench-memory.ts .bench/dumps/kube-20000-save.txt [SERVER_OUT] [-- NODE_FLAGS…]
@@ -74,8 +74,19 @@ async function main(): Promise<void> {
     await connection.sendRequest('textDocument/documentSymbol', { textDocument: document });
     await diagnosed(version);
   }
+  // Enter at the end of the line (after the 'x' the odd number of characters left there) and Backspace: an empty
+  // line added and removed, which the model and the analysis follow in place.
+  const lineEnd = { line: at, character: end.character + 1 };
   for (let k = 0; k < 4; k++) {
     step = `line added / removed ${k + 1}, hover`;
+    await change(k % 2 === 0 ? { range: { start: lineEnd, end: lineEnd }, text: '\n' } : { range: { start: lineEnd, end: { line: at + 1, character: 0 } }, text: '' });
+    await connection.sendRequest('textDocument/hover', { textDocument: document, position: { line: 0, character: 2 } });
+    await diagnosed(version);
+  }
+  // Enter before that 'x' and Backspace: a rule line split in two (a line of `x`, which no reader takes) and joined
+  // again, which the model does not follow in place: each is a whole parse and a whole analysis.
+  for (let k = 0; k < 2; k++) {
+    step = `line split / joined ${k + 1}, hover`;
     await change(k % 2 === 0 ? { range: { start: end, end }, text: '\n' } : { range: { start: end, end: { line: at + 1, character: 0 } }, text: '' });
     await connection.sendRequest('textDocument/hover', { textDocument: document, position: { line: 0, character: 2 } });
     await diagnosed(version);

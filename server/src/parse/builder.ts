@@ -327,6 +327,16 @@ export class ParsedChain implements Chain {
     this.declaredBy = declaredBy;
   }
 
+  /**
+   * Moves the declaration to `move(line)` when it is on line `from` or below (an edit added or removed lines
+   * above it), without the Span `declaration` makes on each read: 130,000 chains per edit at 20,000 services.
+   */
+  moveDeclaration(from: number, move: (line: number) => number): void {
+    if (this.declarationLine >= from) {
+      this.declarationLine = move(this.declarationLine);
+    }
+  }
+
   addRedeclaration(span: Span): void {
     if (this.redeclarations === NO_SPANS) {
       this.redeclarations = [];

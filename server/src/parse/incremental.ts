@@ -1,8 +1,9 @@
 // Re-reads edited lines into an existing model when the edit changes rules only (typing in a rule, the
 // common case), so a keystroke in a 500,000-line dump costs the parse of a line instead of the file's. Edits
 // that add or remove whole lines are followed too when they are blank lines, or rules inserted among or
-// removed from a table's rules: the lines below move (one pass of number updates) and the rules are added to
-// or taken from their chain. In `-L` output, where a blank line ends a chain's rows (the rows below it are
+// removed from a table's rules (or both: a rule line split in two by Enter, two joined by Backspace; with lines
+// no reader takes among them in a save table): the lines below move (one pass of number updates) and the rules
+// are added to or taken from their chain. In `-L` output, where a blank line ends a chain's rows (the rows below it are
 // no chain's), an edit among a chain's rows re-reads that chain's rows, from its `Chain` header to the next
 // one (`planListRows`). Anything else (a declaration, a table header, a rule moving to another chain) is not
 // local: the caller parses the whole text again.
@@ -130,6 +131,7 @@ function shiftModel(dump: Dump, shift: LineShift): boolean {
   const { start, removed, inserted } = shift;
   const delta = shift.delta;
   const owners = dump.lineOwners;
+  const move = (line: number): number => shift.line(line);
   for (let line = start + removed; line < owners.length; line++) {
     const owner = owners[line];
     if (owner !== undefined && 'bodyStart' in owner) {
@@ -148,13 +150,11 @@ function shiftModel(dump: Dump, shift: LineShift): boolean {
       if (!movable || chain.endLine < start) {
         return; // its declaration and redeclarations are above its end line
       }
-      const declaration = chain.declaration;
-      if (declaration !== undefined && declaration.line >= start) {
-        if (!(chain instanceof ParsedChain) || chain.declaredBy === undefined) {
-          movable = false;
-          return;
-        }
-        chain.declareAt(shift.line(declaration.line), declaration.start, declaration.end, chain.declaredBy);
+      if (chain instanceof ParsedChain) {
+        chain.moveDeclaration(start, move);
+      } else if ((chain.declaration?.line ?? -1) >= start) {
+        movable = false;
+        return;
       }
       chain.endLine = shift.line(chain.endLine);
     });
@@ -208,7 +208,8 @@ function blankChangesNothing(dump: Dump, lines: readonly string[], above: number
 /**
  * Inserts `count` lines at `at` into `dump` (the model of the text before the edit; `lines` is the text after
  * it): rule lines that each follow a rule of the same table (a save rule may also follow a `:CHAIN`
- * declaration) and go to an existing, declared chain of that table without `-I` rules. Returns the inserted
+ * declaration) and go to an existing, declared chain of that table without `-I` rules, and in a save table
+ * lines no reader takes (see `isUnknownSaveLine`), which leave the reading state as it was. Returns the inserted
  * rules, or undefined when the edit is not this (then `dump` may be unusable and the caller parses again).
  * Blank lines are `editLines`' to follow.
  */
@@ -226,8 +227,9 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
   /** The rules read, by chain (in line order), each chain checked once for `-I` rules. */
   const added = new Map<Chain, Rule[]>();
   const b = new DumpBuilder(dump.lineCount, dump);
+  // The line whose reading state a new line is read in: the one above it, or above the new lines no reader took.
+  let above = dump.lineOwners[at - 1];
   for (let line = at; line < at + count; line++) {
-    const above = dump.lineOwners[line - 1];
     if (above === undefined) {
       return undefined;
     }
@@ -239,8 +241,27 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
       return undefined;
     }
     const diagnosticsBefore = b.diagnostics.length;
+    const tablesBefore = dump.tables.length;
+    const promptsBefore = dump.prompts.length;
     const rule = readRuleLine(b, dump, lines[line], line, table, aboveRule);
-    if (rule === undefined || rule.table !== table || b.diagnostics.slice(diagnosticsBefore).some((d) => d.span.line !== line)) {
+    if (rule === undefined) {
+      // A line no reader takes: unknownLine's error, and nothing else read or changed.
+      const unknown =
+        table.format === 'save' &&
+        dump.lineOwners[line] === undefined &&
+        b.chainsCreated === 0 &&
+        b.declarations === 0 &&
+        dump.tables.length === tablesBefore &&
+        dump.prompts.length === promptsBefore &&
+        b.diagnostics.length === diagnosticsBefore + 1 &&
+        b.diagnostics[diagnosticsBefore].code === 'unknown-line' &&
+        b.diagnostics[diagnosticsBefore].span.line === line;
+      if (!unknown) {
+        return undefined;
+      }
+      continue;
+    }
+    if (rule.table !== table || b.diagnostics.slice(diagnosticsBefore).some((d) => d.span.line !== line)) {
       return undefined;
     }
     const chain = rule.chain;
@@ -258,6 +279,7 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
       added.set(chain, [rule]);
     }
     rules.push(rule);
+    above = rule;
   }
   // Each chain's rules and new rules merged by line (a chain without -I rules is in line order), and numbered, in
   // one pass per chain: a splice per rule is quadratic when thousands of lines are pasted into one chain.
@@ -282,14 +304,14 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
 }
 
 /**
- * Removes lines `at..at + count - 1` from `dump` (the model of the text before the edit; `before` is that
- * text, `after` the text after it): rules of save, -S or -L chains without `-I` rules that are neither the first
- * nor the last line of their table, of chains declared above them. Returns the removed rules, or undefined when
- * the edit is not this (then `dump` may be unusable and the caller parses again). Blank lines, which no rule
+ * Removes lines `at..at + count - 1` from `dump` (the model of the text before the edit): rules of save, -S or -L
+ * chains without `-I` rules that are neither the first nor the last line of their table, of chains declared above
+ * them, and lines no reader took in a save table (`isUnknownSaveLine`). Returns the removed rules, or undefined
+ * when the edit is not this (then `dump` may be unusable and the caller parses again). Blank lines, which no rule
  * owns, are `editLines`' to follow.
  */
-function removeLines(dump: Dump, before: readonly string[], after: readonly string[], at: number, count: number): Rule[] | undefined {
-  if (before.length !== dump.lineCount || after.length !== before.length - count || count <= 0 || at < 0 || at + count > before.length) {
+function removeLines(dump: Dump, at: number, count: number): Rule[] | undefined {
+  if (count <= 0 || at < 0 || at + count > dump.lineCount) {
     return undefined;
   }
   const rules: Rule[] = [];
@@ -297,6 +319,9 @@ function removeLines(dump: Dump, before: readonly string[], after: readonly stri
   const chains = new Set<Chain>();
   for (let line = at; line < at + count; line++) {
     const owner = dump.lineOwners[line];
+    if (owner === undefined && isUnknownSaveLine(dump, line)) {
+      continue;
+    }
     if (owner === undefined || !('bodyStart' in owner)) {
       return undefined;
     }
@@ -354,6 +379,25 @@ function removeLines(dump: Dump, before: readonly string[], after: readonly stri
   dump.diagnostics = dump.diagnostics.filter((d) => d.span.line < at || d.span.line >= at + count);
   updateUnreferencedHints(dump, touched);
   return shiftModel(dump, new LineShift(at, count, 0)) ? rules : undefined;
+}
+
+/**
+ * Whether the parser read `line` of `dump` as a line no reader takes in a save table: it owns nothing, has
+ * unknownLine's error (the parser's last resort, which changes nothing else), and the nearest line above it that
+ * is not such a line is a rule or declaration of a save table (so no `-L` chain's rows were open). Such a line
+ * changes nothing in how the lines after it read.
+ */
+function isUnknownSaveLine(dump: Dump, line: number): boolean {
+  for (let l = line; l >= 0; l--) {
+    const owner = dump.lineOwners[l];
+    if (owner !== undefined) {
+      return l < line && ('bodyStart' in owner || 'rules' in owner) && owner.table.format === 'save';
+    }
+    if (!dump.diagnostics.some((d) => d.code === 'unknown-line' && d.span.line === l)) {
+      return false;
+    }
+  }
+  return false;
 }
 
 /** Adds or removes the `unreferenced-chain` hint of each chain whose callers changed. */
@@ -432,41 +476,50 @@ export interface RuleChanges {
   removed: Rule[];
 }
 
-/** How `editLines` followed an edit: blank lines moved the lines below, rules inserted or removed, `-L` rows re-read. */
-export type LinesEdit = RuleChanges & { edit: 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'list-rows' };
+/**
+ * How `editLines` followed an edit: blank lines moved the lines below, rules (or lines no reader takes) inserted,
+ * removed, or removed and others inserted in their place, `-L` rows re-read.
+ */
+export type LinesEdit = RuleChanges & { edit: 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' };
 
 /**
- * Follows in `dump` (the model of `before`) an edit that replaced the `removed` lines from `at` by `inserted`
- * lines (`after` is the text after it): blank lines that change nothing, the rows of one `-L` chain, rules
- * inserted or removed. Returns what changed among the rules, or undefined when the edit is none of these (then
- * `dump` may be unusable and the caller parses again).
+ * Follows in `dump` (the model of the text before the edit) an edit that replaced the lines from `at` (whose texts
+ * were `removedTexts`) by `inserted` lines (`after` is the text after it; the caller may have edited the text
+ * before it in place): blank lines that change nothing, the rows of one `-L` chain, rules inserted or removed.
+ * Returns what changed among the rules, or undefined when the edit is none of these (then `dump` may be unusable
+ * and the caller parses again).
  */
 export function editLines(
   dump: Dump,
-  before: readonly string[],
   after: readonly string[],
   at: number,
-  removed: number,
+  removedTexts: readonly string[],
   inserted: number,
 ): LinesEdit | undefined {
-  const blanks = removed === 0 ? after.slice(at, at + inserted) : inserted === 0 ? before.slice(at, at + removed) : undefined;
+  const removed = removedTexts.length;
+  if (after.length !== dump.lineCount - removed + inserted) {
+    return undefined;
+  }
+  const blanks = removed === 0 ? after.slice(at, at + inserted) : inserted === 0 ? removedTexts : undefined;
   if (blanks !== undefined && blanks.every(isBlankLine) && blankChangesNothing(dump, after, at - 1, at + inserted)) {
     return shiftModel(dump, new LineShift(at, removed, inserted)) ? { edit: 'blank-lines', changed: new Map(), removed: [] } : undefined;
   }
-  const rows = planListRows(dump, after, at, before.slice(at, at + removed), inserted);
+  const rows = planListRows(dump, after, at, removedTexts, inserted);
   if (rows !== undefined) {
     const changes = applyListRows(dump, rows);
     return changes && { edit: 'list-rows', ...changes };
   }
-  if (removed > 0 && inserted > 0) {
+  // A rule line split in two (Enter typed inside it) or two lines joined: the old lines removed, the new ones inserted.
+  const gone = removed > 0 ? removeLines(dump, at, removed) : [];
+  if (gone === undefined) {
     return undefined;
   }
-  if (removed > 0) {
-    const rules = removeLines(dump, before, after, at, removed);
-    return rules && { edit: 'rules-removed', changed: new Map(), removed: rules };
+  const added = inserted > 0 ? insertLines(dump, after, at, inserted) : [];
+  if (added === undefined) {
+    return undefined;
   }
-  const rules = insertLines(dump, after, at, inserted);
-  return rules && { edit: 'rules-inserted', changed: new Map(rules.map((rule) => [rule.line, undefined])), removed: [] };
+  const edit = removed === 0 ? 'rules-inserted' : inserted === 0 ? 'rules-removed' : 'lines-replaced';
+  return { edit, changed: new Map(added.map((rule) => [rule.line, undefined])), removed: gone };
 }
 
 /**

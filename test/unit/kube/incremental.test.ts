@@ -700,6 +700,82 @@ describe('model and kube analysis after edits that add or remove lines (incremen
   });
 });
 
+describe('a rule line split by Enter and joined again by Backspace (in place) equals a fresh parse and analysis', function () {
+  this.timeout(300_000);
+  const { tally, count } = pathTally();
+
+  const texts: [string, () => string][] = [
+    ['seed 31 save', () => renderSave(generateKubeDump({ seed: 31, services: 30, maxEndpoints: 4 }))],
+    ['seed 32 restore input', () => renderRestore(generateKubeDump({ seed: 32, services: 25 }))],
+    ["seed 33 save, x typed at a rule's end first", () => renderSave(generateKubeDump({ seed: 33, services: 25 }))],
+  ];
+  for (const file of corpusFiles().filter((f) => /^-A /m.test(readCorpus(f)))) {
+    texts.push([file, () => readCorpus(file)]);
+  }
+
+  /**
+   * Splits random kube-proxy rule lines at a random character (or before an `x` typed at the end, as a user
+   * typing on and pressing Enter leaves a line no reader takes) and joins them again, asking for the analysis
+   * after each edit, and checks the model and the analysis against a fresh parse and analysis of the text.
+   */
+  for (const [name, text] of texts) {
+    it(name, () => {
+      const random = seededRandom(name.length * 4099);
+      let doc = DumpDocument.fromText('file:///dump', 1, text());
+      void doc.kube;
+      const typeX = name.includes('x typed');
+      for (let step = 0; step < 40; step++) {
+        const ruleLines: number[] = [];
+        doc.dump.lineOwners.forEach((owner, line) => {
+          if (owner !== undefined && 'bodyStart' in owner && ruleGroup(owner) !== 'other') {
+            ruleLines.push(line);
+          }
+        });
+        const line = ruleLines[Math.floor(random() * ruleLines.length)];
+        if (line === undefined) {
+          return;
+        }
+        const group = ruleGroup(doc.dump.lineOwners[line] as Rule);
+        const at = (character: number): { line: number; character: number } => ({ line, character });
+        let length = doc.lines[line].length;
+        const changes: [string, TextEdit][] = [];
+        if (typeX) {
+          changes.push(['x typed', { range: { start: at(length), end: at(length) }, text: 'x' }]);
+        }
+        const split = typeX ? length : 1 + Math.floor(random() * (length - 1));
+        length += typeX ? 1 : 0;
+        changes.push(['split', { range: { start: at(split), end: at(split) }, text: '\n' }]);
+        changes.push(['joined', { range: { start: at(split), end: { line: line + 1, character: 0 } }, text: '' }]);
+        if (typeX) {
+          changes.push(['x deleted', { range: { start: at(length - 1), end: at(length) }, text: '' }]);
+        }
+        for (const [label, change] of changes) {
+          doc = doc.withEdits(doc.version + 1, [change]);
+          const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
+          const fresh = parseLines([...doc.lines]);
+          assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
+          assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+          const parsed = doc.parseComputation!;
+          const computed = doc.kubeComputation!;
+          bump(
+            tally,
+            `${label} in ${group}: model ${parsed.incremental ? parsed.edit : 'parsed'}, analysis ${computed.incremental ? 'incremental' : 'whole'}`,
+          );
+        }
+      }
+    });
+  }
+
+  it('followed most splits and joins in place, with the analysis updated incrementally', () => {
+    for (const label of ['split', 'joined']) {
+      for (const group of ['KUBE-SEP', 'KUBE-SVC/SVL', 'dispatch']) {
+        const incremental = count(new RegExp(`^${label} in ${group.replace('/', '\\/')}: model lines-replaced, analysis incremental`));
+        assert.ok(incremental > 10, `${label} in ${group}: ${incremental} incremental`);
+      }
+    }
+  });
+});
+
 describe("-L: a blank line typed among a chain's rows and deleted again (incremental) equals a fresh parse and analysis", function () {
   this.timeout(300_000);
   const { tally, count } = pathTally();

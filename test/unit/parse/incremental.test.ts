@@ -284,7 +284,36 @@ describe('incremental edits that add or remove lines', () => {
       'parsed',
     ],
     ['a declaration deleted', save, { range: { start: { line: 3, character: 0 }, end: { line: 4, character: 0 } }, text: '' }, 'parsed'],
-    ['a line split in two', save, edit(5, 8, 8, '\n'), 'parsed'],
+    ['a rule line split in two (a rule and a line no reader takes)', save, edit(5, 8, 8, '\n'), 'lines-replaced'],
+    [
+      'the two halves of a rule line joined again',
+      [...save.slice(0, 5), '-A A -p ', 'tcp -j B', ...save.slice(6)],
+      { range: { start: { line: 5, character: 8 }, end: { line: 6, character: 0 } }, text: '' },
+      'lines-replaced',
+    ],
+    ['a rule line split in two rules', save, edit(5, 11, 11, '\n-A A'), 'lines-replaced'],
+    ['a line no reader takes typed below a rule', save, edit(5, save[5].length, save[5].length, '\nx'), 'rules-inserted'],
+    ['two lines no reader takes and a rule pasted', save, edit(6, 0, 0, 'x\ny\n-A A -j B\n'), 'rules-inserted'],
+    [
+      'a line no reader takes deleted',
+      [...save.slice(0, 6), 'x', ...save.slice(6)],
+      { range: { start: { line: 5, character: save[5].length }, end: { line: 6, character: 1 } }, text: '' },
+      'rules-removed',
+    ],
+    [
+      'a line no reader takes deleted below the table header (no rule or declaration above it)',
+      [save[0], 'x', ...save.slice(1)],
+      { range: { start: { line: 0, character: save[0].length }, end: { line: 1, character: 1 } }, text: '' },
+      'parsed',
+    ],
+    [
+      'a shell prompt typed below a rule (it names the tables below)',
+      save,
+      edit(5, save[5].length, save[5].length, '\n$ iptables -t filter -L'),
+      'parsed',
+    ],
+    ['a line no reader takes typed after COMMIT', save, edit(7, 6, 6, '\nx'), 'parsed'],
+    ['a line no reader takes typed below an -L row', list, edit(6, list[6].length, list[6].length, '\nx y'), 'list-rows'],
   ];
   for (const [what, lines, change, expected] of cases) {
     it(`${what}: ${expected === 'parsed' ? 'parses again' : `updates the model in place (${expected})`}`, () => {
@@ -296,4 +325,4 @@ describe('incremental edits that add or remove lines', () => {
   }
 });
 
-type ParsePath = 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'list-rows' | 'rule-lines' | 'parsed';
+type ParsePath = 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'rule-lines' | 'parsed';
