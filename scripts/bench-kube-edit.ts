@@ -10,7 +10,8 @@
 // a KUBE-SEP rule in the generated dumps), and for the incremental path also a KUBE-SVC probability, a KUBE-SERVICES
 // jump's port, the port of a "has no endpoints" rule, and its comment renamed (which takes the whole analysis).
 // Then edits that add or remove a line: Enter at the end of the benchmark's line and the empty line deleted again,
-// and a copy of that rule pasted below it and deleted again (the model column says how withEdits made the model).
+// a copy of that rule pasted below it and deleted again, the rule commented out and back in, and a comment line typed
+// above it and deleted (the model column says how withEdits made the model).
 // For the numbers before a change, run this script against an older build (`--server-out`, e.g. a worktree's).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -205,6 +206,16 @@ function main(): void {
       'a copy of the rule pasted below it / the copy deleted',
       { range: { start: at(benchLine + 1, 0), end: at(benchLine + 1, 0) }, text: `${benchText}\n` },
       { range: { start: at(benchLine + 1, 0), end: at(benchLine + 2, 0) }, text: '' },
+    ],
+    [
+      'the rule commented out (# typed before it) / back in (the # deleted)',
+      { range: { start: at(benchLine, 0), end: at(benchLine, 0) }, text: '#' },
+      { range: { start: at(benchLine, 0), end: at(benchLine, 1) }, text: '' },
+    ],
+    [
+      'a comment line typed above it / the comment line deleted',
+      { range: { start: at(benchLine, 0), end: at(benchLine, 0) }, text: '# a note\n' },
+      { range: { start: at(benchLine, 0), end: at(benchLine + 1, 0) }, text: '' },
     ],
   ];
   for (const [label, add, remove] of lineEdits) {

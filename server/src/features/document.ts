@@ -2,7 +2,7 @@
 // computed from the model on first use (so a request that needs none of them pays for none).
 import { editLines, editListRows, LineShift, patchRuleLines, rowsStayRows } from '../parse/incremental';
 import type { RuleChanges } from '../parse/incremental';
-import { parseLines, splitLines } from '../parse/index';
+import { isInertLine, parseLines, splitLines } from '../parse/index';
 import type { Dump, DumpDiagnostic, Rule } from '../model/types';
 import { analyzeKube, analyzeKubeInSteps } from '../kube/analysis';
 import type { KubeAnalysis } from '../kube/analysis';
@@ -32,12 +32,13 @@ const MAX_PENDING_LINES = 1_000;
 export type KubeComputation = { incremental: true; services: number; endpoints: number } | { incremental: false; reason: string };
 
 /** How an edit updated the previous version's model in place (see `ParseComputation`). */
-export type ModelEdit = 'rule-lines' | 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'none';
+export type ModelEdit = 'rule-lines' | 'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'none';
 
 /**
  * How a document's model was made (for tests and benchmarks): parsed whole, or the previous version's model
  * updated in place: rule lines re-read (`patchRuleLines`), blank lines added or removed (later lines moved),
- * rule lines inserted or removed, or both (`lines-replaced`: a rule line split or joined), the rows of one `-L`
+ * comment lines added, removed or edited (`comment-lines`: the parser reads them as nothing), rule lines inserted or
+ * removed (a rule commented out or back in is one removed or inserted), or both (`lines-replaced`: a rule line split or joined), the rows of one `-L`
  * chain read again (`editLines`, `editListRows`), or
  * nothing to do.
  */
@@ -224,6 +225,24 @@ export class DumpDocument {
         return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, 'list-rows');
       }
     }
+    if (sameLineCount && commentEdited(lines, oldTexts, first, last)) {
+      // A rule commented out or back in, or a comment typed: the old lines out and the new ones in, by editLines.
+      const removedTexts: string[] = [];
+      for (let line = first; line <= last; line++) {
+        removedTexts.push(oldTexts.get(line) ?? lines[line]);
+      }
+      const base = this.kubeBaseForEdit();
+      const change = editLines(this.dump, lines, first, removedTexts, removedTexts.length);
+      if (change === undefined) {
+        this.kubeAnalysis = undefined; // the model may be half-changed: the next document parses its text whole
+        this.kubeBase = undefined;
+        return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
+      }
+      if (base !== undefined) {
+        DumpDocument.noteChanges(base, change, new LineShift(first, removedTexts.length, removedTexts.length));
+      }
+      return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, change.edit);
+    }
     if (sameLineCount) {
       // The rules the edited lines hold before the patch replaces them: what the kube analysis had read there.
       const base = this.kubeBaseForEdit();
@@ -349,6 +368,17 @@ export class DumpDocument {
     this.kubeBase = undefined;
     return next;
   }
+}
+
+/** Whether an edit of lines `first..last` (their old texts in `oldTexts`) left or made a comment among them. */
+function commentEdited(lines: readonly string[], oldTexts: ReadonlyMap<number, string>, first: number, last: number): boolean {
+  for (let line = first; line <= last; line++) {
+    const old = oldTexts.get(line);
+    if (old !== undefined && old !== lines[line] && (isInertLine(old) || isInertLine(lines[line]))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

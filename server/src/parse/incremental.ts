@@ -10,7 +10,7 @@
 import { indexRules, unreferencedHint } from '../model/index';
 import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from '../model/types';
 import { DumpBuilder, ParsedChain } from './builder';
-import { inferTableName, parseLine } from './index';
+import { inferTableName, isInertLine, parseLine } from './index';
 import type { LineState } from './index';
 import { COLUMN_HEADER, isChainHeader, listColumns } from './list';
 import { isSaveLine } from './save';
@@ -192,6 +192,13 @@ function shiftModel(dump: Dump, shift: LineShift): boolean {
  * line, a `Chain` header, the end of the text).
  */
 function blankChangesNothing(dump: Dump, lines: readonly string[], above: number, below: number): boolean {
+  // Comments are read as nothing: what counts is the line beyond them.
+  while (above >= 0 && isInertLine(lines[above])) {
+    above--;
+  }
+  while (below < lines.length && isInertLine(lines[below])) {
+    below++;
+  }
   if (above < 0 || isBlankLine(lines[above])) {
     return true;
   }
@@ -227,9 +234,17 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
   /** The rules read, by chain (in line order), each chain checked once for `-I` rules. */
   const added = new Map<Chain, Rule[]>();
   const b = new DumpBuilder(dump.lineCount, dump);
-  // The line whose reading state a new line is read in: the one above it, or above the new lines no reader took.
-  let above = dump.lineOwners[at - 1];
+  // The line whose reading state a new line is read in: the one above it, or above the new lines no reader took,
+  // past any comments (read as nothing).
+  let aboveLine = at - 1;
+  while (aboveLine >= 0 && isInertLine(lines[aboveLine])) {
+    aboveLine--;
+  }
+  let above = aboveLine < 0 ? undefined : dump.lineOwners[aboveLine];
   for (let line = at; line < at + count; line++) {
+    if (isInertLine(lines[line])) {
+      continue; // read as nothing, wherever it is: the next line reads as if it were not there
+    }
     if (above === undefined) {
       return undefined;
     }
@@ -310,7 +325,8 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
  * when the edit is not this (then `dump` may be unusable and the caller parses again). Blank lines, which no rule
  * owns, are `editLines`' to follow.
  */
-function removeLines(dump: Dump, at: number, count: number): Rule[] | undefined {
+function removeLines(dump: Dump, at: number, texts: readonly string[]): Rule[] | undefined {
+  const count = texts.length;
   if (count <= 0 || at < 0 || at + count > dump.lineCount) {
     return undefined;
   }
@@ -319,7 +335,7 @@ function removeLines(dump: Dump, at: number, count: number): Rule[] | undefined 
   const chains = new Set<Chain>();
   for (let line = at; line < at + count; line++) {
     const owner = dump.lineOwners[line];
-    if (owner === undefined && isUnknownSaveLine(dump, line)) {
+    if (owner === undefined && (isInertLine(texts[line - at]) || isUnknownSaveLine(dump, line))) {
       continue;
     }
     if (owner === undefined || !('bodyStart' in owner)) {
@@ -480,7 +496,7 @@ export interface RuleChanges {
  * How `editLines` followed an edit: blank lines moved the lines below, rules (or lines no reader takes) inserted,
  * removed, or removed and others inserted in their place, `-L` rows re-read.
  */
-export type LinesEdit = RuleChanges & { edit: 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' };
+export type LinesEdit = RuleChanges & { edit: 'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' };
 
 /**
  * Follows in `dump` (the model of the text before the edit) an edit that replaced the lines from `at` (whose texts
@@ -504,13 +520,25 @@ export function editLines(
   if (blanks !== undefined && blanks.every(isBlankLine) && blankChangesNothing(dump, after, at - 1, at + inserted)) {
     return shiftModel(dump, new LineShift(at, removed, inserted)) ? { edit: 'blank-lines', changed: new Map(), removed: [] } : undefined;
   }
+  // Comments (and blank lines where they change nothing) replaced by comments and blank lines: `#` typed on an empty
+  // line, a note pasted, a comment edited. The lines below move, if the count changed, and nothing is read again.
+  const inserting = after.slice(at, at + inserted);
+  const inertOrBlank = (text: string): boolean => isInertLine(text) || isBlankLine(text);
+  if (
+    removedTexts.every(inertOrBlank) &&
+    inserting.every(inertOrBlank) &&
+    (!(removedTexts.some(isBlankLine) || inserting.some(isBlankLine)) || blankChangesNothing(dump, after, at - 1, at + inserted))
+  ) {
+    const moved = removed === inserted || shiftModel(dump, new LineShift(at, removed, inserted));
+    return moved ? { edit: 'comment-lines', changed: new Map(), removed: [] } : undefined;
+  }
   const rows = planListRows(dump, after, at, removedTexts, inserted);
   if (rows !== undefined) {
     const changes = applyListRows(dump, rows);
     return changes && { edit: 'list-rows', ...changes };
   }
   // A rule line split in two (Enter typed inside it) or two lines joined: the old lines removed, the new ones inserted.
-  const gone = removed > 0 ? removeLines(dump, at, removed) : [];
+  const gone = removed > 0 ? removeLines(dump, at, removedTexts) : [];
   if (gone === undefined) {
     return undefined;
   }

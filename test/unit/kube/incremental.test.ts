@@ -864,3 +864,76 @@ describe("-L: a blank line typed among a chain's rows and deleted again (increme
     assert.equal(count(/the update failed/), 0);
   });
 });
+
+describe('a rule commented out and back in, and a note typed beside it (in place), equal a fresh parse and analysis', function () {
+  this.timeout(300_000);
+  const { tally, count } = pathTally();
+
+  const texts: [string, () => string][] = [
+    ['seed 41 save', () => renderSave(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 4 }))],
+    ['seed 42 restore input', () => renderRestore(generateKubeDump({ seed: 42, services: 25 }))],
+    ['seed 43 -L -n -v --line-numbers', () => renderListing(generateKubeDump({ seed: 43, services: 20 }), { exactWithLineNumbers: true })],
+  ];
+  for (const file of corpusFiles().filter((f) => /^-A KUBE-/m.test(readCorpus(f)))) {
+    texts.push([file, () => readCorpus(file)]);
+  }
+
+  /**
+   * Comments out a random kube-proxy rule (`#` typed before it), types a note on a line of its own above it, asks
+   * for the analysis, then takes both back; checks the model and the analysis after each edit against a fresh parse
+   * and analysis, and that the text and the analysis are back at the end.
+   */
+  for (const [name, text] of texts) {
+    it(name, () => {
+      const random = seededRandom(name.length * 6151);
+      let doc = DumpDocument.fromText('file:///dump', 1, text());
+      void doc.kube;
+      for (let step = 0; step < 30; step++) {
+        const ruleLines: number[] = [];
+        doc.dump.lineOwners.forEach((owner, line) => {
+          if (owner !== undefined && 'bodyStart' in owner && ruleGroup(owner) !== 'other') {
+            ruleLines.push(line);
+          }
+        });
+        const line = ruleLines[Math.floor(random() * ruleLines.length)];
+        const group = ruleGroup(doc.dump.lineOwners[line] as Rule);
+        const textBefore = doc.lines.join('\n');
+        const analysisBefore = canonical(doc.kube, doc.dump);
+        const at = (l: number, character: number): { line: number; character: number } => ({ line: l, character });
+        const note = '# why this endpoint?';
+        const changes: [string, TextEdit][] = [
+          ['commented out', { range: { start: at(line, 0), end: at(line, 0) }, text: '#' }],
+          ['note typed', { range: { start: at(line, 0), end: at(line, 0) }, text: `${note}\n` }],
+          ['commented back in', { range: { start: at(line + 1, 0), end: at(line + 1, 1) }, text: '' }],
+          ['note deleted', { range: { start: at(line, 0), end: at(line + 1, 0) }, text: '' }],
+        ];
+        for (const [label, change] of changes) {
+          doc = doc.withEdits(doc.version + 1, [change]);
+          const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
+          const fresh = parseLines([...doc.lines]);
+          assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
+          assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+          assertEndpointsShared(doc.kube, where);
+          const parsed = doc.parseComputation!;
+          const computed = doc.kubeComputation!;
+          bump(tally, `${label} in ${group}: model ${parsed.incremental ? parsed.edit : 'parsed'}, analysis ${computed.incremental ? 'incremental' : 'whole'}`);
+        }
+        assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
+        assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
+      }
+    });
+  }
+
+  it('followed them in place, with the analysis updated incrementally', () => {
+    for (const group of ['KUBE-SEP', 'KUBE-SVC/SVL', 'dispatch']) {
+      for (const label of ['commented out', 'commented back in']) {
+        const incremental = count(new RegExp(`^${label} in ${group.replace('/', '\\/')}: model lines-replaced, analysis incremental`));
+        assert.ok(incremental > 10, `${label} in ${group}: ${incremental} incremental`);
+      }
+      for (const label of ['note typed', 'note deleted']) {
+        const incremental = count(new RegExp(`^${label} in ${group.replace('/', '\\/')}: model comment-lines, analysis incremental`));
+        assert.ok(incremental > 10, `${label} in ${group}: ${incremental} incremental`);
+      }
+    }
+  });
+});

@@ -200,6 +200,59 @@ describe('incremental edits that add or remove lines', () => {
     }
   });
 
+  /**
+   * What a user annotating a dump does: `#` typed at the start of a random line (a rule commented out, or a header,
+   * a declaration, a blank line), a leading `#` deleted (a rule back in), a note typed on a line of its own, a
+   * comment edited or deleted, Enter at the end of a comment.
+   */
+  function randomCommentEdit(lines: readonly string[], random: () => number): TextEdit {
+    const at = (l: number, c: number): { line: number; character: number } => ({ line: l, character: c });
+    const insertAt = (l: number, c: number, text: string): TextEdit => ({ range: { start: at(l, c), end: at(l, c) }, text });
+    const comments = lines.flatMap((text, line) => (text.startsWith('#') ? [line] : []));
+    const line = Math.floor(random() * lines.length);
+    const comment = comments[Math.floor(random() * comments.length)];
+    const choice = random();
+    if (comment === undefined || choice < 0.3) {
+      return insertAt(line, 0, '#');
+    }
+    if (choice < 0.5) {
+      return { range: { start: at(comment, 0), end: at(comment, 1) }, text: '' };
+    }
+    if (choice < 0.65) {
+      return random() < 0.5 ? insertAt(line, 0, '# a note\n') : insertAt(line, lines[line].length, '\n# a note');
+    }
+    if (choice < 0.8) {
+      return insertAt(comment, lines[comment].length, random() < 0.5 ? ' typed' : '\n');
+    }
+    return comment + 1 < lines.length ? { range: { start: at(comment, 0), end: at(comment + 1, 0) }, text: '' } : insertAt(comment, 1, ' ');
+  }
+
+  const commentPaths = new Map<string, number>();
+  for (const [name, text] of texts) {
+    it(`follows comments typed, edited and deleted, and rules commented out and back in, in ${name}`, () => {
+      const random = seededRandom(name.length * 53 + 11);
+      let doc = DumpDocument.fromText('file:///x', 1, text());
+      for (let step = 0; step < 80; step++) {
+        const change = randomCommentEdit(doc.lines, random);
+        doc = doc.withEdits(doc.version + 1, [change]);
+        const parsed = doc.parseComputation!;
+        const path = parsed.incremental ? parsed.edit : 'parsed';
+        commentPaths.set(path, (commentPaths.get(path) ?? 0) + 1);
+        assert.deepStrictEqual(
+          modelSnapshot(doc.dump),
+          modelSnapshot(parseLines(doc.lines.slice())),
+          `${name} step ${step}: ${JSON.stringify(change)}`,
+        );
+      }
+    });
+  }
+
+  it('took the in-place paths for most of those comments', () => {
+    for (const [path, least] of [['comment-lines', 300], ['lines-replaced', 150]] as const) {
+      assert.ok((commentPaths.get(path) ?? 0) > least, `${path}: ${commentPaths.get(path) ?? 0} of ${JSON.stringify([...commentPaths])}`);
+    }
+  });
+
   const save = [
     '*nat',
     ':PREROUTING ACCEPT [0:0]',
@@ -267,7 +320,39 @@ describe('incremental edits that add or remove lines', () => {
     ['an -L row cut short (no longer a row)', list, edit(6, 20, list[6].length, ''), 'list-rows'],
     ['a blank line between -L rows filled with a row', listWithBlank, edit(7, 0, 0, list[7]), 'list-rows'],
     ['an -L row turned into a chain header', list, edit(6, 0, list[6].length, 'Chain C (0 references)'), 'parsed'],
-    ['an -L row turned into a comment', list, edit(6, 0, 0, '# '), 'parsed'],
+    ['an -L row turned into a comment', list, edit(6, 0, 0, '# '), 'lines-replaced'],
+    ['a rule commented out', save, edit(5, 0, 0, '#'), 'lines-replaced'],
+    ['a rule commented back in', [...save.slice(0, 5), `#${save[5]}`, ...save.slice(6)], edit(5, 0, 1, ''), 'lines-replaced'],
+    ['the last rule of a table commented out (the table ends at COMMIT)', save, edit(6, 0, 0, '# '), 'lines-replaced'],
+    ['a comment line typed below a rule', save, edit(5, save[5].length, save[5].length, '\n# note'), 'comment-lines'],
+    ['a comment line typed above the first table', save, edit(0, 0, 0, '# note\n'), 'comment-lines'],
+    ['a comment line typed after COMMIT', save, edit(7, 6, 6, '\n# note'), 'comment-lines'],
+    ['# typed on an empty line', [...save.slice(0, 6), '', ...save.slice(6)], edit(6, 0, 0, '#'), 'comment-lines'],
+    ['a comment edited', [...save.slice(0, 6), '# note', ...save.slice(6)], edit(6, 6, 6, 's'), 'comment-lines'],
+    ['Enter at the end of a comment line', [...save.slice(0, 6), '# note', ...save.slice(6)], edit(6, 6, 6, '\n'), 'blank-lines'],
+    [
+      'a comment line deleted',
+      [...save.slice(0, 6), '# note', ...save.slice(6)],
+      { range: { start: { line: 5, character: save[5].length }, end: { line: 6, character: 6 } }, text: '' },
+      'comment-lines',
+    ],
+    ["a comment line typed among an -L chain's rows", list, edit(6, list[6].length, list[6].length, '\n# note'), 'comment-lines'],
+    ['the blank line before an -L chain header turned into a comment', list, edit(3, 0, 0, '# x'), 'comment-lines'],
+    [
+      "Enter at the end of an -L chain's last row, above a comment and a blank line (which end the rows anyway)",
+      [...list.slice(0, 3), '# note', ...list.slice(3)],
+      edit(2, list[2].length, list[2].length, '\n'),
+      'blank-lines',
+    ],
+    // The blank line ended the chain's rows: as a comment it no longer does, and the rows below become the chain's.
+    ["a blank line between an -L chain's rows turned into a comment", listWithBlank, edit(7, 0, 0, '#'), 'parsed'],
+    [
+      'a `# Generated by ip6tables-save` line typed above a table (it makes the next table IPv6)',
+      save,
+      edit(0, 0, 0, '# Generated by ip6tables-save v1.8.9\n'),
+      'parsed',
+    ],
+    ['a root prompt typed as a comment (it names the table below)', save, edit(7, 6, 6, '\n# iptables -t filter -L -n'), 'parsed'],
     [
       'an -L chain header deleted',
       list,
@@ -325,4 +410,4 @@ describe('incremental edits that add or remove lines', () => {
   }
 });
 
-type ParsePath = 'blank-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'rule-lines' | 'parsed';
+type ParsePath = 'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'rule-lines' | 'parsed';
