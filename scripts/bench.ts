@@ -354,13 +354,16 @@ function machine(): Record<string, string | number> {
   };
 }
 
-/** The commit the measured server was built from: `COMMIT` in its folder (a copy), else the work tree's HEAD. */
+/**
+ * The commit the measured server was built from: `COMMIT` in its folder (a copy), else the HEAD of the work tree
+ * the folder is in (another worktree's build is labelled with that worktree's commit, not this one's).
+ */
 function gitCommit(serverOut: string): string {
   const stamp = path.join(serverOut, 'COMMIT');
   if (fs.existsSync(stamp)) {
     return fs.readFileSync(stamp, 'utf8').trim();
   }
-  const result = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  const result = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: serverOut });
   return result.status === 0 ? result.stdout.trim() : 'unknown';
 }
 
