@@ -11,7 +11,8 @@
 // jump's port, the port of a "has no endpoints" rule, and its comment renamed (which takes the whole analysis).
 // Then edits that add or remove a line: Enter at the end of the benchmark's line and the empty line deleted again,
 // a copy of that rule pasted below it and deleted again, the rule commented out and back in, and a comment line typed
-// above it and deleted (the model column says how withEdits made the model).
+// above it and deleted (the model column says how withEdits made the model). Last, edits of many lines in one change:
+// a block of up to --block rule lines from that line deleted, pasted back, and each of them given a space.
 // For the numbers before a change, run this script against an older build (`--server-out`, e.g. a worktree's).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,7 +21,7 @@ import type * as AnalysisModule from '../server/src/kube/analysis';
 import { ensureDump } from './bench/dumps';
 import type { BenchFormat } from './bench/dumps';
 
-const USAGE = 'usage: bench-kube-edit.ts [--services 20000] [--format save|list] [--edits 6] [--server-out DIR]';
+const USAGE = 'usage: bench-kube-edit.ts [--services 20000] [--format save|list] [--edits 6] [--block 20000] [--server-out DIR]';
 
 function cpuMs(since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since);
@@ -39,6 +40,7 @@ function main(): void {
   let services = 20000;
   let format: BenchFormat = 'save';
   let edits = 6;
+  let block = 20_000;
   let serverOut = path.resolve(__dirname, '../server/out');
   for (let i = 0; i < argv.length; i += 2) {
     const value = argv[i + 1];
@@ -54,6 +56,9 @@ function main(): void {
         break;
       case '--edits':
         edits = Number(value);
+        break;
+      case '--block':
+        block = Number(value);
         break;
       case '--server-out':
         serverOut = path.resolve(value);
@@ -95,7 +100,7 @@ function main(): void {
   const benchLine = firstLine(middle, () => true);
   const benchText = doc.lines[benchLine];
 
-  type Result = { cpu: number; incremental: boolean; reason?: string; model?: string };
+  type Result = { cpu: number; modelCpu: number; incremental: boolean; reason?: string; model?: string };
   /** Replaces line `line` by `after` (or appends/removes the 'x' of the benchmark) as an editor would, then asks for the analysis. */
   const step = (line: number, after: string, whole: boolean): Result => {
     const before = doc.lines[line];
@@ -108,9 +113,10 @@ function main(): void {
       whole,
     );
   };
-  const apply = (edit: DocumentModule.TextEdit, whole: boolean): Result => {
+  const apply = (edit: DocumentModule.TextEdit | DocumentModule.TextEdit[], whole: boolean): Result => {
     const started = process.cpuUsage();
-    doc = doc.withEdits(doc.version + 1, [edit]);
+    doc = doc.withEdits(doc.version + 1, Array.isArray(edit) ? edit : [edit]);
+    const modelCpu = cpuMs(started);
     if (whole) {
       analyzeKube(doc.dump);
     } else {
@@ -122,6 +128,7 @@ function main(): void {
     const parsed = (doc as { parseComputation?: DocumentModule.ParseComputation }).parseComputation;
     return {
       cpu,
+      modelCpu,
       incremental: !whole && computed?.incremental === true,
       reason: computed?.incremental === false ? computed.reason : undefined,
       model: parsed === undefined ? 'not said' : parsed.incremental ? parsed.edit : 'parsed whole',
@@ -132,14 +139,15 @@ function main(): void {
     `${path.relative(process.cwd(), file)}: ${doc.dump.lineCount} lines, parse ${parseCpu.toFixed(0)} ms CPU, first analysis ${firstCpu.toFixed(0)} ms CPU; ` +
       `edit line ${benchLine + 1}: ${benchText.slice(0, 100)}`,
   );
-  console.log('| edit | analysis | withEdits + analysis CPU ms, median (min–max) | edits | incremental | model |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log('| edit | analysis | withEdits + analysis CPU ms, median (min–max) | of which withEdits | edits | incremental | model |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   const report = (label: string, mode: string, results: Result[]): void => {
     const cpus = results.map((r) => r.cpu);
+    const modelCpus = results.map((r) => r.modelCpu);
     const incremental = results.filter((r) => r.incremental).length;
     const reasons = [...new Set(results.flatMap((r) => (r.reason !== undefined && mode !== 'whole' ? [r.reason] : [])))];
     console.log(
-      `| ${label} | ${mode} | ${median(cpus).toFixed(1)} (${range(cpus)}) | ${results.length} | ${incremental}/${results.length}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''} | ${[...new Set(results.map((r) => r.model))].join(', ')} |`,
+      `| ${label} | ${mode} | ${median(cpus).toFixed(1)} (${range(cpus)}) | ${median(modelCpus).toFixed(1)} | ${results.length} | ${incremental}/${results.length}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''} | ${[...new Set(results.map((r) => r.model))].join(', ')} |`,
     );
   };
 
@@ -229,6 +237,23 @@ function main(): void {
     report(addLabel, 'as DumpDocument does', adds);
     report(removeLabel, 'as DumpDocument does', removes);
   }
+
+  // Many lines in one change, from the benchmark's line on: a block of rule lines deleted and pasted back, and as many
+  // rule lines each given a space at its end (what a replace-all sends).
+  let blockEnd = benchLine;
+  while (blockEnd - benchLine < block && blockEnd < doc.lines.length && isRule(blockEnd)) {
+    blockEnd++;
+  }
+  const blockText = `${doc.lines.slice(benchLine, blockEnd).join('\n')}\n`;
+  const count = blockEnd - benchLine;
+  void doc.kube;
+  report(`${count} rule lines deleted`, 'as DumpDocument does', [apply({ range: { start: at(benchLine, 0), end: at(blockEnd, 0) }, text: '' }, false)]);
+  report(`${count} rule lines pasted back`, 'as DumpDocument does', [apply({ range: { start: at(benchLine, 0), end: at(benchLine, 0) }, text: blockText }, false)]);
+  const spaces: DocumentModule.TextEdit[] = [];
+  for (let line = benchLine; line < blockEnd; line++) {
+    spaces.push({ range: { start: at(line, doc.lines[line].length), end: at(line, doc.lines[line].length) }, text: ' ' });
+  }
+  report(`${count} rule lines edited together`, 'as DumpDocument does', [apply(spaces, false)]);
 }
 
 main();
