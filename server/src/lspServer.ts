@@ -20,11 +20,15 @@ import { OpenText } from './openText';
 import { hover } from './features/hover';
 import { references } from './features/references';
 import { kubeHoverSection, kubeOutline, implementationLocations, resolveServiceCodeLens, serviceCodeLenses, servicesOf } from './features/kubeFeatures';
+import type { ServicesAnswer } from './features/kubeFeatures';
 import type { ServiceLensData } from './features/kubeFeatures';
 import { workspaceSymbols } from './features/symbols';
 import { parseLinesInSlices, SlicedParse, splitLines } from './parse/index';
 
-/** Custom requests of this server (a public interface: see README). */
+/**
+ * Custom requests of this server (a public interface: see README). `{ uri, offset?, limit? }` → `ServicesAnswer`:
+ * the dump's service ports, all of them or a page.
+ */
 export const ServicesRequest = 'iptablesLens/services';
 
 /**
@@ -147,11 +151,12 @@ export class LspServer {
       const doc = this.model((lens.data as ServiceLensData | undefined)?.uri ?? '');
       return doc ? resolveServiceCodeLens(doc, lens) : lens;
     }));
-    c.onRequest(ServicesRequest, async (p: { uri: string }, token) => {
+    c.onRequest(ServicesRequest, async (p: { uri: string; offset?: unknown; limit?: unknown }, token) => {
       await this.analyses.get(p.uri);
-      return this.runSafe(token, { services: [] }, `services for ${p.uri}`, () => {
+      const none: ServicesAnswer = { services: [], total: 0, version: 0 };
+      return this.runSafe(token, none, `services for ${p.uri}`, () => {
         const doc = this.model(p.uri);
-        return doc ? servicesOf(doc) : { services: [] };
+        return doc ? servicesOf(doc, p) : none;
       });
     });
     c.onRequest(OpenLargeDumpRequest, (p: { path: string }, token) => this.openLargeDump(p.path, token));

@@ -3,6 +3,9 @@ import { pathToFileURL } from 'node:url';
 import type { DocumentSymbol, Hover, Location } from 'vscode-languageserver-types';
 import { corpusPath, readCorpus } from '../support/corpus';
 import { TestLspClient } from '../support/lspClient';
+import { fetchServicePorts } from '../../client/src/cluster/servicePages';
+import type { ServicesPage } from '../../client/src/cluster/servicePages';
+import type { DumpServicePort } from '../../server/src/kube/types';
 
 /** The 0-based position of the first occurrence of `needle` on the first line that contains `lineMarker`. */
 function positionOf(text: string, lineMarker: string, needle: string, offset = 1): { line: number; character: number } {
@@ -125,6 +128,9 @@ describe('kube-proxy features over stdio', function () {
   const seedUri = pathToFileURL(corpusPath('seed-calico-nat-L-n-v.txt')).href;
   const seed = readCorpus('seed-calico-nat-L-n-v.txt');
   const lines = seed.split('\n');
+  // kube-proxy's own test dump: service ports in save format, for the pages of the services answer.
+  const saveUri = pathToFileURL(corpusPath('kube-proxy-TestOverallIPTablesRules.real-iptables-save')).href;
+  const save = readCorpus('kube-proxy-TestOverallIPTablesRules.real-iptables-save');
 
   before(async () => {
     client = await TestLspClient.start();
@@ -171,6 +177,67 @@ describe('kube-proxy features over stdio', function () {
     for (const service of services.filter((s) => s.endpoints.length > 0)) {
       assert.ok(Math.abs(service.endpoints.reduce((sum, e) => sum + e.share, 0) - 1) < 1e-9, service.label);
     }
+  });
+
+  it('answers iptablesLens/services in pages that add up to the whole answer, and ignores pages that are not', async () => {
+    type Answer = { services: { label: string }[]; total: number; version: number };
+    const uri = `${saveUri}#pages`;
+    await client.open(uri, save, 7);
+    const whole = await client.request<Answer>('iptablesLens/services', { uri });
+    assert.ok(whole.services.length >= 5, `${whole.services.length} service ports`);
+    assert.equal(whole.total, whole.services.length);
+    assert.equal(whole.version, 7);
+    const labels = whole.services.map((s) => s.label);
+    const page = await client.request<Answer>('iptablesLens/services', { uri, offset: 2, limit: 2 });
+    assert.deepEqual(page.services.map((s) => s.label), labels.slice(2, 4));
+    assert.equal(page.total, labels.length);
+    const beyond = await client.request<Answer>('iptablesLens/services', { uri, offset: labels.length + 5, limit: 2 });
+    assert.deepEqual(beyond.services, []);
+    // Each of offset and limit is ignored when it is not a whole number ≥ 0.
+    const ignoredCases: [Record<string, unknown>, string[]][] = [
+      [{ offset: -1 }, labels],
+      [{ offset: 1.5, limit: 2 }, labels.slice(0, 2)],
+      [{ offset: '2', limit: 'all' }, labels],
+      [{ offset: 3, limit: null }, labels.slice(3)],
+    ];
+    for (const [params, expected] of ignoredCases) {
+      const ignored = await client.request<Answer>('iptablesLens/services', { uri, ...params });
+      assert.deepEqual(ignored.services.map((s) => s.label), expected, JSON.stringify(params));
+    }
+    // What the VS Code client does: page after page.
+    const paged = await fetchServicePorts((params) => client.request<ServicesPage>('iptablesLens/services', params), uri, 2);
+    assert.deepEqual(paged.map((s) => s.label), labels);
+  });
+
+  it('reads the pages again when the document changes between two of them', async () => {
+    const uri = `${saveUri}#edited`;
+    await client.open(uri, save, 1);
+    const lines = save.split('\n');
+    const dnat = lines.findIndex((l) => /^-A KUBE-SEP-\S+ .*-j DNAT/.test(l));
+    let version = 1;
+    const sent: { offset: number; version?: number }[] = [];
+    const ports = await fetchServicePorts(
+      async (params) => {
+        const page = await client.request<ServicesPage>('iptablesLens/services', params);
+        sent.push({ offset: params.offset, version: page.version });
+        if (sent.length === 1) {
+          // An edit arrives after the first page: a comment typed above an endpoint's DNAT rule.
+          await client.connection.sendNotification('textDocument/didChange', {
+            textDocument: { uri, version: ++version },
+            contentChanges: [{ range: { start: { line: dnat, character: 0 }, end: { line: dnat, character: 0 } }, text: '# a note\n' }],
+          });
+        }
+        return page;
+      },
+      uri,
+      2,
+    );
+    assert.deepEqual(sent[0], { offset: 0, version: 1 });
+    assert.deepEqual(sent[1], { offset: 2, version: 2 }, 'the second page is of the edited document');
+    assert.equal(sent[2].offset, 0, 'read again from the start');
+    assert.ok(sent.slice(2).every((p) => p.version === 2));
+    const whole = await client.request<{ services: DumpServicePort[] }>('iptablesLens/services', { uri });
+    assert.deepEqual(ports, whole.services);
   });
 
   it('names services in the outline', async () => {

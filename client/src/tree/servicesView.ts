@@ -6,8 +6,9 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { ClusterClient } from '../cluster/clusterClient';
 import { mergeKubeconfigFiles } from '../cluster/kubeconfig';
 import { fetchNatTable, kubeProxyPods } from '../cluster/natTable';
+import { fetchServicePorts } from '../cluster/servicePages';
+import type { ServicesPage } from '../cluster/servicePages';
 import { chainIndexFromDump, dumpChainIndex } from '../cluster/servicesModel';
-import type { DumpServicePort } from '../../../server/src/kube/types';
 import { parseDump } from '../../../server/src/parse';
 import { EndpointNode } from './endpointNode';
 import { ServicesController } from './servicesController';
@@ -33,7 +34,7 @@ let lastDump: { uri: string; version: number; dump: OpenDump } | undefined;
 
 /**
  * The dump in the active editor: the language server's services analysis, else the parser's chains. Asked once
- * per document version (a 20,000-service dump's answer is about 50 MB of JSON).
+ * per document version, in pages (a 20,000-service dump's service ports are about 50 MB of JSON).
  */
 async function openDump(client: LanguageClient): Promise<OpenDump | undefined> {
   const document = activeDump();
@@ -47,8 +48,8 @@ async function openDump(client: LanguageClient): Promise<OpenDump | undefined> {
   }
   let dump: OpenDump;
   try {
-    const answer = await client.sendRequest<{ services: DumpServicePort[] }>(SERVICES_REQUEST, { uri });
-    dump = { uri, index: dumpChainIndex(uri, answer.services), ports: answer.services };
+    const ports = await fetchServicePorts((params) => client.sendRequest<ServicesPage>(SERVICES_REQUEST, params), uri);
+    dump = { uri, index: dumpChainIndex(uri, ports), ports };
   } catch {
     // A server without the request still lets the view link chains by name.
     dump = { uri, index: chainIndexFromDump(uri, parseDump(document.getText())) };

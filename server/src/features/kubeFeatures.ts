@@ -60,7 +60,24 @@ export function kubeOutline(doc: DumpDocument, maxChains?: number): DocumentSymb
   return documentSymbols(doc, (chain) => names.describe(chain), maxChains);
 }
 
-/** The answer to `iptablesLens/services`. */
-export function servicesOf(doc: DumpDocument): { services: DumpServicePort[] } {
-  return { services: doc.kube.services };
+/** What `iptablesLens/services` answers: the service ports from `offset`, all of them or `limit`, out of `total`. */
+export interface ServicesAnswer {
+  services: DumpServicePort[];
+  /** How many service ports the dump shows in all (a page holds `limit` of them). */
+  total: number;
+  /** The document version the answer is of: pages of different versions do not fit together. */
+  version: number;
+}
+
+/**
+ * The answer to `iptablesLens/services`: every service port, or a page of them (a 20,000-service dump's are 50 MB
+ * of JSON, which takes the server most of a second to write and the client longer to read, in one piece). An
+ * `offset` or `limit` that is not a whole number ≥ 0 is ignored.
+ */
+export function servicesOf(doc: DumpDocument, page: { offset?: unknown; limit?: unknown } = {}): ServicesAnswer {
+  const all = doc.kube.services;
+  const whole = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  const offset = whole(page.offset) ? page.offset : 0;
+  const end = whole(page.limit) ? offset + page.limit : all.length;
+  return { services: offset === 0 && end >= all.length ? all : all.slice(offset, end), total: all.length, version: doc.version };
 }
