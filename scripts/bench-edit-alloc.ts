@@ -12,6 +12,7 @@ import * as inspector from 'node:inspector';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { listenAsEditor } from './bench/lspSession';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import type * as LspServerModule from '../server/src/lspServer';
 
@@ -31,25 +32,12 @@ const toServer = new PassThrough();
 const toClient = new PassThrough();
 new LspServer(createConnection(ProposedFeatures.all, new StreamMessageReader(toServer), new StreamMessageWriter(toClient))).listen();
 const connection = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-let diagnosedVersion = 0;
-connection.onRequest('window/workDoneProgress/create', () => null);
-connection.onNotification('$/progress', () => undefined);
-connection.onNotification('window/logMessage', () => undefined);
-connection.onNotification('textDocument/publishDiagnostics', (p: { version?: number }) => {
-  diagnosedVersion = p.version ?? diagnosedVersion;
-});
-connection.listen();
+const diagnosed = listenAsEditor(connection);
 
 const session = new inspector.Session();
 session.connect();
 function post<T>(method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))));
-}
-
-async function diagnosed(version: number): Promise<void> {
-  while (diagnosedVersion < version) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 interface ProfileNode {

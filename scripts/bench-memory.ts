@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { listenAsEditor } from './bench/lspSession';
 
 const [file, serverOut = path.resolve(__dirname, '../server/out'), ...rest] = process.argv.slice(2);
 if (!file) {
@@ -28,20 +29,7 @@ const sampler = setInterval(() => {
 }, 20);
 
 const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-let diagnosedVersion = 0;
-connection.onRequest('window/workDoneProgress/create', () => null);
-connection.onNotification('$/progress', () => undefined);
-connection.onNotification('window/logMessage', () => undefined);
-connection.onNotification('textDocument/publishDiagnostics', (p: { version?: number }) => {
-  diagnosedVersion = p.version ?? diagnosedVersion;
-});
-connection.listen();
-
-async function diagnosed(version: number): Promise<void> {
-  while (diagnosedVersion < version) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const diagnosed = listenAsEditor(connection);
 
 async function main(): Promise<void> {
   await connection.sendRequest('initialize', { processId: null, rootUri: null, capabilities: { window: { workDoneProgress: true } } });

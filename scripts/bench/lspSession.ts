@@ -10,6 +10,26 @@ import type { MessageConnection } from 'vscode-jsonrpc/node';
 /** The compiled server (`tsc -b server`); the benchmark can be pointed at a copy with `--server-out`. */
 export const SERVER_OUT = path.resolve(__dirname, '../../server/out');
 
+/**
+ * Answers the server as an editor does (progress accepted, log messages dropped), starts listening, and returns a
+ * wait for the diagnostics of a document version (the server publishes them once the analysis is done).
+ */
+export function listenAsEditor(connection: MessageConnection): (version: number) => Promise<void> {
+  let diagnosedVersion = 0;
+  connection.onRequest('window/workDoneProgress/create', () => null);
+  connection.onNotification('$/progress', () => undefined);
+  connection.onNotification('window/logMessage', () => undefined);
+  connection.onNotification('textDocument/publishDiagnostics', (p: { version?: number }) => {
+    diagnosedVersion = p.version ?? diagnosedVersion;
+  });
+  connection.listen();
+  return async (version) => {
+    while (diagnosedVersion < version) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+}
+
 export interface Position {
   line: number;
   character: number;

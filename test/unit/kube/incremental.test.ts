@@ -221,6 +221,22 @@ function ruleGroup(rule: Rule): string {
   return 'other';
 }
 
+/** The lines of `doc`'s rules that the kube analysis reads (every group but `other`). */
+function kubeRuleLines(doc: DumpDocument): number[] {
+  const lines: number[] = [];
+  doc.dump.lineOwners.forEach((owner, line) => {
+    if (owner !== undefined && 'bodyStart' in owner && ruleGroup(owner) !== 'other') {
+      lines.push(line);
+    }
+  });
+  return lines;
+}
+
+/** `generated` texts, then the corpus dumps whose text matches `pattern`. */
+function withCorpus(generated: [string, () => string][], pattern: RegExp): [string, () => string][] {
+  return [...generated, ...corpusFiles().filter((f) => pattern.test(readCorpus(f))).map((f): [string, () => string] => [f, () => readCorpus(f)])];
+}
+
 interface Tally {
   incremental: Map<string, number>;
   full: Map<string, number>;
@@ -704,14 +720,14 @@ describe('a rule line split by Enter and joined again by Backspace (in place) eq
   this.timeout(300_000);
   const { tally, count } = pathTally();
 
-  const texts: [string, () => string][] = [
-    ['seed 31 save', () => renderSave(generateKubeDump({ seed: 31, services: 30, maxEndpoints: 4 }))],
-    ['seed 32 restore input', () => renderRestore(generateKubeDump({ seed: 32, services: 25 }))],
-    ["seed 33 save, x typed at a rule's end first", () => renderSave(generateKubeDump({ seed: 33, services: 25 }))],
-  ];
-  for (const file of corpusFiles().filter((f) => /^-A /m.test(readCorpus(f)))) {
-    texts.push([file, () => readCorpus(file)]);
-  }
+  const texts = withCorpus(
+    [
+      ['seed 31 save', () => renderSave(generateKubeDump({ seed: 31, services: 30, maxEndpoints: 4 }))],
+      ['seed 32 restore input', () => renderRestore(generateKubeDump({ seed: 32, services: 25 }))],
+      ["seed 33 save, x typed at a rule's end first", () => renderSave(generateKubeDump({ seed: 33, services: 25 }))],
+    ],
+    /^-A /m,
+  );
 
   /**
    * Splits random kube-proxy rule lines at a random character (or before an `x` typed at the end, as a user
@@ -725,12 +741,7 @@ describe('a rule line split by Enter and joined again by Backspace (in place) eq
       void doc.kube;
       const typeX = name.includes('x typed');
       for (let step = 0; step < 40; step++) {
-        const ruleLines: number[] = [];
-        doc.dump.lineOwners.forEach((owner, line) => {
-          if (owner !== undefined && 'bodyStart' in owner && ruleGroup(owner) !== 'other') {
-            ruleLines.push(line);
-          }
-        });
+        const ruleLines = kubeRuleLines(doc);
         const line = ruleLines[Math.floor(random() * ruleLines.length)];
         if (line === undefined) {
           return;
@@ -780,17 +791,16 @@ describe("-L: a blank line typed among a chain's rows and deleted again (increme
   this.timeout(300_000);
   const { tally, count } = pathTally();
 
-  const texts: [string, () => string][] = [];
-  for (const seed of [21, 22]) {
-    texts.push([`seed ${seed} -L -n -v`, () => renderListing(generateKubeDump({ seed, services: 25, maxEndpoints: 5 }))]);
-  }
-  texts.push([
-    'seed 23 -L -n -v -x --line-numbers',
-    () => renderListing(generateKubeDump({ seed: 23, services: 20 }), { exactWithLineNumbers: true }),
-  ]);
-  for (const file of corpusFiles().filter((f) => /^Chain /m.test(readCorpus(f)))) {
-    texts.push([file, () => readCorpus(file)]);
-  }
+  const texts = withCorpus(
+    [
+      ...[21, 22].map((seed): [string, () => string] => [
+        `seed ${seed} -L -n -v`,
+        () => renderListing(generateKubeDump({ seed, services: 25, maxEndpoints: 5 })),
+      ]),
+      ['seed 23 -L -n -v -x --line-numbers', () => renderListing(generateKubeDump({ seed: 23, services: 20 }), { exactWithLineNumbers: true })],
+    ],
+    /^Chain /m,
+  );
 
   /**
    * Types Enter at the end of random lines of -L chains (a row, a `Chain` header, a column header) and deletes the
@@ -869,14 +879,14 @@ describe('a rule commented out and back in, and a note typed beside it (in place
   this.timeout(300_000);
   const { tally, count } = pathTally();
 
-  const texts: [string, () => string][] = [
-    ['seed 41 save', () => renderSave(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 4 }))],
-    ['seed 42 restore input', () => renderRestore(generateKubeDump({ seed: 42, services: 25 }))],
-    ['seed 43 -L -n -v --line-numbers', () => renderListing(generateKubeDump({ seed: 43, services: 20 }), { exactWithLineNumbers: true })],
-  ];
-  for (const file of corpusFiles().filter((f) => /^-A KUBE-/m.test(readCorpus(f)))) {
-    texts.push([file, () => readCorpus(file)]);
-  }
+  const texts = withCorpus(
+    [
+      ['seed 41 save', () => renderSave(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 4 }))],
+      ['seed 42 restore input', () => renderRestore(generateKubeDump({ seed: 42, services: 25 }))],
+      ['seed 43 -L -n -v --line-numbers', () => renderListing(generateKubeDump({ seed: 43, services: 20 }), { exactWithLineNumbers: true })],
+    ],
+    /^-A KUBE-/m,
+  );
 
   /**
    * Comments out a random kube-proxy rule (`#` typed before it), types a note on a line of its own above it, asks
@@ -889,12 +899,7 @@ describe('a rule commented out and back in, and a note typed beside it (in place
       let doc = DumpDocument.fromText('file:///dump', 1, text());
       void doc.kube;
       for (let step = 0; step < 30; step++) {
-        const ruleLines: number[] = [];
-        doc.dump.lineOwners.forEach((owner, line) => {
-          if (owner !== undefined && 'bodyStart' in owner && ruleGroup(owner) !== 'other') {
-            ruleLines.push(line);
-          }
-        });
+        const ruleLines = kubeRuleLines(doc);
         const line = ruleLines[Math.floor(random() * ruleLines.length)];
         const group = ruleGroup(doc.dump.lineOwners[line] as Rule);
         const textBefore = doc.lines.join('\n');
