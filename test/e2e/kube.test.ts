@@ -3,7 +3,7 @@
 // (implementation, code lens), and the lens command a click runs.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { DUMPS, hoverText, openDump, positionOf, whenProvided } from './harness';
+import { discard, DUMPS, hoverText, openDump, positionOf, readWorkspaceFile, waitFor, whenProvided } from './harness';
 
 const SERVICE_CHAIN = 'KUBE-SVC-BEPXDJBUHFCSYIC3';
 
@@ -23,6 +23,18 @@ function endpointDnatLines(text: string, serviceChain: string): number[] {
       return header + 1 + block(header).findIndex((line) => /\sDNAT\s/.test(line));
     })
     .sort((a, b) => a - b);
+}
+
+/** The lines of each service chain's jumps to endpoint chains (`-A KUBE-SVC-… -j KUBE-SEP-…`), by chain. */
+function linesWithEndpointJumps(lines: readonly string[]): Map<string, number[]> {
+  const jumps = new Map<string, number[]>();
+  lines.forEach((line, index) => {
+    const service = /^-A (KUBE-SVC-[A-Z0-9]{16}) .*-j KUBE-SEP-/.exec(line)?.[1];
+    if (service !== undefined) {
+      jumps.set(service, [...(jumps.get(service) ?? []), index]);
+    }
+  });
+  return jumps;
 }
 
 describe('kube-proxy knowledge through the client', () => {
@@ -57,6 +69,33 @@ describe('kube-proxy knowledge through the client', () => {
       .map((location) => ('targetRange' in location ? location.targetRange : location.range).start.line)
       .sort((a, b) => a - b);
     assert.deepEqual(lines, endpointDnatLines(seed.getText(), SERVICE_CHAIN));
+  });
+
+  it('follows Toggle Line Comment on a jump to an endpoint: the service loses that endpoint, and gets it back', async () => {
+    // kube-proxy's own save output, in an untitled copy: the editor's comment toggle writes `# ` before the rule.
+    const text = await readWorkspaceFile(DUMPS.save);
+    const lines = text.split('\n');
+    const jumps = linesWithEndpointJumps(lines);
+    const [service, jumpLines] = [...jumps].find(([, at]) => at.length === 2)!;
+    const copy = await vscode.workspace.openTextDocument({ language: 'iptables', content: text });
+    const editor = await vscode.window.showTextDocument(copy, { preview: false });
+    const declaration = positionOf(copy, `:${service} `, service);
+    const endpoints = (count: number): Promise<string> =>
+      waitFor(`a hover on ${service} with ${count} endpoint(s)`, async () => {
+        const hover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', copy.uri, declaration));
+        return hover.includes(`**${count} endpoint${count === 1 ? '' : 's'}**`) ? hover : undefined;
+      });
+    await endpoints(2);
+    editor.selection = new vscode.Selection(jumpLines[0], 0, jumpLines[0], 0);
+    await vscode.commands.executeCommand('editor.action.commentLine');
+    assert.match(copy.lineAt(jumpLines[0]).text, /^# -A /);
+    const one = await endpoints(1);
+    const commentedOut = /KUBE-SEP-[A-Z0-9]{16}/.exec(lines[jumpLines[0]])![0];
+    assert.ok(!one.includes(commentedOut), `${commentedOut} is still among the endpoints`);
+    await vscode.commands.executeCommand('editor.action.commentLine');
+    assert.equal(copy.getText(), text);
+    assert.match(await endpoints(2), new RegExp(commentedOut));
+    await discard(copy);
   });
 
   it('puts a lens on the service chain that peeks its endpoints', async () => {
