@@ -98,6 +98,35 @@ describe('kube-proxy knowledge through the client', () => {
     await discard(copy);
   });
 
+  it('follows Toggle Line Comment on an indented -L -v row (# after the indentation) the same way', async () => {
+    const text = seed.getText();
+    const dnat = endpointDnatLines(text, SERVICE_CHAIN); // also checks the seed's two endpoints
+    assert.equal(dnat.length, 2);
+    const lines = text.split('\n');
+    const header = lines.findIndex((line) => line.startsWith(`Chain ${SERVICE_CHAIN} `));
+    const row = lines.findIndex((line, index) => index > header && /^\s+\d+\s+\d+\s+KUBE-SEP-/.test(line));
+    const copy = await vscode.workspace.openTextDocument({ language: 'iptables', content: text });
+    const editor = await vscode.window.showTextDocument(copy, { preview: false });
+    const position = positionOf(copy, `Chain ${SERVICE_CHAIN}`, SERVICE_CHAIN);
+    const endpoints = (count: number): Promise<string> =>
+      waitFor(`a hover on ${SERVICE_CHAIN} with ${count} endpoint(s)`, async () => {
+        const hover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', copy.uri, position));
+        return hover.includes(`**${count} endpoint${count === 1 ? '' : 's'}**`) ? hover : undefined;
+      });
+    await endpoints(2);
+    editor.selection = new vscode.Selection(row, 0, row, 0);
+    await vscode.commands.executeCommand('editor.action.commentLine');
+    assert.match(copy.lineAt(row).text, /^\s+# \d/, 'the editor comments an indented row after its indentation');
+    await endpoints(1);
+    const errors = (): vscode.Diagnostic[] =>
+      vscode.languages.getDiagnostics(copy.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+    assert.deepEqual(errors().map((d) => d.message), [], 'a commented row is no unrecognised line');
+    await vscode.commands.executeCommand('editor.action.commentLine');
+    assert.equal(copy.getText(), text);
+    await endpoints(2);
+    await discard(copy);
+  });
+
   it('puts a lens on the service chain that peeks its endpoints', async () => {
     const lenses = await whenProvided('code lenses', () =>
       // The lenses come unresolved; VS Code resolves those it shows, the command those it is asked to.

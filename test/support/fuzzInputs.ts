@@ -412,7 +412,7 @@ export function checkDumpInvariants(text: string, dump: Dump): void {
     const codes = lineLevel.get(line) ?? [];
     const onLine = dump.diagnostics.filter((d) => d.span.line === line && d.severity !== 'hint');
     const understood =
-      dump.lineOwners[line] !== undefined || /^\s*$/.test(t) || t.startsWith('#') || isColumnHeader(t) || /^-[XFZ]\s+\S/.test(t);
+      dump.lineOwners[line] !== undefined || /^\s*$/.test(t) || /^ *#/.test(t) || isColumnHeader(t) || /^-[XFZ]\s+\S/.test(t);
     if (!understood) {
       if (codes.length !== 1 || onLine.length !== 1) {
         throw new Error(

@@ -71,6 +71,26 @@ describe('parser edge cases', () => {
     assert.deepEqual(codes(dump), []);
   });
 
+  it("reads a row commented out after its indentation (an editor's comment toggle) as a comment, not a row", () => {
+    const text = [
+      'Chain KUBE-SVC-A (1 references)',
+      ' pkts bytes target     prot opt in     out     source               destination',
+      '    # 0     0 KUBE-SEP-A  all  --  *      *       0.0.0.0/0            0.0.0.0/0            statistic mode random probability 0.50000000000',
+      '    0     0 KUBE-SEP-B  all  --  *      *       0.0.0.0/0            0.0.0.0/0',
+      '',
+      'Chain KUBE-SEP-B (1 references)',
+      ' pkts bytes target     prot opt in     out     source               destination',
+      '',
+      '  # iptables -t filter -L -n -v',
+      'Chain INPUT (policy ACCEPT 0 packets, 0 bytes)',
+      ' pkts bytes target     prot opt in     out     source               destination',
+    ].join('\n');
+    const dump = parseDump(text);
+    assert.deepEqual(dump.tables.map((t) => t.name), ['nat', 'filter'], 'an indented root prompt still names the table below');
+    assert.deepEqual(dump.tables[0].chains.get('KUBE-SVC-A')!.rules.map((r) => r.targetName), ['KUBE-SEP-B']);
+    assert.deepEqual(codes(dump).filter((c) => c.includes('error')), []);
+  });
+
   it('reads CRLF line ends and trailing blanks', () => {
     const dump = parseDump('*nat\r\n:OUTPUT ACCEPT [0:0]\r\n:X - [0:0]  \r\n-A OUTPUT -j X  \r\nCOMMIT\r\n');
     assert.deepEqual(codes(dump), []);

@@ -208,15 +208,17 @@ describe('incremental edits that add or remove lines', () => {
   function randomCommentEdit(lines: readonly string[], random: () => number): TextEdit {
     const at = (l: number, c: number): { line: number; character: number } => ({ line: l, character: c });
     const insertAt = (l: number, c: number, text: string): TextEdit => ({ range: { start: at(l, c), end: at(l, c) }, text });
-    const comments = lines.flatMap((text, line) => (text.startsWith('#') ? [line] : []));
+    const comments = lines.flatMap((text, line) => (/^ *#/.test(text) ? [line] : []));
     const line = Math.floor(random() * lines.length);
     const comment = comments[Math.floor(random() * comments.length)];
     const choice = random();
     if (comment === undefined || choice < 0.3) {
-      return insertAt(line, 0, '#');
+      // In the first column, or after the indentation (where VS Code's comment toggle puts it).
+      return insertAt(line, random() < 0.5 ? 0 : /^ */.exec(lines[line])![0].length, random() < 0.5 ? '#' : '# ');
     }
     if (choice < 0.5) {
-      return { range: { start: at(comment, 0), end: at(comment, 1) }, text: '' };
+      const hash = lines[comment].indexOf('#');
+      return { range: { start: at(comment, hash), end: at(comment, hash + 1) }, text: '' };
     }
     if (choice < 0.65) {
       return random() < 0.5 ? insertAt(line, 0, '# a note\n') : insertAt(line, lines[line].length, '\n# a note');
@@ -275,6 +277,17 @@ describe('incremental edits that add or remove lines', () => {
     '',
   ];
   const listWithBlank = [...list.slice(0, 7), '', ...list.slice(7)];
+  const listVerbose = [
+    'Chain INPUT (policy ACCEPT 0 packets, 0 bytes)',
+    ' pkts bytes target     prot opt in     out     source               destination',
+    '    0     0 A          all  --  *      *       0.0.0.0/0            0.0.0.0/0',
+    '    5   300 A          tcp  --  *      *       0.0.0.0/0            0.0.0.0/0',
+    '',
+    'Chain A (2 references)',
+    ' pkts bytes target     prot opt in     out     source               destination',
+    '    0     0 RETURN     all  --  *      *       0.0.0.0/0            0.0.0.0/0',
+    '',
+  ];
   const cases: [string, string[], TextEdit, ParsePath][] = [
     ['Enter at the end of a save rule', save, edit(5, save[5].length, save[5].length, '\n'), 'blank-lines'],
     [
@@ -321,6 +334,18 @@ describe('incremental edits that add or remove lines', () => {
     ['a blank line between -L rows filled with a row', listWithBlank, edit(7, 0, 0, list[7]), 'list-rows'],
     ['an -L row turned into a chain header', list, edit(6, 0, list[6].length, 'Chain C (0 references)'), 'parsed'],
     ['an -L row turned into a comment', list, edit(6, 0, 0, '# '), 'lines-replaced'],
+    [
+      'an indented -L -v row commented out after its indentation (as the editor toggles it)',
+      listVerbose,
+      edit(2, 4, 4, '# '),
+      'list-rows',
+    ],
+    [
+      'an indented comment deleted: the -L -v row is back',
+      [...listVerbose.slice(0, 2), `    # ${listVerbose[2].slice(4)}`, ...listVerbose.slice(3)],
+      edit(2, 4, 6, ''),
+      'list-rows',
+    ],
     ['a rule commented out', save, edit(5, 0, 0, '#'), 'lines-replaced'],
     ['a rule commented back in', [...save.slice(0, 5), `#${save[5]}`, ...save.slice(6)], edit(5, 0, 1, ''), 'lines-replaced'],
     ['the last rule of a table commented out (the table ends at COMMIT)', save, edit(6, 0, 0, '# '), 'lines-replaced'],
