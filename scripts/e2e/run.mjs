@@ -121,6 +121,8 @@ function userSettings(trusted) {
     'telemetry.telemetryLevel': 'off',
     'chat.commandCenter.enabled': false,
     'workbench.colorTheme': 'Default Dark Modern',
+    // The tests edit dumps in the workspace and revert them: nothing may write them to disk meanwhile.
+    'files.autoSave': 'off',
   };
 }
 
