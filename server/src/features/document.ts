@@ -36,11 +36,14 @@ export type ModelEdit = 'rule-lines' | 'blank-lines' | 'comment-lines' | 'rules-
 
 /**
  * How a document's model was made (for tests and benchmarks): parsed whole, or the previous version's model
- * updated in place: rule lines re-read (`patchRuleLines`), blank lines added or removed (later lines moved),
- * comment lines added, removed or edited (`comment-lines`: the parser reads them as nothing), rule lines inserted or
- * removed (a rule commented out or back in is one removed or inserted), or both (`lines-replaced`: a rule line split or joined), the rows of one `-L`
- * chain read again (`editLines`, `editListRows`), or
- * nothing to do.
+ * updated in place:
+ * - `rule-lines`: rule lines re-read (`patchRuleLines`);
+ * - `blank-lines`: blank lines added or removed (the lines below moved);
+ * - `comment-lines`: comment lines added, removed or edited (the parser reads them as nothing);
+ * - `rules-inserted`, `rules-removed`, `lines-replaced`: rule lines inserted, removed, or both (a rule line split
+ *   or joined, a rule commented out or back in);
+ * - `list-rows`: the rows of one `-L` chain read again (`editLines`, `editListRows`);
+ * - `none`: nothing to do.
  */
 export type ParseComputation = { incremental: true; edit: ModelEdit } | { incremental: false };
 
