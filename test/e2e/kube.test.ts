@@ -37,6 +37,14 @@ function linesWithEndpointJumps(lines: readonly string[]): Map<string, number[]>
   return jumps;
 }
 
+/** The hover at `position` once it says the service has `count` endpoints (the server follows edits as they come). */
+function hoverWithEndpoints(document: vscode.TextDocument, position: vscode.Position, count: number): Promise<string> {
+  return waitFor(`a hover with ${count} endpoint(s) at ${position.line + 1}:${position.character}`, async () => {
+    const hover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, position));
+    return hover.includes(`**${count} endpoint${count === 1 ? '' : 's'}**`) ? hover : undefined;
+  });
+}
+
 describe('kube-proxy knowledge through the client', () => {
   let seed: vscode.TextDocument;
 
@@ -79,12 +87,7 @@ describe('kube-proxy knowledge through the client', () => {
     const [service, jumpLines] = [...jumps].find(([, at]) => at.length === 2)!;
     const copy = await vscode.workspace.openTextDocument({ language: 'iptables', content: text });
     const editor = await vscode.window.showTextDocument(copy, { preview: false });
-    const declaration = positionOf(copy, `:${service} `, service);
-    const endpoints = (count: number): Promise<string> =>
-      waitFor(`a hover on ${service} with ${count} endpoint(s)`, async () => {
-        const hover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', copy.uri, declaration));
-        return hover.includes(`**${count} endpoint${count === 1 ? '' : 's'}**`) ? hover : undefined;
-      });
+    const endpoints = (count: number): Promise<string> => hoverWithEndpoints(copy, positionOf(copy, `:${service} `, service), count);
     await endpoints(2);
     editor.selection = new vscode.Selection(jumpLines[0], 0, jumpLines[0], 0);
     await vscode.commands.executeCommand('editor.action.commentLine');
@@ -107,12 +110,8 @@ describe('kube-proxy knowledge through the client', () => {
     const row = lines.findIndex((line, index) => index > header && /^\s+\d+\s+\d+\s+KUBE-SEP-/.test(line));
     const copy = await vscode.workspace.openTextDocument({ language: 'iptables', content: text });
     const editor = await vscode.window.showTextDocument(copy, { preview: false });
-    const position = positionOf(copy, `Chain ${SERVICE_CHAIN}`, SERVICE_CHAIN);
     const endpoints = (count: number): Promise<string> =>
-      waitFor(`a hover on ${SERVICE_CHAIN} with ${count} endpoint(s)`, async () => {
-        const hover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', copy.uri, position));
-        return hover.includes(`**${count} endpoint${count === 1 ? '' : 's'}**`) ? hover : undefined;
-      });
+      hoverWithEndpoints(copy, positionOf(copy, `Chain ${SERVICE_CHAIN}`, SERVICE_CHAIN), count);
     await endpoints(2);
     editor.selection = new vscode.Selection(row, 0, row, 0);
     await vscode.commands.executeCommand('editor.action.commentLine');
