@@ -32,7 +32,8 @@ const toServer = new PassThrough();
 const toClient = new PassThrough();
 new LspServer(createConnection(ProposedFeatures.all, new StreamMessageReader(toServer), new StreamMessageWriter(toClient))).listen();
 const connection = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-const diagnosed = listenAsEditor(connection);
+const DUMP_URI = 'file:///dump.txt';
+const diagnosed = listenAsEditor(connection, DUMP_URI);
 
 const session = new inspector.Session();
 session.connect();
@@ -83,7 +84,7 @@ async function measured(label: string, step: () => Promise<void>): Promise<void>
 async function main(): Promise<void> {
   await connection.sendRequest('initialize', { processId: null, rootUri: null, capabilities: { window: { workDoneProgress: true } } });
   await connection.sendNotification('initialized', {});
-  const uri = 'file:///dump.txt';
+  const uri = DUMP_URI;
   const document = { uri };
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');

@@ -29,12 +29,13 @@ const sampler = setInterval(() => {
 }, 20);
 
 const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-const diagnosed = listenAsEditor(connection);
+const DUMP_URI = 'file:///dump.txt';
+const diagnosed = listenAsEditor(connection, DUMP_URI);
 
 async function main(): Promise<void> {
   await connection.sendRequest('initialize', { processId: null, rootUri: null, capabilities: { window: { workDoneProgress: true } } });
   await connection.sendNotification('initialized', {});
-  const uri = 'file:///dump.txt';
+  const uri = DUMP_URI;
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');
   const document = { uri };

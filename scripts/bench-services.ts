@@ -11,6 +11,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import { fetchServicePorts } from '../client/src/cluster/servicePages';
 import type { ServicesPage } from '../client/src/cluster/servicePages';
 import { ensureDump } from './bench/dumps';
+import { listenAsEditor, processCpuMs, rss } from './bench/lspSession';
 import type { BenchFormat } from './bench/dumps';
 
 const USAGE = 'usage: bench-services.ts [--services 20000] [--format save|list] [--runs 2]';
@@ -21,25 +22,16 @@ type Mode = 'whole' | 'pages';
 async function measure(file: string, mode: Mode): Promise<string> {
   const child = spawn(process.execPath, [SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-  const proc = (name: string): string => fs.readFileSync(`/proc/${child.pid}/${name}`, 'utf8');
-  const rssMb = (): number => Number(/VmRSS:\s+(\d+)/.exec(proc('status'))![1]) / 1024;
-  const cpuMs = (): number => {
-    const fields = proc('stat').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
-  };
-  let analysed: () => void = () => undefined;
-  const diagnostics = new Promise<void>((resolve) => (analysed = resolve));
-  connection.onNotification('textDocument/publishDiagnostics', () => analysed()); // sent once the analysis is done
-  connection.onNotification(() => undefined);
-  connection.onRequest(() => null);
-  connection.listen();
+  const rssMb = (): number => rss(child.pid!, 'VmRSS') / 1048576;
+  const cpuMs = (): number => processCpuMs(child.pid!);
+  const uri = 'file:///bench-services';
+  const diagnosed = listenAsEditor(connection, uri);
   try {
     await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
     await connection.sendNotification('initialized', {});
     const text = fs.readFileSync(file, 'utf8');
-    const uri = 'file:///bench-services';
     await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
-    await diagnostics;
+    await diagnosed(1); // published once the analysis is done
     const line = Math.max(0, text.split('\n').findIndex((l) => l.startsWith('-A KUBE-SVC-'))); // a rule to hover (any line would do)
     const before = rssMb();
     let peak = before;

@@ -12,22 +12,15 @@ export const SERVER_OUT = path.resolve(__dirname, '../../server/out');
 
 /**
  * Answers the server as an editor does (progress accepted, log messages dropped), starts listening, and returns a
- * wait for the diagnostics of a document version (the server publishes them once the analysis is done).
+ * wait for the diagnostics of a version of the document `uri` (the server publishes them once the analysis is done).
  */
-export function listenAsEditor(connection: MessageConnection): (version: number) => Promise<void> {
-  let diagnosedVersion = 0;
+export function listenAsEditor(connection: MessageConnection, uri: string): (version: number) => Promise<void> {
   connection.onRequest('window/workDoneProgress/create', () => null);
   connection.onNotification('$/progress', () => undefined);
   connection.onNotification('window/logMessage', () => undefined);
-  connection.onNotification('textDocument/publishDiagnostics', (p: { version?: number }) => {
-    diagnosedVersion = p.version ?? diagnosedVersion;
-  });
+  const diagnostics = new DiagnosticsWatch(connection);
   connection.listen();
-  return async (version) => {
-    while (diagnosedVersion < version) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
+  return (version) => diagnostics.waitFor(uri, version);
 }
 
 export interface Position {
@@ -110,7 +103,7 @@ function withDeadline<T>(what: string, promise: Promise<T>, ms = REQUEST_DEADLIN
 }
 
 /** utime + stime of a process in ms, from /proc (clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields after the command name start at field 3 (state): utime is field 14, stime field 15.
@@ -118,7 +111,7 @@ function processCpuMs(pid: number): number {
 }
 
 /** The highest resident set size the process has had (VmHWM), or its current one (VmRSS). */
-function rss(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
+export function rss(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
   return match ? Number(match[1]) * 1024 : NaN;

@@ -212,13 +212,18 @@ export class DumpDocument {
     if (sameLineCount && last < 0) {
       return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), this.kubeBaseForEdit(), 'none');
     }
+    /** The texts lines `first..last` had before the edits. */
+    const textsBefore = (): string[] => {
+      const texts: string[] = [];
+      for (let line = first; line <= last; line++) {
+        texts.push(oldTexts.get(line) ?? lines[line]);
+      }
+      return texts;
+    };
     if (sameLineCount && !rowsStayRows(this.dump, lines, first, last)) {
       // In `-L` output, a row that stops or starts being one (a blank line, a row typed after one) changes which
       // rows below are the chain's: its rows are read again.
-      const removedTexts: string[] = [];
-      for (let line = first; line <= last; line++) {
-        removedTexts.push(oldTexts.get(line) ?? lines[line]);
-      }
+      const removedTexts = textsBefore();
       const base = this.kubeBaseForEdit();
       const changes = editListRows(this.dump, lines, first, removedTexts, removedTexts.length);
       if (changes !== undefined) {
@@ -230,21 +235,8 @@ export class DumpDocument {
     }
     if (sameLineCount && commentEdited(lines, oldTexts, first, last)) {
       // A rule commented out or back in, or a comment typed: the old lines out and the new ones in, by editLines.
-      const removedTexts: string[] = [];
-      for (let line = first; line <= last; line++) {
-        removedTexts.push(oldTexts.get(line) ?? lines[line]);
-      }
-      const base = this.kubeBaseForEdit();
-      const change = editLines(this.dump, lines, first, removedTexts, removedTexts.length);
-      if (change === undefined) {
-        this.kubeAnalysis = undefined; // the model may be half-changed: the next document parses its text whole
-        this.kubeBase = undefined;
-        return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
-      }
-      if (base !== undefined) {
-        DumpDocument.noteChanges(base, change, new LineShift(first, removedTexts.length, removedTexts.length));
-      }
-      return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, change.edit);
+      const removedTexts = textsBefore();
+      return this.followLines(version, lines, first, removedTexts, removedTexts.length, carriageReturn);
     }
     if (sameLineCount) {
       // The rules the edited lines hold before the patch replaces them: what the kube analysis had read there.
@@ -297,19 +289,26 @@ export class DumpDocument {
     const removedTexts = old.slice(head, head + removed);
     // In place: a copy of 500,000 lines is 4 MB that goes straight to V8's old space, per Enter or Backspace.
     const next = replaceLines(lines, startLine, old.length, replacement);
+    return this.followLines(version, next, startLine + head, removedTexts, inserted, false);
+  }
+
+  /**
+   * The document whose `lines` replaced, from line `at`, the lines that had `removedTexts` by `inserted` lines:
+   * this model followed in place (`editLines`) with the analysis's lines moved, else a whole parse (the model may be
+   * half-changed then, so this document is not used any more).
+   */
+  private followLines(version: number, lines: string[], at: number, removedTexts: readonly string[], inserted: number, carriageReturn: boolean): DumpDocument {
     const base = this.kubeBaseForEdit();
-    const at = startLine + head;
-    const change = editLines(this.dump, next, at, removedTexts, inserted);
+    const change = editLines(this.dump, lines, at, removedTexts, inserted);
     if (change === undefined) {
-      // The model may be half-changed: this document is not used any more, and the next one parses its text whole.
       this.kubeAnalysis = undefined;
       this.kubeBase = undefined;
-      return new DumpDocument(this.uri, version, next, undefined);
+      return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
     }
     if (base !== undefined) {
-      DumpDocument.noteChanges(base, change, new LineShift(at, removed, inserted));
+      DumpDocument.noteChanges(base, change, new LineShift(at, removedTexts.length, inserted));
     }
-    return this.handOver(new DumpDocument(this.uri, version, next, this.dump), base, change.edit);
+    return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, change.edit);
   }
 
   /**

@@ -516,21 +516,18 @@ export function editLines(
   if (after.length !== dump.lineCount - removed + inserted) {
     return undefined;
   }
-  const blanks = removed === 0 ? after.slice(at, at + inserted) : inserted === 0 ? removedTexts : undefined;
-  if (blanks !== undefined && blanks.every(isBlankLine) && blankChangesNothing(dump, after, at - 1, at + inserted)) {
-    return shiftModel(dump, new LineShift(at, removed, inserted)) ? { edit: 'blank-lines', changed: new Map(), removed: [] } : undefined;
-  }
-  // Comments (and blank lines where they change nothing) replaced by comments and blank lines: `#` typed on an empty
-  // line, a note pasted, a comment edited. The lines below move, if the count changed, and nothing is read again.
-  const inserting = after.slice(at, at + inserted);
-  const inertOrBlank = (text: string): boolean => isInertLine(text) || isBlankLine(text);
+  // Lines the parser reads as nothing, blank lines (where they change nothing) and comments, added, removed or put
+  // in each other's place: Enter, `#` typed on an empty line, a note pasted, a comment edited. The lines below move,
+  // if the count changed, and nothing is read again.
+  const quiet = [...removedTexts, ...after.slice(at, at + inserted)];
+  const comments = quiet.some(isInertLine);
   if (
-    removedTexts.every(inertOrBlank) &&
-    inserting.every(inertOrBlank) &&
-    (!(removedTexts.some(isBlankLine) || inserting.some(isBlankLine)) || blankChangesNothing(dump, after, at - 1, at + inserted))
+    (comments || removed === 0 || inserted === 0) &&
+    quiet.every((text) => isBlankLine(text) || isInertLine(text)) &&
+    (quiet.every(isInertLine) || blankChangesNothing(dump, after, at - 1, at + inserted))
   ) {
     const moved = removed === inserted || shiftModel(dump, new LineShift(at, removed, inserted));
-    return moved ? { edit: 'comment-lines', changed: new Map(), removed: [] } : undefined;
+    return moved ? { edit: comments ? 'comment-lines' : 'blank-lines', changed: new Map(), removed: [] } : undefined;
   }
   const rows = planListRows(dump, after, at, removedTexts, inserted);
   if (rows !== undefined) {
