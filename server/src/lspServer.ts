@@ -141,7 +141,7 @@ export class LspServer {
       return doc ? implementationLocations(doc, p.position) : [];
     }));
     c.onCodeLens(async (p, token) => {
-      await this.analyses.get(p.textDocument.uri);
+      await this.analysed(p.textDocument.uri);
       return this.runSafe(token, [], `code lenses for ${p.textDocument.uri}`, () => {
         const doc = this.model(p.textDocument.uri);
         return doc ? serviceCodeLenses(doc) : [];
@@ -152,7 +152,7 @@ export class LspServer {
       return doc ? resolveServiceCodeLens(doc, lens) : lens;
     }));
     c.onRequest(ServicesRequest, async (p: { uri: string; offset?: unknown; limit?: unknown }, token) => {
-      await this.analyses.get(p.uri);
+      await this.analysed(p.uri);
       const none: ServicesAnswer = { services: [], total: 0, version: 0 };
       return this.runSafe(token, none, `services for ${p.uri}`, () => {
         const doc = this.model(p.uri);
@@ -247,7 +247,26 @@ export class LspServer {
         ? cached.withEdits(document.version, pending.edits, () => document.getText())
         : DumpDocument.fromText(uri, document.version, document.getText());
     this.cache.set(uri, doc);
+    if (doc.wholeAnalysisPending) {
+      // Parsed whole again (an edit the model could not follow), or edited beyond what the previous analysis can
+      // follow: the analysis takes seconds at 20,000 services, so it runs in slices, as after opening.
+      this.analyseSoon(uri, doc);
+    }
     return doc;
+  }
+
+  /**
+   * Waits for the analysis of a document's current version when it runs in slices. The model is brought up to date
+   * first: after an edit it must parse whole, that starts its analysis in slices (which a request would otherwise do
+   * at once, for seconds at 20,000 services).
+   */
+  private async analysed(uri: string): Promise<void> {
+    try {
+      this.model(uri);
+    } catch {
+      // The request's own call to `model` fails the same way, and reports it.
+    }
+    await this.analyses.get(uri);
   }
 
   private recordEdits(uri: string, from: number, to: number, edits: readonly TextEdit[]): void {
@@ -365,26 +384,43 @@ export class LspServer {
     }
   }
 
-  /** Starts the analysis of a document just opened and parsed, in slices: see `analyseInSlices`. */
+  /**
+   * Starts the analysis of a document just opened and parsed, or parsed whole again after an edit, in slices: see
+   * `analyseInSlices`. A large document's is reported as progress.
+   */
   private analyseSoon(uri: string, doc: DumpDocument): void {
-    void this.analyseInSlices(uri, doc).catch((error: unknown) => {
-      this.connection.console.error(`Error while analysing ${uri}: ${errorText(error)}`);
-      this.scheduleDiagnostics(uri);
-    });
+    const progress =
+      doc.lines.length < SLICED_PARSE_LINES
+        ? undefined
+        : this.connection.window.createWorkDoneProgress().then((reporter) => {
+            reporter.begin('iptables Lens', 0, 'analysing kube-proxy rules', true);
+            return reporter;
+          });
+    void this.analyseInSlices(uri, doc, progress)
+      .catch((error: unknown) => {
+        this.connection.console.error(`Error while analysing ${uri}: ${errorText(error)}`);
+        this.scheduleDiagnostics(uri);
+      })
+      .finally(() => progress?.then((reporter) => reporter.done(), () => undefined));
   }
 
   /**
-   * The kube-proxy analysis of a document just opened and parsed (diagnostics, code lenses and hovers need it), in
+   * The kube-proxy analysis of a document just parsed whole (diagnostics, code lenses and hovers need it), in
    * slices, so that requests are answered meanwhile (the outline first: it does not need the analysis); a request
-   * that needs it finishes it. Diagnostics wait for it, then are published. With `progress`, it is reported there.
+   * that needs it finishes it. Diagnostics wait for it, then are published. With a `reporter`, it is reported there.
    */
-  private async analyseInSlices(uri: string, doc: DumpDocument, progress?: WorkDoneProgressServerReporter): Promise<void> {
+  private async analyseInSlices(
+    uri: string,
+    doc: DumpDocument,
+    reporter?: WorkDoneProgressServerReporter | Promise<WorkDoneProgressServerReporter>,
+  ): Promise<void> {
     let ended = (): void => undefined;
     const running = new Promise<void>((resolve) => {
       ended = resolve;
     });
     this.analyses.set(uri, running);
     try {
+      const progress = await reporter;
       for (let done = 0, reported = -1; done < 1; ) {
         if (Math.floor(done * 100) > reported) {
           reported = Math.floor(done * 100);

@@ -220,6 +220,57 @@ describe('a large kube-proxy dump opened in the editor', function () {
     }
   });
 
+  it('analyses again in slices, with progress, after an edit it parses whole: the outline and navigation first', async () => {
+    const lines = text.split('\n');
+    // A character typed in an endpoint chain's declaration: its rules lose their chain's declaration, which the model
+    // cannot follow in place.
+    const declaration = lines.findIndex((l) => l.startsWith(':KUBE-SEP-'));
+    const name = lines[declaration].slice(1).split(' ')[0];
+    const edited = [...lines];
+    edited[declaration] = `:${name}X${lines[declaration].slice(1 + name.length)}`;
+    const firstRule = lines.findIndex((l) => l.startsWith(`-A ${name} `));
+    const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
+    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    const fresh = await TestLspClient.start();
+    try {
+      const uri = 'file:///kube-5000-edited.iptables-save';
+      await client.open(uri, text);
+      await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
+      const before = client.progress.length;
+      await client.connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: 2 },
+        contentChanges: [{ range: { start: { line: declaration, character: 1 + name.length }, end: { line: declaration, character: 1 + name.length } }, text: 'X' }],
+      });
+      const order: string[] = [];
+      const answered = <T>(what: string, answer: Promise<T>): Promise<T> => answer.then((value) => (order.push(what), value));
+      const [lenses, location] = await Promise.all([
+        answered('code lenses', client.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } })),
+        answered('definition', client.request<Location>('textDocument/definition', {
+          textDocument: { uri },
+          position: { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 },
+        })),
+      ]);
+      // The code lenses wait for the analysis (asked first, answered last); the definition is answered from the model.
+      assert.deepEqual(order, ['definition', 'code lenses']);
+      assert.equal(location.range.start.line, lines.indexOf(`:${/KUBE-SVC-\w+/.exec(lines[jump])![0]} - [0:0]`));
+      const analysing = client.progress.slice(before).filter((p) => p.value.message === 'analysing kube-proxy rules');
+      assert.ok(analysing.length >= 3, `${analysing.length} analysis reports after the edit`);
+      const published = await client.waitForDiagnostics(uri, (p) => p.version === 2, 100000);
+      assert.equal(client.progress[client.progress.length - 1].value.kind, 'end');
+      assert.ok(published.diagnostics.some((d) => d.code === 'undeclared-chain' && d.range.start.line === firstRule));
+
+      // What the edited text gets opened fresh: the same lenses and diagnostics.
+      const freshUri = 'file:///kube-5000-fresh.iptables-save';
+      await fresh.open(freshUri, edited.join('\n'));
+      const expected = await fresh.waitForDiagnostics(freshUri, () => true, 100000);
+      assert.deepEqual(published.diagnostics, expected.diagnostics);
+      const freshLenses = await fresh.request<{ data: { uri: string } }[]>('textDocument/codeLens', { textDocument: { uri: freshUri } });
+      assert.deepEqual(lenses, freshLenses.map((lens) => ({ ...lens, data: { ...lens.data, uri } })));
+    } finally {
+      await Promise.all([client.stop(), fresh.stop()]);
+    }
+  });
+
   it('answers the services request once its analysis in slices ends, and navigation meanwhile', async () => {
     const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
     try {

@@ -147,6 +147,11 @@ export class DumpDocument {
     return 1;
   }
 
+  /** Whether `kube` is still to be computed whole: there is no analysis of an earlier version to update, and none running. */
+  get wholeAnalysisPending(): boolean {
+    return this.kubeAnalysis === undefined && this.kubeBase === undefined && this.kubeSteps === undefined;
+  }
+
   /** How `kube` was computed; undefined until it is. */
   get kubeComputation(): KubeComputation | undefined {
     return this.computation;
