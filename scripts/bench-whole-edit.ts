@@ -1,11 +1,14 @@
-// What an edit the model cannot follow in place costs the user of a large dump, in the built server over stdio: a
-// character typed in a chain's declaration (`:KUBE-SEP-…` in save output, `Chain KUBE-SEP-…` in `-L` output), then
-// deleted again. Each of the two edits makes the server parse and analyse the whole dump again. After each edit the
-// client asks what VS Code asks (the outline, then code lenses) while it sends a definition request every 20 ms, as a
-// user navigating meanwhile; it reports when the outline, the code lenses and the diagnostics arrived after the edit,
-// and the longest a definition waited.
+// What an edit the server cannot follow in place costs the user of a large dump, in the built server over stdio. Two
+// edits, each typed and then deleted again:
+//   - declaration: a character typed in a chain's declaration (`:KUBE-SEP-…` in save output, `Chain KUBE-SEP-…` in
+//     `-L` output): the server parses and analyses the whole dump again;
+//   - comment: a character typed in the service port name of a health check node port rule's comment (KUBE-NODEPORTS):
+//     the model follows the edit in place, but the rule now names another service port, so the analysis is whole.
+// After each edit the client asks what VS Code asks (the outline, then code lenses) while it sends a definition request
+// every 20 ms, as a user navigating meanwhile; it reports when the outline, the code lenses and the diagnostics arrived
+// after the edit, and the longest a definition waited.
 //
-//   npx tsc -b server && npx tsx scripts/bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR]
+//   npx tsc -b server && npx tsx scripts/bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,7 +27,9 @@ interface Timings {
   worstDefinition: number;
 }
 
-async function measure(serverOut: string, file: string): Promise<Timings[]> {
+type Edit = 'declaration' | 'comment';
+
+async function measure(serverOut: string, file: string, edit: Edit): Promise<Timings[]> {
   const child = spawn(process.execPath, [path.join(serverOut, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const uri = 'file:///bench-whole-edit';
@@ -36,18 +41,26 @@ async function measure(serverOut: string, file: string): Promise<Timings[]> {
     const lines = text.split('\n');
     await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
     await diagnosed(1); // published once the analysis is done
-    // The declaration to type in: the middle endpoint chain's.
-    const declarations = lines.flatMap((line, index) => (/^(:|Chain )KUBE-SEP-/.test(line) ? [index] : []));
-    const declaration = declarations[Math.floor(declarations.length / 2)];
-    const end = (lines[declaration].startsWith(':') ? 0 : 'Chain '.length) + lines[declaration].slice(lines[declaration].indexOf('KUBE-SEP-')).split(/\s/)[0].length + 1;
+    // Where to type: the middle endpoint chain's declaration, after its name; or the first health check rule's
+    // comment, after the service port's name.
+    let line: number;
+    let character: number;
+    if (edit === 'declaration') {
+      const declarations = lines.flatMap((text, index) => (/^(:|Chain )KUBE-SEP-/.test(text) ? [index] : []));
+      line = declarations[Math.floor(declarations.length / 2)];
+      character = lines[line].indexOf('KUBE-SEP-') + /KUBE-SEP-\w+/.exec(lines[line])![0].length;
+    } else {
+      line = lines.findIndex((text) => text.includes('health check node port'));
+      character = lines[line].indexOf(' health check node port');
+    }
     // A definition to ask meanwhile: the first jump to KUBE-MARK-MASQ (it needs the model, not the kube analysis).
     const jumpLine = lines.findIndex((line) => line.includes('KUBE-MARK-MASQ') && !line.startsWith(':') && !line.startsWith('Chain'));
     const jumpCharacter = lines[jumpLine].indexOf('KUBE-MARK-MASQ') + 2;
     const results: Timings[] = [];
     let version = 1;
     for (const change of [
-      { range: { start: { line: declaration, character: end }, end: { line: declaration, character: end } }, text: 'X' },
-      { range: { start: { line: declaration, character: end }, end: { line: declaration, character: end + 1 } }, text: '' },
+      { range: { start: { line, character }, end: { line, character } }, text: 'x' },
+      { range: { start: { line, character }, end: { line, character: character + 1 } }, text: '' },
     ]) {
       version++;
       const edited = performance.now();
@@ -106,16 +119,18 @@ async function main(): Promise<void> {
     }
   }
   const file = ensureDump(services, format, (line) => void process.stderr.write(line + '\n'));
-  console.log(`${path.relative(process.cwd(), file)}: a character typed in a KUBE-SEP declaration, then deleted; ms after each edit`);
+  console.log(`${path.relative(process.cwd(), file)}: a character typed (then deleted) in a KUBE-SEP declaration or a KUBE-NODEPORTS comment; ms after each edit`);
   console.log('| server | edit | outline | code lenses | diagnostics | definitions meanwhile | longest definition wait |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (let run = 0; run < runs; run++) {
-    for (const serverOut of servers.length > 0 ? servers : [SERVER_OUT]) {
-      const [typed, deleted] = await measure(serverOut, file);
-      for (const [edit, t] of [['typed', typed], ['deleted', deleted]] as const) {
-        console.log(
-          `| ${path.relative(process.cwd(), serverOut)} | ${edit} | ${t.outline.toFixed(0)} | ${t.codeLenses.toFixed(0)} | ${t.diagnostics.toFixed(0)} | ${t.definitions} | ${t.worstDefinition.toFixed(0)} |`,
-        );
+    for (const edit of ['declaration', 'comment'] as const) {
+      for (const serverOut of servers.length > 0 ? servers : [SERVER_OUT]) {
+        const [typed, deleted] = await measure(serverOut, file, edit);
+        for (const [what, t] of [['typed', typed], ['deleted', deleted]] as const) {
+          console.log(
+            `| ${path.relative(process.cwd(), serverOut)} | ${edit}, ${what} | ${t.outline.toFixed(0)} | ${t.codeLenses.toFixed(0)} | ${t.diagnostics.toFixed(0)} | ${t.definitions} | ${t.worstDefinition.toFixed(0)} |`,
+          );
+        }
       }
     }
   }

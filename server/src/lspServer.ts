@@ -247,6 +247,7 @@ export class LspServer {
         ? cached.withEdits(document.version, pending.edits, () => document.getText())
         : DumpDocument.fromText(uri, document.version, document.getText());
     this.cache.set(uri, doc);
+    doc.updateKube();
     if (doc.wholeAnalysisPending) {
       // Parsed whole again (an edit the model could not follow), or edited beyond what the previous analysis can
       // follow: the analysis takes seconds at 20,000 services, so it runs in slices, as after opening.

@@ -2,7 +2,7 @@
 // and answers the usual requests for their file URI.
 import { strict as assert } from 'node:assert';
 import { pathToFileURL } from 'node:url';
-import type { DocumentSymbol, Location } from 'vscode-languageserver-types';
+import type { Diagnostic, DocumentSymbol, Location } from 'vscode-languageserver-types';
 import { chainKind, isServiceChainKind } from '../../server/src/kube/chainKinds';
 import { corpusPath, readCorpus } from '../support/corpus';
 import { generateKubeDump, renderSave } from '../support/generateKubeDump';
@@ -220,26 +220,26 @@ describe('a large kube-proxy dump opened in the editor', function () {
     }
   });
 
-  it('analyses again in slices, with progress, after an edit it parses whole: the outline and navigation first', async () => {
+  /**
+   * Types `typed` at `character` of line `line` in a fresh server that has analysed the dump, and checks that the
+   * analysis runs again in slices with progress (the definition asked meanwhile is answered before the code lenses,
+   * which wait for it), and that the lenses and diagnostics are those of the edited text opened fresh. Returns the
+   * diagnostics.
+   */
+  async function checkAnalysedAgainInSlices(uri: string, line: number, character: number, typed: string): Promise<Diagnostic[]> {
     const lines = text.split('\n');
-    // A character typed in an endpoint chain's declaration: its rules lose their chain's declaration, which the model
-    // cannot follow in place.
-    const declaration = lines.findIndex((l) => l.startsWith(':KUBE-SEP-'));
-    const name = lines[declaration].slice(1).split(' ')[0];
     const edited = [...lines];
-    edited[declaration] = `:${name}X${lines[declaration].slice(1 + name.length)}`;
-    const firstRule = lines.findIndex((l) => l.startsWith(`-A ${name} `));
+    edited[line] = lines[line].slice(0, character) + typed + lines[line].slice(character);
     const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
     const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
     const fresh = await TestLspClient.start();
     try {
-      const uri = 'file:///kube-5000-edited.iptables-save';
       await client.open(uri, text);
       await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
       const before = client.progress.length;
       await client.connection.sendNotification('textDocument/didChange', {
         textDocument: { uri, version: 2 },
-        contentChanges: [{ range: { start: { line: declaration, character: 1 + name.length }, end: { line: declaration, character: 1 + name.length } }, text: 'X' }],
+        contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: typed }],
       });
       const order: string[] = [];
       const answered = <T>(what: string, answer: Promise<T>): Promise<T> => answer.then((value) => (order.push(what), value));
@@ -257,18 +257,36 @@ describe('a large kube-proxy dump opened in the editor', function () {
       assert.ok(analysing.length >= 3, `${analysing.length} analysis reports after the edit`);
       const published = await client.waitForDiagnostics(uri, (p) => p.version === 2, 100000);
       assert.equal(client.progress[client.progress.length - 1].value.kind, 'end');
-      assert.ok(published.diagnostics.some((d) => d.code === 'undeclared-chain' && d.range.start.line === firstRule));
 
-      // What the edited text gets opened fresh: the same lenses and diagnostics.
-      const freshUri = 'file:///kube-5000-fresh.iptables-save';
+      const freshUri = `${uri}-fresh`;
       await fresh.open(freshUri, edited.join('\n'));
       const expected = await fresh.waitForDiagnostics(freshUri, () => true, 100000);
       assert.deepEqual(published.diagnostics, expected.diagnostics);
       const freshLenses = await fresh.request<{ data: { uri: string } }[]>('textDocument/codeLens', { textDocument: { uri: freshUri } });
       assert.deepEqual(lenses, freshLenses.map((lens) => ({ ...lens, data: { ...lens.data, uri } })));
+      return published.diagnostics;
     } finally {
       await Promise.all([client.stop(), fresh.stop()]);
     }
+  }
+
+  it('analyses again in slices, with progress, after an edit it parses whole: the outline and navigation first', async () => {
+    const lines = text.split('\n');
+    // A character typed in an endpoint chain's declaration: its rules lose their chain's declaration, which the model
+    // cannot follow in place.
+    const declaration = lines.findIndex((l) => l.startsWith(':KUBE-SEP-'));
+    const name = lines[declaration].slice(1).split(' ')[0];
+    const firstRule = lines.findIndex((l) => l.startsWith(`-A ${name} `));
+    const diagnostics = await checkAnalysedAgainInSlices('file:///kube-5000-declaration.iptables-save', declaration, 1 + name.length, 'X');
+    assert.ok(diagnostics.some((d) => d.code === 'undeclared-chain' && d.range.start.line === firstRule));
+  });
+
+  it('analyses again in slices after an edit its analysis cannot follow: a service port renamed in a comment', async () => {
+    const lines = text.split('\n');
+    // The model follows the edit in place, but the rule now names another service port: the analysis is whole.
+    const line = lines.findIndex((l) => l.startsWith('-A KUBE-NODEPORTS') && l.includes('health check node port'));
+    const port = /--comment "([^ "]+)/.exec(lines[line])![1];
+    await checkAnalysedAgainInSlices('file:///kube-5000-comment.iptables-save', line, lines[line].indexOf(port) + port.length, 'x');
   });
 
   it('answers the services request once its analysis in slices ends, and navigation meanwhile', async () => {

@@ -60,6 +60,8 @@ export class DumpDocument {
   private parsed: ParseComputation | undefined;
   /** A whole analysis being computed in steps (`stepKube`). */
   private kubeSteps: Generator<number, KubeAnalysis> | undefined;
+  /** Why the analysis is computed whole: the previous version's could not be updated (`updateKube`). */
+  private wholeReason = 'no earlier analysis to update';
 
   /** Parses `lines`, unless the model of exactly these lines is given (an incremental edit made it). */
   constructor(
@@ -90,19 +92,32 @@ export class DumpDocument {
     while (this.kubeSteps !== undefined) {
       this.stepKube();
     }
+    this.updateKube();
     if (this.kubeAnalysis === undefined) {
-      const base = this.kubeBase;
-      this.kubeBase = undefined;
-      const update = base === undefined ? { reason: 'no earlier analysis to update' } : DumpDocument.tryUpdate(this.dump, base);
-      if ('analysis' in update) {
-        this.kubeAnalysis = update.analysis;
-        this.computation = { incremental: true, services: update.services, endpoints: update.endpoints };
-      } else {
-        this.kubeAnalysis = analyzeKube(this.dump);
-        this.computation = { incremental: false, reason: update.reason };
-      }
+      this.kubeAnalysis = analyzeKube(this.dump);
+      this.computation = { incremental: false, reason: this.wholeReason };
     }
     return this.kubeAnalysis;
+  }
+
+  /**
+   * Updates the previous version's analysis to this version now, when there is one to update (milliseconds after
+   * an edit of a few rules). When it cannot be updated, the whole analysis is left to do: `wholeAnalysisPending`
+   * tells a caller that must stay responsive to run it in steps.
+   */
+  updateKube(): void {
+    const base = this.kubeBase;
+    if (base === undefined || this.kubeAnalysis !== undefined) {
+      return;
+    }
+    this.kubeBase = undefined;
+    const update = DumpDocument.tryUpdate(this.dump, base);
+    if ('analysis' in update) {
+      this.kubeAnalysis = update.analysis;
+      this.computation = { incremental: true, services: update.services, endpoints: update.endpoints };
+    } else {
+      this.wholeReason = update.reason;
+    }
   }
 
   /**
@@ -125,9 +140,9 @@ export class DumpDocument {
     if (this.kubeAnalysis !== undefined) {
       return 1;
     }
-    if (this.kubeBase !== undefined) {
-      void this.kube; // an update from the previous version: quick
-      return 1;
+    this.updateKube();
+    if (this.kubeAnalysis !== undefined) {
+      return 1; // updated from the previous version's
     }
     // 1,000 chains or service ports a step: about 20 ms at 20,000 services, so a request waits that long at most.
     this.kubeSteps ??= analyzeKubeInSteps(this.dump, 1_000);
@@ -143,7 +158,7 @@ export class DumpDocument {
     }
     this.kubeSteps = undefined;
     this.kubeAnalysis = step.value;
-    this.computation = { incremental: false, reason: 'no earlier analysis to update' };
+    this.computation = { incremental: false, reason: this.wholeReason };
     return 1;
   }
 
