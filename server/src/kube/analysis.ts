@@ -248,7 +248,8 @@ export function analyzeKube(dump: Dump, few = false): KubeAnalysis {
 
 /**
  * `analyzeKube` in steps, for a caller that must stay responsive on a large dump: each `next()` reads about `slice`
- * chains or service ports and yields the fraction of the work done; the last returns the analysis.
+ * chains (endpoint chains, a service port's chains) or dispatch rules and yields the fraction of the work done
+ * (below 1); the last returns the analysis.
  */
 export function analyzeKubeInSteps(dump: Dump, slice = 5_000): Generator<number, KubeAnalysis> {
   return new KubeAnalyzer(dump).steps(slice);
@@ -305,12 +306,15 @@ class KubeAnalyzer {
     const seen = new Map<string, number>();
     const dispatchChains: Chain[] = [];
     const endpointChains: Chain[] = [];
+    let sorted = 0;
     for (const table of this.dump.tables) {
       const occurrence = seen.get(table.name) ?? 0;
       seen.set(table.name, occurrence + 1);
       this.generation = occurrence;
-      // forEach, not for…of: inside a generator, each iterator result of 130,000 chains was allocated.
-      table.chains.forEach((chain) => {
+      // An array walked by index, not for…of: inside a generator, each iterator result of 130,000 chains was allocated.
+      const chains = Array.from(table.chains.values());
+      for (let i = 0; i < chains.length; i++) {
+        const chain = chains[i];
         const kind = chainKind(chain.name);
         if (isServiceChainKind(kind)) {
           this.groupForChain(chain, kind);
@@ -319,37 +323,88 @@ class KubeAnalyzer {
         } else if (DISPATCH_KINDS.has(kind)) {
           dispatchChains.push(chain);
         }
-      });
+        if (++sorted % (slice * 10) === 0) {
+          yield 0; // sorting a chain by its name is cheap: 10 slices of them a step
+        }
+      }
     }
     this.result.hasKubeProxy = this.groups.size > 0 || endpointChains.length > 0 || dispatchChains.length > 0;
-    const work = endpointChains.length + 3 * this.groups.size + 1;
+    let dispatchRules = 0;
+    for (const chain of dispatchChains) {
+      dispatchRules += chain.rules.length;
+    }
+    // Units of work: an endpoint chain, a service port (three times: its chains, its name, its end) and a dispatch
+    // rule (twice: its jump, then its comment). A step pauses after `slice` of them (a service port's chains count
+    // one each: their rules are read with them).
+    const work = endpointChains.length + 3 * this.groups.size + 2 * dispatchRules + 1;
     let done = 0;
+    // Below 1 until the end: the comments of dispatch rules may make service ports (the count above has not seen them).
+    const fraction = (): number => Math.min(done / work, 0.99);
+    let due = 0;
+    const pause = (units: number): boolean => {
+      done++;
+      due += units;
+      if (due < slice) {
+        return false;
+      }
+      due = 0;
+      return true;
+    };
     for (const chain of endpointChains) {
       this.readEndpointChain(chain);
-      if (++done % slice === 0) {
-        yield done / work;
+      if (pause(1)) {
+        yield fraction();
       }
     }
     for (const group of this.groupList) {
       this.readGroupChains(group);
-      if (++done % slice === 0) {
-        yield done / work;
+      if (pause(group.chains.length)) {
+        yield fraction();
       }
     }
-    const namingRules = dispatchChains.map((chain) => this.readDispatchJumps(chain));
+    // The dispatch chains' rules: KUBE-SERVICES alone has one or more per service port. Those that jump to no
+    // service chain may name one in their comment.
+    const namingRules: Rule[][] = [];
+    for (const chain of dispatchChains) {
+      const kind = chainKind(chain.name);
+      const generation = this.generationOf(chain.table);
+      const others: Rule[] = [];
+      namingRules.push(others);
+      for (let i = 0; i < chain.rules.length; i++) {
+        const rule = chain.rules[i];
+        if (!this.readDispatchJump(rule, kind, generation)) {
+          others.push(rule);
+        }
+        if (pause(1)) {
+          yield fraction();
+        }
+      }
+    }
     for (const group of this.groupList) {
       this.settleIdentity(group);
-      if (++done % slice === 0) {
-        yield done / work;
+      if (pause(1)) {
+        yield fraction();
       }
     }
     // Rules that name a service port without jumping to its chains ("has no endpoints" REJECTs, health checks,
     // firewall drops) can only be placed once every chain group knows its name.
-    dispatchChains.forEach((chain, i) => this.readNamingRules(chain, namingRules[i]));
+    for (let c = 0; c < dispatchChains.length; c++) {
+      const chain = dispatchChains[c];
+      const kind = chainKind(chain.name);
+      const generation = this.generationOf(chain.table);
+      const rules = namingRules[c];
+      done += chain.rules.length - rules.length; // their second count: the rules read as jumps are done
+      for (let i = 0; i < rules.length; i++) {
+        this.readNamingRule(rules[i], kind, generation);
+        if (pause(1)) {
+          yield fraction();
+        }
+      }
+    }
     for (const group of this.groupList) {
       this.finish(group);
-      if (++done % slice === 0) {
-        yield done / work;
+      if (pause(1)) {
+        yield fraction();
       }
     }
     this.checkEndpointChains();
@@ -813,44 +868,35 @@ class KubeAnalyzer {
    * ports, protocols and identities); without, the rules that only name a service port in a comment.
    */
   /** The rules of a dispatch chain that jump to a service chain; the others are returned for `readNamingRules`. */
-  private readDispatchJumps(chain: Chain): Rule[] {
-    const kind = chainKind(chain.name);
-    const generation = this.generationOf(chain.table);
-    const others: Rule[] = [];
-    for (const rule of chain.rules) {
-      const target = rule.targetName;
-      const group = target === undefined ? undefined : this.groupOfTarget(target, generation);
-      if (group !== undefined) {
-        this.readDispatchJump(group, kind, rule);
-      } else {
-        others.push(rule);
-      }
+  /** Reads dispatch rule `rule` of a chain of `kind`, if it jumps to a service chain; false if it does not. */
+  private readDispatchJump(rule: Rule, kind: ChainKind, generation: number): boolean {
+    const target = rule.targetName;
+    const group = target === undefined ? undefined : this.groupOfTarget(target, generation);
+    if (group === undefined) {
+      return false;
     }
-    return others;
+    this.readJumpToGroup(group, kind, rule);
+    return true;
   }
 
-  /** Dispatch rules that name a service port in their comment without jumping to its chains. */
-  private readNamingRules(chain: Chain, rules: Rule[]): void {
-    const kind = chainKind(chain.name);
-    const generation = this.generationOf(chain.table);
-    for (const rule of rules) {
-      const comment = ruleComment(rule);
-      const identity = comment === undefined ? undefined : parseKubeComment(comment);
-      if (identity === undefined) {
-        continue;
-      }
-      const match = dispatchMatch(rule);
-      // kube-proxy writes a health check node port rule as tcp whatever the service port's protocol: find
-      // the port by name first, so a UDP port does not gain a phantom tcp twin.
-      const named =
-        (identity.role === 'health-check-node-port' ? this.groupForIdentity(identity, undefined, generation) : undefined) ??
-        this.groupForIdentity(identity, match.protocol, generation);
-      if (named === undefined) {
-        continue;
-      }
-      this.result.dispatchByLine.set(rule.line, named.service);
-      this.readNamingRule(named, kind, rule, match, identity);
+  /** Reads dispatch rule `rule` of a chain of `kind` (one that jumps to no service chain), if it names a service port in its comment. */
+  private readNamingRule(rule: Rule, kind: ChainKind, generation: number): void {
+    const comment = ruleComment(rule);
+    const identity = comment === undefined ? undefined : parseKubeComment(comment);
+    if (identity === undefined) {
+      return;
     }
+    const match = dispatchMatch(rule);
+    // kube-proxy writes a health check node port rule as tcp whatever the service port's protocol: find
+    // the port by name first, so a UDP port does not gain a phantom tcp twin.
+    const named =
+      (identity.role === 'health-check-node-port' ? this.groupForIdentity(identity, undefined, generation) : undefined) ??
+      this.groupForIdentity(identity, match.protocol, generation);
+    if (named === undefined) {
+      return;
+    }
+    this.result.dispatchByLine.set(rule.line, named.service);
+    this.readRuleNamingGroup(named, kind, rule, match, identity);
   }
 
   private generationCache = new Map<Table, number>();
@@ -872,7 +918,7 @@ class KubeAnalyzer {
     return generation;
   }
 
-  private readDispatchJump(group: Group, kind: ChainKind, rule: Rule): void {
+  private readJumpToGroup(group: Group, kind: ChainKind, rule: Rule): void {
     const match = dispatchMatch(rule);
     const service = group.service;
     const identity = match.comment === undefined ? undefined : parseKubeComment(match.comment);
@@ -915,7 +961,7 @@ class KubeAnalyzer {
   }
 
   /** A dispatch rule that names a service port without jumping to its chains. */
-  private readNamingRule(group: Group, kind: ChainKind, rule: Rule, match: DispatchMatch, identity: CommentIdentity): void {
+  private readRuleNamingGroup(group: Group, kind: ChainKind, rule: Rule, match: DispatchMatch, identity: CommentIdentity): void {
     const service = group.service;
     service.dispatchRules = withValue(service.dispatchRules, ruleSpan(rule));
     const destination = match.destination;
