@@ -3,25 +3,21 @@
 // dump is analysed. For each: wall time, server CPU (from /proc), the server's resident memory before and its peak
 // while answering, and the longest a hover sent every 20 ms meanwhile waited for its answer.
 //
-//   npx tsc -b server && npx tsx scripts/bench-services.ts [--services 20000] [--format save|list] [--runs 2]
-import { spawn } from 'node:child_process';
+//   npx tsc -b server && npx tsx scripts/bench-services.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { fetchServicePorts } from '../client/src/cluster/servicePages';
 import type { ServicesPage } from '../client/src/cluster/servicePages';
-import { ensureDump } from './bench/dumps';
-import { listenAsEditor, processCpuMs, rss } from './bench/lspSession';
-import type { BenchFormat } from './bench/dumps';
+import { ensureDump, parseDumpBenchArgs } from './bench/dumps';
+import { listenAsEditor, processCpuMs, rss, SERVER_OUT, startStdioServer } from './bench/lspSession';
 
-const USAGE = 'usage: bench-services.ts [--services 20000] [--format save|list] [--runs 2]';
-const SERVER_JS = path.resolve(__dirname, '../server/out/server.js');
+const USAGE = 'usage: bench-services.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]';
 
 type Mode = 'whole' | 'pages';
 
-async function measure(file: string, mode: Mode): Promise<string> {
-  const child = spawn(process.execPath, [SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+async function measure(serverOut: string, file: string, mode: Mode): Promise<string> {
+  const server = startStdioServer(serverOut);
+  const { child, connection } = server;
   const rssMb = (): number => rss(child.pid!, 'VmRSS') / 1048576;
   const cpuMs = (): number => processCpuMs(child.pid!);
   const uri = 'file:///bench-services';
@@ -57,42 +53,23 @@ async function measure(file: string, mode: Mode): Promise<string> {
     done = true;
     await hovering;
     clearInterval(sampler);
-    return `| ${mode} | ${ports.length} | ${wall.toFixed(0)} | ${serverCpu} | ${before.toFixed(0)} → ${peak.toFixed(0)} | ${hovers} | ${worst.toFixed(0)} |`;
+    return `| ${path.relative(process.cwd(), serverOut)} | ${mode} | ${ports.length} | ${wall.toFixed(0)} | ${serverCpu} | ${before.toFixed(0)} → ${peak.toFixed(0)} | ${hovers} | ${worst.toFixed(0)} |`;
   } finally {
-    await connection.sendRequest('shutdown').catch(() => undefined);
-    await connection.sendNotification('exit').catch(() => undefined);
-    connection.dispose();
-    child.kill();
+    await server.stop();
   }
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  let services = 20000;
-  let format: BenchFormat = 'save';
-  let runs = 2;
-  for (let i = 0; i < argv.length; i += 2) {
-    const value = argv[i + 1];
-    if (value === undefined) {
-      throw new Error(USAGE);
-    }
-    if (argv[i] === '--services') {
-      services = Number(value);
-    } else if (argv[i] === '--format') {
-      format = value === 'list' ? 'list' : 'save';
-    } else if (argv[i] === '--runs') {
-      runs = Number(value);
-    } else {
-      throw new Error(USAGE);
-    }
-  }
+  const { services, format, runs, serverOuts } = parseDumpBenchArgs(process.argv.slice(2), USAGE);
   const file = ensureDump(services, format, (line) => void process.stderr.write(line + '\n'));
   console.log(`${path.relative(process.cwd(), file)}: iptablesLens/services once the dump is analysed, in a fresh server each time`);
-  console.log('| asked for | service ports | wall ms | server CPU ms | server RSS MB before → peak | hovers meanwhile | longest hover wait ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| server | asked for | service ports | wall ms | server CPU ms | server RSS MB before → peak | hovers meanwhile | longest hover wait ms |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (let run = 0; run < runs; run++) {
     for (const mode of ['whole', 'pages'] as const) {
-      console.log(await measure(file, mode));
+      for (const serverOut of serverOuts.length > 0 ? serverOuts : [SERVER_OUT]) {
+        console.log(await measure(serverOut, file, mode));
+      }
     }
   }
 }

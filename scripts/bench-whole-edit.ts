@@ -9,13 +9,10 @@
 // after the edit, and the longest a definition waited.
 //
 //   npx tsc -b server && npx tsx scripts/bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { ensureDump } from './bench/dumps';
-import { listenAsEditor, SERVER_OUT } from './bench/lspSession';
-import type { BenchFormat } from './bench/dumps';
+import { ensureDump, parseDumpBenchArgs } from './bench/dumps';
+import { listenAsEditor, SERVER_OUT, startStdioServer } from './bench/lspSession';
 
 const USAGE = 'usage: bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR]';
 
@@ -30,8 +27,8 @@ interface Timings {
 type Edit = 'declaration' | 'comment';
 
 async function measure(serverOut: string, file: string, edit: Edit): Promise<Timings[]> {
-  const child = spawn(process.execPath, [path.join(serverOut, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const server = startStdioServer(serverOut);
+  const connection = server.connection;
   const uri = 'file:///bench-whole-edit';
   const diagnosed = listenAsEditor(connection, uri);
   try {
@@ -88,43 +85,20 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
     }
     return results;
   } finally {
-    await connection.sendRequest('shutdown').catch(() => undefined);
-    await connection.sendNotification('exit').catch(() => undefined);
-    connection.dispose();
-    child.kill();
+    await server.stop();
   }
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  let services = 20000;
-  let format: BenchFormat = 'save';
-  let runs = 2;
-  const servers: string[] = [];
-  for (let i = 0; i < argv.length; i += 2) {
-    const value = argv[i + 1];
-    if (value === undefined) {
-      throw new Error(USAGE);
-    }
-    if (argv[i] === '--services') {
-      services = Number(value);
-    } else if (argv[i] === '--format') {
-      format = value === 'list' ? 'list' : 'save';
-    } else if (argv[i] === '--runs') {
-      runs = Number(value);
-    } else if (argv[i] === '--server-out') {
-      servers.push(path.resolve(value));
-    } else {
-      throw new Error(USAGE);
-    }
-  }
+  const { services, format, runs, serverOuts } = parseDumpBenchArgs(process.argv.slice(2), USAGE);
+  const servers = serverOuts.length > 0 ? serverOuts : [SERVER_OUT];
   const file = ensureDump(services, format, (line) => void process.stderr.write(line + '\n'));
   console.log(`${path.relative(process.cwd(), file)}: a character typed (then deleted) in a KUBE-SEP declaration or a KUBE-NODEPORTS comment; ms after each edit`);
   console.log('| server | edit | outline | code lenses | diagnostics | definitions meanwhile | longest definition wait |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (let run = 0; run < runs; run++) {
     for (const edit of ['declaration', 'comment'] as const) {
-      for (const serverOut of servers.length > 0 ? servers : [SERVER_OUT]) {
+      for (const serverOut of servers) {
         const [typed, deleted] = await measure(serverOut, file, edit);
         for (const [what, t] of [['typed', typed], ['deleted', deleted]] as const) {
           console.log(

@@ -27,3 +27,35 @@ export function ensureDump(services: number, format: BenchFormat, log: (line: st
   log(`generated ${path.relative(process.cwd(), file)} (${(text.length / 1e6).toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return file;
 }
+
+/** What the stdio benchmarks of one generated dump take: `--services N --format save|list --runs N --server-out DIR …`. */
+export interface DumpBenchOptions {
+  services: number;
+  format: BenchFormat;
+  runs: number;
+  /** Builds of the server to measure (`server/out` folders), in turn; empty for the project's own. */
+  serverOuts: string[];
+}
+
+/** Reads `DumpBenchOptions` from `argv`; an unknown option or one without its value throws `usage`. */
+export function parseDumpBenchArgs(argv: readonly string[], usage: string): DumpBenchOptions {
+  const options: DumpBenchOptions = { services: 20000, format: 'save', runs: 2, serverOuts: [] };
+  for (let i = 0; i < argv.length; i += 2) {
+    const value = argv[i + 1];
+    if (value === undefined) {
+      throw new Error(usage);
+    }
+    if (argv[i] === '--services') {
+      options.services = Number(value);
+    } else if (argv[i] === '--format') {
+      options.format = value === 'list' ? 'list' : 'save';
+    } else if (argv[i] === '--runs') {
+      options.runs = Number(value);
+    } else if (argv[i] === '--server-out') {
+      options.serverOuts.push(path.resolve(value));
+    } else {
+      throw new Error(usage);
+    }
+  }
+  return options;
+}

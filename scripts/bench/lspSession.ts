@@ -2,6 +2,7 @@
 // ask for its outline, navigate, type a character. Times are measured at the client (what a user waits),
 // CPU time and peak RSS are read for the server process from /proc.
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
@@ -9,6 +10,27 @@ import type { MessageConnection } from 'vscode-jsonrpc/node';
 
 /** The compiled server (`tsc -b server`); the benchmark can be pointed at a copy with `--server-out`. */
 export const SERVER_OUT = path.resolve(__dirname, '../../server/out');
+
+/** A built server running over stdio (its stderr goes to this process's), and how to stop it. */
+export interface StdioServer {
+  child: ChildProcess;
+  connection: MessageConnection;
+  /** Asks the server to shut down and exit, then kills it whatever it answered. */
+  stop(): Promise<void>;
+}
+
+/** Starts the server of `serverOut` (a `server/out` folder) over stdio. */
+export function startStdioServer(serverOut = SERVER_OUT): StdioServer {
+  const child = spawn(process.execPath, [path.join(serverOut, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const stop = async (): Promise<void> => {
+    await connection.sendRequest('shutdown').catch(() => undefined);
+    await connection.sendNotification('exit').catch(() => undefined);
+    connection.dispose();
+    child.kill();
+  };
+  return { child, connection, stop };
+}
 
 /**
  * Answers the server as an editor does (progress accepted, log messages dropped), starts listening, and returns a
