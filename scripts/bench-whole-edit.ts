@@ -3,7 +3,10 @@
 //   - declaration: a character typed in a chain's declaration (`:KUBE-SEP-…` in save output, `Chain KUBE-SEP-…` in
 //     `-L` output): the server parses and analyses the whole dump again;
 //   - comment: a character typed in the service port name of a health check node port rule's comment (KUBE-NODEPORTS):
-//     the model follows the edit in place, but the rule now names another service port, so the analysis is whole.
+//     the model follows the edit in place, but the rule now names another service port, so the analysis is whole;
+//   - early: a character typed at the end of an endpoint chain's rule as soon as the outline of the dump just opened
+//     has come, while the analysis after opening runs: the model follows it in place, and the analysis of the edited
+//     version starts again.
 // After each edit the client asks what VS Code asks (the outline, then code lenses) while it sends a definition request
 // every 20 ms, as a user navigating meanwhile; it reports when the outline, the code lenses and the diagnostics arrived
 // after the edit, and the longest a definition waited.
@@ -24,7 +27,7 @@ interface Timings {
   worstDefinition: number;
 }
 
-type Edit = 'declaration' | 'comment';
+type Edit = 'declaration' | 'comment' | 'early';
 
 async function measure(serverOut: string, file: string, edit: Edit): Promise<Timings[]> {
   const server = startStdioServer(serverOut);
@@ -37,12 +40,22 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
     const text = fs.readFileSync(file, 'utf8');
     const lines = text.split('\n');
     await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
-    await diagnosed(1); // published once the analysis is done
-    // Where to type: the middle endpoint chain's declaration, after its name; or the first health check rule's
-    // comment, after the service port's name.
+    if (edit === 'early') {
+      await connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
+    } else {
+      await diagnosed(1); // published once the analysis is done
+    }
+    // Where to type: the middle endpoint chain's declaration, after its name; the first health check rule's comment,
+    // after the service port's name; the end of the middle endpoint chain's first rule.
     let line: number;
     let character: number;
-    if (edit === 'declaration') {
+    if (edit === 'early') {
+      const chains = lines.flatMap((text, index) => (/^(:|Chain )KUBE-SEP-/.test(text) ? [index] : []));
+      const name = /KUBE-SEP-\w+/.exec(lines[chains[Math.floor(chains.length / 2)]])![0];
+      const header = lines.indexOf(lines.find((text) => text.startsWith(`Chain ${name} `)) ?? '');
+      line = header >= 0 ? header + 2 : lines.findIndex((text) => text.startsWith(`-A ${name} `));
+      character = lines[line].length;
+    } else if (edit === 'declaration') {
       const declarations = lines.flatMap((text, index) => (/^(:|Chain )KUBE-SEP-/.test(text) ? [index] : []));
       line = declarations[Math.floor(declarations.length / 2)];
       character = lines[line].indexOf('KUBE-SEP-') + /KUBE-SEP-\w+/.exec(lines[line])![0].length;
@@ -93,11 +106,11 @@ async function main(): Promise<void> {
   const { services, format, runs, serverOuts } = parseDumpBenchArgs(process.argv.slice(2), USAGE);
   const servers = serverOuts.length > 0 ? serverOuts : [SERVER_OUT];
   const file = ensureDump(services, format, (line) => void process.stderr.write(line + '\n'));
-  console.log(`${path.relative(process.cwd(), file)}: a character typed (then deleted) in a KUBE-SEP declaration or a KUBE-NODEPORTS comment; ms after each edit`);
+  console.log(`${path.relative(process.cwd(), file)}: a character typed (then deleted) in a KUBE-SEP declaration, a KUBE-NODEPORTS comment, a KUBE-SEP rule while the analysis after opening runs; ms after each edit`);
   console.log('| server | edit | outline | code lenses | diagnostics | definitions meanwhile | longest definition wait |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (let run = 0; run < runs; run++) {
-    for (const edit of ['declaration', 'comment'] as const) {
+    for (const edit of ['declaration', 'comment', 'early'] as const) {
       for (const serverOut of servers) {
         const [typed, deleted] = await measure(serverOut, file, edit);
         for (const [what, t] of [['typed', typed], ['deleted', deleted]] as const) {

@@ -141,7 +141,7 @@ export class LspServer {
       return doc ? implementationLocations(doc, p.position) : [];
     }));
     c.onCodeLens(async (p, token) => {
-      await this.analysed(p.textDocument.uri);
+      await this.analysed(p.textDocument.uri, token);
       return this.runSafe(token, [], `code lenses for ${p.textDocument.uri}`, () => {
         const doc = this.model(p.textDocument.uri);
         return doc ? serviceCodeLenses(doc) : [];
@@ -152,7 +152,7 @@ export class LspServer {
       return doc ? resolveServiceCodeLens(doc, lens) : lens;
     }));
     c.onRequest(ServicesRequest, async (p: { uri: string; offset?: unknown; limit?: unknown }, token) => {
-      await this.analysed(p.uri);
+      await this.analysed(p.uri, token);
       const none: ServicesAnswer = { services: [], total: 0, version: 0 };
       return this.runSafe(token, none, `services for ${p.uri}`, () => {
         const doc = this.model(p.uri);
@@ -258,16 +258,23 @@ export class LspServer {
 
   /**
    * Waits for the analysis of a document's current version when it runs in slices. The model is brought up to date
-   * first: after an edit it must parse whole, that starts its analysis in slices (which a request would otherwise do
-   * at once, for seconds at 20,000 services).
+   * first: after an edit it must analyse whole, that starts its analysis in slices (which a request would otherwise
+   * do at once, for seconds at 20,000 services). An edit meanwhile lets the analysis go (see
+   * `DumpDocument.kubeBaseForEdit`): then it waits for the next version's, until one ends or `token` is cancelled.
    */
-  private async analysed(uri: string): Promise<void> {
-    try {
-      this.model(uri);
-    } catch {
-      // The request's own call to `model` fails the same way, and reports it.
+  private async analysed(uri: string, token: CancellationToken): Promise<void> {
+    while (!token.isCancellationRequested) {
+      try {
+        this.model(uri);
+      } catch {
+        return; // the request's own call to `model` fails the same way, and reports it
+      }
+      const running = this.analyses.get(uri);
+      if (running === undefined) {
+        return;
+      }
+      await running;
     }
-    await this.analyses.get(uri);
   }
 
   private recordEdits(uri: string, from: number, to: number, edits: readonly TextEdit[]): void {
@@ -359,8 +366,8 @@ export class LspServer {
         if (this.slicedParses.get(uri) !== job) {
           // Finished by a request (the outline, usually): the analysis still comes next. Closed or superseded: done.
           const doc = this.cache.get(uri);
-          if (doc !== undefined && doc.lines === job.lines) {
-            await this.analyseInSlices(uri, doc, progress);
+          if (doc !== undefined && doc.lines === job.lines && !this.analyses.has(uri)) {
+            await this.analyseInSlices(uri, doc, progress); // unless an edit made a version that runs its own
           }
           return;
         }

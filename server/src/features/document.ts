@@ -362,10 +362,15 @@ export class DumpDocument {
     base.oldRules = oldRules;
   }
 
-  /** The analysis this version's successor can start from: this version's, or the one this version would start from. */
+  /**
+   * The analysis this version's successor can start from: this version's, or the one this version would start from;
+   * none while this version's is still being computed whole in steps. That one is let go rather than finished at
+   * once (seconds at 20,000 services, in the middle of typing): the successor's analysis is whole, in steps too.
+   */
   private kubeBaseForEdit(): KubeBase | undefined {
     if (this.kubeSteps !== undefined) {
-      void this.kube; // finish the analysis in steps before the edit changes the model under it
+      this.kubeSteps = undefined;
+      return undefined;
     }
     if (this.kubeAnalysis !== undefined) {
       return { analysis: this.kubeAnalysis, oldRules: new Map(), removedRules: [] };
