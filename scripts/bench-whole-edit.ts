@@ -52,7 +52,7 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
     if (edit === 'early') {
       const chains = lines.flatMap((text, index) => (/^(:|Chain )KUBE-SEP-/.test(text) ? [index] : []));
       const name = /KUBE-SEP-\w+/.exec(lines[chains[Math.floor(chains.length / 2)]])![0];
-      const header = lines.indexOf(lines.find((text) => text.startsWith(`Chain ${name} `)) ?? '');
+      const header = lines.findIndex((text) => text.startsWith(`Chain ${name} `));
       line = header >= 0 ? header + 2 : lines.findIndex((text) => text.startsWith(`-A ${name} `));
       character = lines[line].length;
     } else if (edit === 'declaration') {
