@@ -316,7 +316,9 @@ describe(`fuzz: pathological shapes (seed ${FUZZ_SEED})`, function () {
     });
 
     it('parsing and the features grow linearly with the number of references', () => {
-      assertLinear('-A rules', 12500, (size) => everyFeature(manyReferencesDump(size), [{ line: 4, character: 2 }]));
+      // 32×, not 24×: every feature over 100,000 rules meets major collections the 12,500-rule run does not (seen at
+      // 9 ms against 228 ms, and 13 against 340, with a linear parse); a quadratic path would still take 64×.
+      assertLinear('-A rules', 12500, (size) => everyFeature(manyReferencesDump(size), [{ line: 4, character: 2 }]), 32);
     });
 
     it('parsing grows linearly with the number of -I rules (each goes to the top of its chain)', () => {
