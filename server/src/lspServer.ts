@@ -132,14 +132,22 @@ export class LspServer {
       const doc = this.model(p.textDocument.uri);
       return doc ? references(doc, p.position, p.context.includeDeclaration) : [];
     }));
-    c.onHover((p, token) => this.runSafe(token, null, `hover for ${p.textDocument.uri}`, () => {
-      const doc = this.model(p.textDocument.uri);
-      return doc ? hover(doc, p.position, () => kubeHoverSection(doc, p.position)) : null;
-    }));
-    c.onImplementation((p, token) => this.runSafe(token, [], `implementation for ${p.textDocument.uri}`, () => {
-      const doc = this.model(p.textDocument.uri);
-      return doc ? implementationLocations(doc, p.position) : [];
-    }));
+    // Hovers and implementations read the kube-proxy analysis: while it runs in slices they wait for it, rather
+    // than finish it at once (seconds at 20,000 services, with every other request waiting behind).
+    c.onHover(async (p, token) => {
+      await this.analysed(p.textDocument.uri, token);
+      return this.runSafe(token, null, `hover for ${p.textDocument.uri}`, () => {
+        const doc = this.model(p.textDocument.uri);
+        return doc ? hover(doc, p.position, () => kubeHoverSection(doc, p.position)) : null;
+      });
+    });
+    c.onImplementation(async (p, token) => {
+      await this.analysed(p.textDocument.uri, token);
+      return this.runSafe(token, [], `implementation for ${p.textDocument.uri}`, () => {
+        const doc = this.model(p.textDocument.uri);
+        return doc ? implementationLocations(doc, p.position) : [];
+      });
+    });
     c.onCodeLens(async (p, token) => {
       await this.analysed(p.textDocument.uri, token);
       return this.runSafe(token, [], `code lenses for ${p.textDocument.uri}`, () => {

@@ -306,6 +306,31 @@ describe('a large kube-proxy dump opened in the editor', function () {
     await checkAnalysedAgainInSlices('file:///kube-5000-early-edit.iptables-save', line, lines[line].length, ' ', true);
   });
 
+  it('answers a hover on a service chain once the analysis in slices ends, and navigation meanwhile', async () => {
+    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    try {
+      const uri = 'file:///kube-5000-hover.iptables-save';
+      await client.open(uri, text);
+      await client.request('textDocument/documentSymbol', { textDocument: { uri } });
+      const lines = text.split('\n');
+      const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
+      const service = /--comment "?([^" ]+)/.exec(lines[jump])![1];
+      const position = { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 };
+      const order: string[] = [];
+      const [hover] = await Promise.all([
+        client.request<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri }, position }).then((answer) => (order.push('hover'), answer)),
+        client.request<Location>('textDocument/definition', { textDocument: { uri }, position }).then(() => order.push('definition')),
+      ]);
+      // The hover was asked first; it waited for the analysis, which the definition did not need.
+      assert.deepEqual(order, ['definition', 'hover']);
+      assert.ok(hover.contents.value.includes(service.split(':')[0]), hover.contents.value.slice(0, 300));
+      const analysing = client.progress.filter((p) => p.value.message === 'analysing kube-proxy rules');
+      assert.ok(analysing.length >= 3, `${analysing.length} analysis reports`);
+    } finally {
+      await client.stop();
+    }
+  });
+
   it('answers the services request once its analysis in slices ends, and navigation meanwhile', async () => {
     const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
     try {
