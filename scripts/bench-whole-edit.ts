@@ -1,5 +1,5 @@
-// What an edit the server cannot follow in place costs the user of a large dump, in the built server over stdio. Two
-// edits, each typed and then deleted again:
+// What the user of a large dump waits for while the server analyses the whole dump, in the built server over stdio.
+// Three edits, each typed and then deleted again:
 //   - declaration: a character typed in a chain's declaration (`:KUBE-SEP-…` in save output, `Chain KUBE-SEP-…` in
 //     `-L` output): the server parses and analyses the whole dump again;
 //   - comment: a character typed in the service port name of a health check node port rule's comment (KUBE-NODEPORTS):
@@ -9,15 +9,18 @@
 //     version starts again.
 // After each edit the client asks what VS Code asks (the outline, then code lenses) while it sends a definition request
 // every 20 ms, as a user navigating meanwhile; it reports when the outline, the code lenses and the diagnostics arrived
-// after the edit, and the longest a definition waited.
+// after the edit, and the longest a definition waited. Then a hover on a KUBE-SERVICES jump to a service chain, sent
+// as soon as the outline of the dump just opened has come (the hover reads the analysis, which is still running),
+// with the same definitions meanwhile.
 //
 //   npx tsc -b server && npx tsx scripts/bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureDump, parseDumpBenchArgs } from './bench/dumps';
 import { listenAsEditor, SERVER_OUT, startStdioServer } from './bench/lspSession';
+import type { StdioServer } from './bench/lspSession';
 
-const USAGE = 'usage: bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR]';
+const USAGE = 'usage: bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]';
 
 interface Timings {
   outline: number;
@@ -28,6 +31,35 @@ interface Timings {
 }
 
 type Edit = 'declaration' | 'comment' | 'early';
+
+/** Sends a definition request for `position` every 20 ms, as a user navigating, until `stop` says how it went. */
+function navigate(connection: StdioServer['connection'], uri: string, position: { line: number; character: number }): { stop(): Promise<{ definitions: number; worst: number }> } {
+  let done = false;
+  let worst = 0;
+  let definitions = 0;
+  const navigating = (async (): Promise<void> => {
+    while (!done) {
+      const sent = performance.now();
+      await connection.sendRequest('textDocument/definition', { textDocument: { uri }, position });
+      worst = Math.max(worst, performance.now() - sent);
+      definitions++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return {
+    stop: async () => {
+      done = true;
+      await navigating;
+      return { definitions, worst };
+    },
+  };
+}
+
+/** A definition to ask meanwhile: the first jump to KUBE-MARK-MASQ (it needs the model, not the kube analysis). */
+function markMasqJump(lines: readonly string[]): { line: number; character: number } {
+  const line = lines.findIndex((text) => text.includes('KUBE-MARK-MASQ') && !text.startsWith(':') && !text.startsWith('Chain'));
+  return { line, character: lines[line].indexOf('KUBE-MARK-MASQ') + 2 };
+}
 
 async function measure(serverOut: string, file: string, edit: Edit): Promise<Timings[]> {
   const server = startStdioServer(serverOut);
@@ -63,9 +95,7 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
       line = lines.findIndex((text) => text.includes('health check node port'));
       character = lines[line].indexOf(' health check node port');
     }
-    // A definition to ask meanwhile: the first jump to KUBE-MARK-MASQ (it needs the model, not the kube analysis).
-    const jumpLine = lines.findIndex((line) => line.includes('KUBE-MARK-MASQ') && !line.startsWith(':') && !line.startsWith('Chain'));
-    const jumpCharacter = lines[jumpLine].indexOf('KUBE-MARK-MASQ') + 2;
+    const jump = markMasqJump(lines);
     const results: Timings[] = [];
     let version = 1;
     for (const change of [
@@ -75,28 +105,43 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
       version++;
       const edited = performance.now();
       await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
-      let done = false;
-      let worst = 0;
-      let definitions = 0;
-      const navigating = (async (): Promise<void> => {
-        while (!done) {
-          const sent = performance.now();
-          await connection.sendRequest('textDocument/definition', { textDocument: { uri }, position: { line: jumpLine, character: jumpCharacter } });
-          worst = Math.max(worst, performance.now() - sent);
-          definitions++;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      })();
+      const navigating = navigate(connection, uri, jump);
       const since = (): number => performance.now() - edited;
       const outline = connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } }).then(since);
       const codeLenses = connection.sendRequest('textDocument/codeLens', { textDocument: { uri } }).then(since);
       const diagnostics = diagnosed(version).then(since);
       const timings = { outline: await outline, codeLenses: await codeLenses, diagnostics: await diagnostics };
-      done = true;
-      await navigating;
+      const { definitions, worst } = await navigating.stop();
       results.push({ ...timings, definitions, worstDefinition: worst });
     }
     return results;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The hover on a service chain sent as soon as the outline of the dump just opened has come: see the top. */
+async function measureHover(serverOut: string, file: string): Promise<string> {
+  const server = startStdioServer(serverOut);
+  const connection = server.connection;
+  const uri = 'file:///bench-whole-edit-hover';
+  const diagnosed = listenAsEditor(connection, uri);
+  try {
+    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { window: { workDoneProgress: true } } });
+    await connection.sendNotification('initialized', {});
+    const text = fs.readFileSync(file, 'utf8');
+    const lines = text.split('\n');
+    const line = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
+    const service = { line, character: lines[line].indexOf('-j KUBE-SVC-') + 5 };
+    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
+    await connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
+    const navigating = navigate(connection, uri, markMasqJump(lines));
+    const sent = performance.now();
+    const hover = connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: service }).then(() => performance.now() - sent);
+    const diagnostics = diagnosed(1).then(() => performance.now() - sent);
+    const [hoverMs, diagnosticsMs] = [await hover, await diagnostics];
+    const { definitions, worst } = await navigating.stop();
+    return `| ${path.relative(process.cwd(), serverOut)} | ${hoverMs.toFixed(0)} | ${diagnosticsMs.toFixed(0)} | ${definitions} | ${worst.toFixed(0)} |`;
   } finally {
     await server.stop();
   }
@@ -119,6 +164,15 @@ async function main(): Promise<void> {
           );
         }
       }
+    }
+  }
+  console.log('');
+  console.log('A hover on a service chain as soon as the outline of the dump just opened has come; ms after the hover was sent');
+  console.log('| server | hover | diagnostics | definitions meanwhile | longest definition wait |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (let run = 0; run < runs; run++) {
+    for (const serverOut of servers) {
+      console.log(await measureHover(serverOut, file));
     }
   }
 }
