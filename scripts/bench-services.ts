@@ -4,56 +4,37 @@
 // while answering, and the longest a hover sent every 20 ms meanwhile waited for its answer.
 //
 //   npx tsc -b server && npx tsx scripts/bench-services.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchServicePorts } from '../client/src/cluster/servicePages';
 import type { ServicesPage } from '../client/src/cluster/servicePages';
 import { ensureDump, parseDumpBenchArgs } from './bench/dumps';
-import { listenAsEditor, processCpuMs, rss, SERVER_OUT, startStdioServer } from './bench/lspSession';
+import { keepAsking, openDumpInServer, processCpuMs, rss, SERVER_OUT } from './bench/lspSession';
 
 const USAGE = 'usage: bench-services.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]';
 
 type Mode = 'whole' | 'pages';
 
 async function measure(serverOut: string, file: string, mode: Mode): Promise<string> {
-  const server = startStdioServer(serverOut);
-  const { child, connection } = server;
+  const server = await openDumpInServer(serverOut, file, 'file:///bench-services');
+  const { child, connection, uri, lines, diagnosed } = server;
   const rssMb = (): number => rss(child.pid!, 'VmRSS') / 1048576;
   const cpuMs = (): number => processCpuMs(child.pid!);
-  const uri = 'file:///bench-services';
-  const diagnosed = listenAsEditor(connection, uri);
   try {
-    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
-    await connection.sendNotification('initialized', {});
-    const text = fs.readFileSync(file, 'utf8');
-    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
     await diagnosed(1); // published once the analysis is done
-    const line = Math.max(0, text.split('\n').findIndex((l) => l.startsWith('-A KUBE-SVC-'))); // a rule to hover (any line would do)
+    const line = Math.max(0, lines.findIndex((l) => l.startsWith('-A KUBE-SVC-'))); // a rule to hover (any line would do)
     const before = rssMb();
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 10);
-    let done = false;
-    let worst = 0;
-    let hovers = 0;
-    const hovering = (async (): Promise<void> => {
-      while (!done) {
-        const sent = performance.now();
-        await connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character: 5 } });
-        worst = Math.max(worst, performance.now() - sent);
-        hovers++;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
+    const hovering = keepAsking(() => connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character: 5 } }));
     const cpu = cpuMs();
     const started = performance.now();
     const send = (params: object): Promise<ServicesPage> => connection.sendRequest('iptablesLens/services', params) as Promise<ServicesPage>;
     const ports = mode === 'whole' ? (await send({ uri })).services : await fetchServicePorts(send, uri);
     const wall = performance.now() - started;
     const serverCpu = cpuMs() - cpu;
-    done = true;
-    await hovering;
+    const { answered, longestMs } = await hovering.stop();
     clearInterval(sampler);
-    return `| ${path.relative(process.cwd(), serverOut)} | ${mode} | ${ports.length} | ${wall.toFixed(0)} | ${serverCpu} | ${before.toFixed(0)} → ${peak.toFixed(0)} | ${hovers} | ${worst.toFixed(0)} |`;
+    return `| ${path.relative(process.cwd(), serverOut)} | ${mode} | ${ports.length} | ${wall.toFixed(0)} | ${serverCpu} | ${before.toFixed(0)} → ${peak.toFixed(0)} | ${answered} | ${longestMs.toFixed(0)} |`;
   } finally {
     await server.stop();
   }

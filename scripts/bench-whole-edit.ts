@@ -14,10 +14,9 @@
 // with the same definitions meanwhile.
 //
 //   npx tsc -b server && npx tsx scripts/bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureDump, parseDumpBenchArgs } from './bench/dumps';
-import { listenAsEditor, SERVER_OUT, startStdioServer } from './bench/lspSession';
+import { keepAsking, openDumpInServer, SERVER_OUT } from './bench/lspSession';
 import type { StdioServer } from './bench/lspSession';
 
 const USAGE = 'usage: bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]';
@@ -32,27 +31,9 @@ interface Timings {
 
 type Edit = 'declaration' | 'comment' | 'early';
 
-/** Sends a definition request for `position` every 20 ms, as a user navigating, until `stop` says how it went. */
-function navigate(connection: StdioServer['connection'], uri: string, position: { line: number; character: number }): { stop(): Promise<{ definitions: number; worst: number }> } {
-  let done = false;
-  let worst = 0;
-  let definitions = 0;
-  const navigating = (async (): Promise<void> => {
-    while (!done) {
-      const sent = performance.now();
-      await connection.sendRequest('textDocument/definition', { textDocument: { uri }, position });
-      worst = Math.max(worst, performance.now() - sent);
-      definitions++;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  })();
-  return {
-    stop: async () => {
-      done = true;
-      await navigating;
-      return { definitions, worst };
-    },
-  };
+/** Asks for the definition at `position` every 20 ms, as a user navigating (see `keepAsking`). */
+function navigate(connection: StdioServer['connection'], uri: string, position: { line: number; character: number }): ReturnType<typeof keepAsking> {
+  return keepAsking(() => connection.sendRequest('textDocument/definition', { textDocument: { uri }, position }));
 }
 
 /** A definition to ask meanwhile: the first jump to KUBE-MARK-MASQ (it needs the model, not the kube analysis). */
@@ -62,16 +43,9 @@ function markMasqJump(lines: readonly string[]): { line: number; character: numb
 }
 
 async function measure(serverOut: string, file: string, edit: Edit): Promise<Timings[]> {
-  const server = startStdioServer(serverOut);
-  const connection = server.connection;
-  const uri = 'file:///bench-whole-edit';
-  const diagnosed = listenAsEditor(connection, uri);
+  const server = await openDumpInServer(serverOut, file, 'file:///bench-whole-edit');
+  const { connection, uri, lines, diagnosed } = server;
   try {
-    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { window: { workDoneProgress: true } } });
-    await connection.sendNotification('initialized', {});
-    const text = fs.readFileSync(file, 'utf8');
-    const lines = text.split('\n');
-    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
     if (edit === 'early') {
       await connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
     } else {
@@ -111,8 +85,8 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
       const codeLenses = connection.sendRequest('textDocument/codeLens', { textDocument: { uri } }).then(since);
       const diagnostics = diagnosed(version).then(since);
       const timings = { outline: await outline, codeLenses: await codeLenses, diagnostics: await diagnostics };
-      const { definitions, worst } = await navigating.stop();
-      results.push({ ...timings, definitions, worstDefinition: worst });
+      const { answered, longestMs } = await navigating.stop();
+      results.push({ ...timings, definitions: answered, worstDefinition: longestMs });
     }
     return results;
   } finally {
@@ -122,26 +96,19 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
 
 /** The hover on a service chain sent as soon as the outline of the dump just opened has come: see the top. */
 async function measureHover(serverOut: string, file: string): Promise<string> {
-  const server = startStdioServer(serverOut);
-  const connection = server.connection;
-  const uri = 'file:///bench-whole-edit-hover';
-  const diagnosed = listenAsEditor(connection, uri);
+  const server = await openDumpInServer(serverOut, file, 'file:///bench-whole-edit-hover');
+  const { connection, uri, lines, diagnosed } = server;
   try {
-    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { window: { workDoneProgress: true } } });
-    await connection.sendNotification('initialized', {});
-    const text = fs.readFileSync(file, 'utf8');
-    const lines = text.split('\n');
     const line = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
     const service = { line, character: lines[line].indexOf('-j KUBE-SVC-') + 5 };
-    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
     await connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
     const navigating = navigate(connection, uri, markMasqJump(lines));
     const sent = performance.now();
     const hover = connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: service }).then(() => performance.now() - sent);
     const diagnostics = diagnosed(1).then(() => performance.now() - sent);
     const [hoverMs, diagnosticsMs] = [await hover, await diagnostics];
-    const { definitions, worst } = await navigating.stop();
-    return `| ${path.relative(process.cwd(), serverOut)} | ${hoverMs.toFixed(0)} | ${diagnosticsMs.toFixed(0)} | ${definitions} | ${worst.toFixed(0)} |`;
+    const { answered, longestMs } = await navigating.stop();
+    return `| ${path.relative(process.cwd(), serverOut)} | ${hoverMs.toFixed(0)} | ${diagnosticsMs.toFixed(0)} | ${answered} | ${longestMs.toFixed(0)} |`;
   } finally {
     await server.stop();
   }

@@ -33,6 +33,55 @@ export function startStdioServer(serverOut = SERVER_OUT): StdioServer {
 }
 
 /**
+ * Sends a request (`ask`) every 20 ms, as a user navigating or hovering meanwhile, until `stop`, which says how many
+ * were answered and the longest an answer took.
+ */
+export function keepAsking(ask: () => Promise<unknown>): { stop(): Promise<{ answered: number; longestMs: number }> } {
+  let done = false;
+  let longestMs = 0;
+  let answered = 0;
+  const asking = (async (): Promise<void> => {
+    while (!done) {
+      const sent = performance.now();
+      await ask();
+      longestMs = Math.max(longestMs, performance.now() - sent);
+      answered++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return {
+    stop: async () => {
+      done = true;
+      await asking;
+      return { answered, longestMs };
+    },
+  };
+}
+
+/** A server started over stdio with a dump open in it (see `openDumpInServer`). */
+export interface OpenDump extends StdioServer {
+  uri: string;
+  lines: string[];
+  /** Waits for the diagnostics of a version of the dump (see `listenAsEditor`). */
+  diagnosed: (version: number) => Promise<void>;
+}
+
+/**
+ * Starts the server of `serverOut` over stdio, answering it as an editor does (with progress), and opens the dump
+ * in `file` as `uri`.
+ */
+export async function openDumpInServer(serverOut: string, file: string, uri: string): Promise<OpenDump> {
+  const server = startStdioServer(serverOut);
+  const connection = server.connection;
+  const diagnosed = listenAsEditor(connection, uri);
+  await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { window: { workDoneProgress: true } } });
+  await connection.sendNotification('initialized', {});
+  const text = fs.readFileSync(file, 'utf8');
+  await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'iptables', version: 1, text } });
+  return { ...server, uri, lines: text.split('\n'), diagnosed };
+}
+
+/**
  * Answers the server as an editor does (progress accepted, log messages dropped), starts listening, and returns a
  * wait for the diagnostics of a version of the document `uri` (the server publishes them once the analysis is done).
  */

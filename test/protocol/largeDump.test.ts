@@ -220,6 +220,11 @@ describe('a large kube-proxy dump opened in the editor', function () {
     }
   });
 
+  /** `answered(what, answer)`: `answer`, which pushes `what` on `order` when it comes (to check which came first). */
+  function inOrder(order: string[]): <T>(what: string, answer: Promise<T>) => Promise<T> {
+    return (what, answer) => answer.then((value) => (order.push(what), value));
+  }
+
   /**
    * Types `typed` at `character` of line `line` in a fresh server that has analysed the dump (or, `whileAnalysing`,
    * as soon as it has answered the outline, while the analysis after opening runs), and checks that the analysis
@@ -246,7 +251,7 @@ describe('a large kube-proxy dump opened in the editor', function () {
         contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: typed }],
       });
       const order: string[] = [];
-      const answered = <T>(what: string, answer: Promise<T>): Promise<T> => answer.then((value) => (order.push(what), value));
+      const answered = inOrder(order);
       const [lenses, location] = await Promise.all([
         answered('code lenses', client.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } })),
         answered('definition', client.request<Location>('textDocument/definition', {
@@ -317,9 +322,10 @@ describe('a large kube-proxy dump opened in the editor', function () {
       const service = /--comment "?([^" ]+)/.exec(lines[jump])![1];
       const position = { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 };
       const order: string[] = [];
+      const answered = inOrder(order);
       const [hover] = await Promise.all([
-        client.request<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri }, position }).then((answer) => (order.push('hover'), answer)),
-        client.request<Location>('textDocument/definition', { textDocument: { uri }, position }).then(() => order.push('definition')),
+        answered('hover', client.request<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri }, position })),
+        answered('definition', client.request<Location>('textDocument/definition', { textDocument: { uri }, position })),
       ]);
       // The hover was asked first; it waited for the analysis, which the definition did not need.
       assert.deepEqual(order, ['definition', 'hover']);
@@ -338,18 +344,12 @@ describe('a large kube-proxy dump opened in the editor', function () {
       await client.open(uri, text);
       await client.request('textDocument/documentSymbol', { textDocument: { uri } });
       const order: string[] = [];
-      const services = client.request<{ services: unknown[] }>('iptablesLens/services', { uri }).then((answer) => {
-        order.push('services');
-        return answer;
-      });
+      const answered = inOrder(order);
+      const services = answered('services', client.request<{ services: unknown[] }>('iptablesLens/services', { uri }));
       const lines = text.split('\n');
       const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
-      const definition = client
-        .request<Location>('textDocument/definition', { textDocument: { uri }, position: { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 } })
-        .then((location) => {
-          order.push('definition');
-          return location;
-        });
+      const position = { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 };
+      const definition = answered('definition', client.request<Location>('textDocument/definition', { textDocument: { uri }, position }));
       const [answer, location] = await Promise.all([services, definition]);
       assert.deepEqual(order, ['definition', 'services']);
       assert.equal(answer.services.length, generated.servicePorts.length);
