@@ -512,6 +512,53 @@ describe('kube analysis after rule edits: which path', () => {
     const same = first.withEdits(2, []);
     assert.equal(same.kube, analysis);
   });
+
+  // Large enough for the analysis to take several of the server's steps (1,000 chains or rules each).
+  const larger = renderSave(generateKubeDump({ seed: 3, services: 400, maxEndpoints: 4, mix: { loadBalancer: 0.3, localPolicy: 1 } }));
+
+  /** `doc`'s analysis run to its end in steps, as the server runs it; the number of steps. */
+  function stepToTheEnd(doc: DumpDocument): number {
+    let steps = 0;
+    while (doc.stepKube() < 1) {
+      steps++;
+    }
+    return steps;
+  }
+
+  it('updates the analysis at once when it can (updateKube), and leaves a whole one to steps, with its reason, when not', () => {
+    let doc = DumpDocument.fromText('file:///d', 1, larger);
+    assert.equal(doc.wholeAnalysisPending, true);
+    void doc.kube;
+    ({ doc } = edit(doc, /^-A KUBE-SVC-\w+ .*--probability/, /--probability \S+/, '--probability 0.1'));
+    assert.equal(doc.wholeAnalysisPending, false); // it has the previous version's to update
+    doc.updateKube();
+    assert.equal(doc.kubeComputation?.incremental, true);
+    assert.equal(doc.wholeAnalysisPending, false);
+
+    ({ doc } = edit(doc, /^-A KUBE-SERVICES .*has no endpoints/, /--comment "[^"]*"/, '--comment "nowhere/none:x has no endpoints"'));
+    doc.updateKube();
+    assert.equal(doc.kubeComputation, undefined); // not computed yet: left to whoever runs it
+    assert.equal(doc.wholeAnalysisPending, true);
+    assert.ok(stepToTheEnd(doc) > 0);
+    assert.equal(doc.wholeAnalysisPending, false);
+    assert.equal(doc.kubeComputation?.incremental, false);
+    assert.match(doc.kubeComputation.reason, /names another service port/);
+    const fresh = parseLines([...doc.lines]);
+    assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, 'after the steps');
+  });
+
+  it('lets an analysis in steps go when the document is edited before it ends: the next version runs its own, whole', () => {
+    let doc = DumpDocument.fromText('file:///d', 1, larger);
+    assert.ok(doc.stepKube() < 1);
+    assert.equal(doc.wholeAnalysisPending, false); // running
+    ({ doc } = edit(doc, /^-A KUBE-SVC-\w+ .*--probability/, /--probability \S+/, '--probability 0.1'));
+    assert.equal(doc.parseComputation?.incremental, true);
+    assert.equal(doc.wholeAnalysisPending, true); // not finished by the edit: nothing to update
+    stepToTheEnd(doc);
+    assert.deepEqual(doc.kubeComputation, { incremental: false, reason: 'no earlier analysis to update' });
+    const fresh = parseLines([...doc.lines]);
+    assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, 'after the edit');
+  });
 });
 
 type LineEditKind =
