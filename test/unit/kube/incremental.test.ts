@@ -537,7 +537,8 @@ describe('kube analysis after rule edits: which path', () => {
 
     ({ doc } = edit(doc, /^-A KUBE-SERVICES .*has no endpoints/, /--comment "[^"]*"/, '--comment "nowhere/none:x has no endpoints"'));
     doc.updateKube();
-    assert.equal(doc.kubeComputation, undefined); // not computed yet: left to whoever runs it
+    const notYet = doc.kubeComputation;
+    assert.equal(notYet, undefined); // not computed yet: left to whoever runs it
     assert.equal(doc.wholeAnalysisPending, true);
     assert.ok(stepToTheEnd(doc) > 0);
     assert.equal(doc.wholeAnalysisPending, false);
