@@ -253,8 +253,9 @@ export class DumpDocument {
         return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, 'list-rows');
       }
     }
-    if (sameLineCount && commentEdited(lines, oldTexts, first, last)) {
-      // A rule commented out or back in, or a comment typed: the old lines out and the new ones in, by editLines.
+    if (sameLineCount && (commentEdited(lines, oldTexts, first, last) || retyped(this.dump, lines, oldTexts, first, last))) {
+      // A rule commented out or back in, a comment typed, a rule typed on an empty line, a rule's chain name edited:
+      // the old lines out and the new ones in, by editLines.
       const removedTexts = textsBefore();
       return this.followLines(version, lines, first, removedTexts, removedTexts.length, carriageReturn);
     }
@@ -318,14 +319,16 @@ export class DumpDocument {
    * half-changed then, so this document is not used any more).
    */
   private followLines(version: number, lines: string[], at: number, removedTexts: readonly string[], inserted: number, carriageReturn: boolean): DumpDocument {
-    const base = this.kubeBaseForEdit();
+    let base = this.kubeBaseForEdit();
     const change = editLines(this.dump, lines, at, removedTexts, inserted);
     if (change === undefined) {
       this.kubeAnalysis = undefined;
       this.kubeBase = undefined;
       return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
     }
-    if (base !== undefined) {
+    if (change.chainsChanged === true) {
+      base = undefined; // the analysis updates assume the chains stay: this version's is whole
+    } else if (base !== undefined) {
       DumpDocument.noteChanges(base, change, new LineShift(at, removedTexts.length, inserted));
     }
     return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, change.edit);
@@ -406,6 +409,30 @@ function commentEdited(lines: readonly string[], oldTexts: ReadonlyMap<number, s
     }
   }
   return false;
+}
+
+/**
+ * Whether an edit of lines `first..last` (their old texts in `oldTexts`) changed a line that held no rule (a blank
+ * line, text read as nothing: a rule being typed), or the chain name of a rule (`-A CHAIN`): what `patchRuleLines`,
+ * which re-reads rules in their chains, cannot follow, and `editLines` may.
+ */
+function retyped(dump: Dump, lines: readonly string[], oldTexts: ReadonlyMap<number, string>, first: number, last: number): boolean {
+  for (let line = first; line <= last; line++) {
+    const old = oldTexts.get(line);
+    if (old === undefined || old === lines[line]) {
+      continue;
+    }
+    const owner = dump.lineOwners[line];
+    if (owner === undefined || ('bodyStart' in owner && commandChain(old) !== commandChain(lines[line]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The chain name of an `-A` or `-I` line (after its `[packets:bytes]` counters, if any); undefined for other lines. */
+function commandChain(text: string): string | undefined {
+  return /^\s*(?:\[\d+:\d+\]\s+)?-[AI]\s+(\S+)/.exec(text)?.[1];
 }
 
 /**

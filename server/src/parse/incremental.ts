@@ -5,8 +5,9 @@
 // no reader takes among them in a save table): the lines below move (one pass of number updates) and the rules
 // are added to or taken from their chain. In `-L` output, where a blank line ends a chain's rows (the rows below it are
 // no chain's), an edit among a chain's rows re-reads that chain's rows, from its `Chain` header to the next
-// one (`planListRows`). Anything else (a declaration, a table header, a rule moving to another chain) is not
-// local: the caller parses the whole text again.
+// one (`planListRows`). A line retyped in a save table (a rule typed on an empty line, a rule's chain name edited)
+// is removed and inserted again, and a chain its rule makes or empties is made or dropped where a fresh parse would.
+// Anything else (a declaration, a table header) is not local: the caller parses the whole text again.
 import { indexRules, unreferencedHint } from '../model/index';
 import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from '../model/types';
 import { DumpBuilder, ParsedChain } from './builder';
@@ -215,16 +216,14 @@ function blankChangesNothing(dump: Dump, lines: readonly string[], above: number
 /**
  * Inserts `count` lines at `at` into `dump` (the model of the text before the edit; `lines` is the text after
  * it): rule lines that each follow a rule of the same table (a save rule may also follow a `:CHAIN`
- * declaration) and go to an existing, declared chain of that table without `-I` rules, and in a save table
- * lines no reader takes (see `isUnknownSaveLine`), which leave the reading state as it was. Returns the inserted
- * rules, or undefined when the edit is not this (then `dump` may be unusable and the caller parses again).
- * Blank lines are `editLines`' to follow.
+ * declaration) and go to an existing, declared chain of that table without `-I` rules, or to a chain they make
+ * where a fresh parse would make it too (`isNewLastChain`: a chain name being typed); and in a save table blank
+ * lines and lines read as nothing but an error (`NOTHING_ELSE_READ`), which leave the reading state as it was.
+ * The chains made go into `chainsChanged`. Returns the inserted rules, or undefined when the edit is not this
+ * (then `dump` may be unusable and the caller parses again).
  */
-function insertLines(dump: Dump, lines: readonly string[], at: number, count: number): Rule[] | undefined {
+function insertLines(dump: Dump, lines: readonly string[], at: number, count: number, chainsChanged: Set<Chain>): Rule[] | undefined {
   if (lines.length !== dump.lineCount + count || count <= 0 || at < 0 || at + count > lines.length) {
-    return undefined;
-  }
-  if (lines.slice(at, at + count).some(isBlankLine)) {
     return undefined;
   }
   if (!shiftModel(dump, new LineShift(at, 0, count))) {
@@ -234,6 +233,8 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
   /** The rules read, by chain (in line order), each chain checked once for `-I` rules. */
   const added = new Map<Chain, Rule[]>();
   const b = new DumpBuilder(dump.lineCount, dump);
+  /** Chains a new rule made (its chain was not declared: a chain name being typed). */
+  const created = new Set<Chain>();
   // The line whose reading state a new line is read in: the one above it, or above the new lines no reader took,
   // past any comments (read as nothing).
   let aboveLine = at - 1;
@@ -248,6 +249,13 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
     if (above === undefined) {
       return undefined;
     }
+    if (isBlankLine(lines[line])) {
+      // Read as nothing in a save table (in `-L` output it would end a chain's rows).
+      if (!(('bodyStart' in above || 'rules' in above) && above.table.format === 'save')) {
+        return undefined;
+      }
+      continue;
+    }
     const aboveRule = 'bodyStart' in above ? above : undefined;
     const table = 'bodyStart' in above || 'rules' in above ? above.table : undefined;
     // After a rule the table is open (its reading state is that of the rule's line); after a declaration only
@@ -258,18 +266,19 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
     const diagnosticsBefore = b.diagnostics.length;
     const tablesBefore = dump.tables.length;
     const promptsBefore = dump.prompts.length;
-    const rule = readRuleLine(b, dump, lines[line], line, table, aboveRule);
+    const chainsBefore = b.chainsCreated;
+    const rule = readRuleLine(b, dump, lines[line], line, table, aboveRule, created);
     if (rule === undefined) {
       // A line no reader takes: unknownLine's error, and nothing else read or changed.
       const unknown =
         table.format === 'save' &&
         dump.lineOwners[line] === undefined &&
-        b.chainsCreated === 0 &&
+        b.chainsCreated === chainsBefore &&
         b.declarations === 0 &&
         dump.tables.length === tablesBefore &&
         dump.prompts.length === promptsBefore &&
         b.diagnostics.length === diagnosticsBefore + 1 &&
-        b.diagnostics[diagnosticsBefore].code === 'unknown-line' &&
+        NOTHING_ELSE_READ.has(b.diagnostics[diagnosticsBefore].code) &&
         b.diagnostics[diagnosticsBefore].span.line === line;
       if (!unknown) {
         return undefined;
@@ -281,7 +290,7 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
     }
     const chain = rule.chain;
     const declaration = chain.declaration;
-    if (declaration === undefined || declaration.line >= line) {
+    if (declaration === undefined || (declaration.line >= line && !created.has(chain))) {
       return undefined;
     }
     chain.rules.pop(); // addRule appended it: it goes among the chain's rules by line, below
@@ -314,18 +323,23 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
   for (const diagnostic of b.diagnostics) {
     dump.diagnostics.push(diagnostic);
   }
+  created.forEach((chain) => {
+    touched.add(chain); // a new chain nothing jumps to has its hint
+    chainsChanged.add(chain);
+  });
   updateUnreferencedHints(dump, touched);
   return rules;
 }
 
 /**
- * Removes lines `at..at + count - 1` from `dump` (the model of the text before the edit): rules of save, -S or -L
- * chains without `-I` rules that are neither the first nor the last line of their table, of chains declared above
- * them, and lines no reader took in a save table (`isUnknownSaveLine`). Returns the removed rules, or undefined
- * when the edit is not this (then `dump` may be unusable and the caller parses again). Blank lines, which no rule
- * owns, are `editLines`' to follow.
+ * Removes lines `at..at + count - 1` from `dump` (the model of the text before the edit; `above` is the text
+ * after it, the same above `at`): rules of save, -S or -L chains without `-I` rules that are neither the first
+ * nor the last line of their table, of chains declared above them or made by their first rule (such a chain
+ * goes, into `chainsChanged`, when all its rules go), and in a save table blank lines and lines no reader took
+ * (`isQuietSaveLine`). Returns the removed rules, or undefined when the edit is not this (then `dump` may be
+ * unusable and the caller parses again). Blank lines elsewhere are `editLines`' to follow.
  */
-function removeLines(dump: Dump, at: number, texts: readonly string[]): Rule[] | undefined {
+function removeLines(dump: Dump, at: number, texts: readonly string[], above: readonly string[], chainsChanged: Set<Chain>): Rule[] | undefined {
   const count = texts.length;
   if (count <= 0 || at < 0 || at + count > dump.lineCount) {
     return undefined;
@@ -333,9 +347,12 @@ function removeLines(dump: Dump, at: number, texts: readonly string[]): Rule[] |
   const rules: Rule[] = [];
   /** The chains the rules are taken from, each checked once for `-I` rules. */
   const chains = new Set<Chain>();
+  /** Chains their first rule made (no declaration), that go if all their rules go. */
+  const undeclared = new Set<Chain>();
+  const textOf = (line: number): string => (line < at ? above[line] : texts[line - at]);
   for (let line = at; line < at + count; line++) {
     const owner = dump.lineOwners[line];
-    if (owner === undefined && (isInertLine(texts[line - at]) || isUnknownSaveLine(dump, line))) {
+    if (owner === undefined && (isInertLine(texts[line - at]) || isQuietSaveLine(dump, line, textOf))) {
       continue;
     }
     if (owner === undefined || !('bodyStart' in owner)) {
@@ -344,9 +361,13 @@ function removeLines(dump: Dump, at: number, texts: readonly string[]): Rule[] |
     const chain = owner.chain;
     const table = owner.table;
     const declaration = chain.declaration;
+    const madeHere = chain.declaredBy === 'first-rule' && declaration?.line === owner.line && table.format === 'save';
+    if (madeHere) {
+      undeclared.add(chain);
+    }
     if (
       declaration === undefined ||
-      declaration.line >= owner.line ||
+      (declaration.line >= owner.line && !madeHere) ||
       table.startLine >= owner.line ||
       table.endLine <= owner.line ||
       chain.rules[owner.position - 1] !== owner
@@ -361,12 +382,18 @@ function removeLines(dump: Dump, at: number, texts: readonly string[]): Rule[] |
     }
     rules.push(owner);
   }
+  const gone = new Set(rules);
+  // A chain made by its first rule goes with all its rules (a fresh parse would not make it), or it cannot go.
+  for (const chain of undeclared) {
+    if (chain.referencedBy.length > 0 || !chain.rules.every((rule) => gone.has(rule))) {
+      return undefined;
+    }
+  }
   // Every step is one pass per chain, not one per rule: deleting thousands of lines at once stays linear.
   const touched = new Set<Chain>();
   if (!removeCallers(rules, touched)) {
     return undefined;
   }
-  const gone = new Set(rules);
   for (const chain of chains) {
     let kept = 0;
     for (const rule of chain.rules) {
@@ -391,30 +418,40 @@ function removeLines(dump: Dump, at: number, texts: readonly string[]): Rule[] |
   for (const rule of rules) {
     dump.lineOwners[rule.line] = undefined;
   }
-  // What the parser said about the removed lines goes with them.
+  for (const chain of undeclared) {
+    chain.table.chains.delete(chain.name);
+    touched.delete(chain);
+    chainsChanged.add(chain);
+  }
+  // What the parser said about the removed lines goes with them (an undeclared chain's error and hint among them).
   dump.diagnostics = dump.diagnostics.filter((d) => d.span.line < at || d.span.line >= at + count);
   updateUnreferencedHints(dump, touched);
   return shiftModel(dump, new LineShift(at, count, 0)) ? rules : undefined;
 }
 
 /**
- * Whether the parser read `line` of `dump` as a line no reader takes in a save table: it owns nothing, has
- * unknownLine's error (the parser's last resort, which changes nothing else), and the nearest line above it that
- * is not such a line is a rule or declaration of a save table (so no `-L` chain's rows were open). Such a line
- * changes nothing in how the lines after it read.
+ * Whether `line` (its text and those above it from `textOf`) owns nothing and is blank or read as nothing but one of
+ * the errors of `NOTHING_ELSE_READ`, and the nearest line above it that is not such a line is a rule or declaration of
+ * a save table (so no `-L` chain's rows were open): removing it changes nothing in how the lines after it read.
  */
-function isUnknownSaveLine(dump: Dump, line: number): boolean {
+function isQuietSaveLine(dump: Dump, line: number, textOf: (line: number) => string): boolean {
   for (let l = line; l >= 0; l--) {
     const owner = dump.lineOwners[l];
     if (owner !== undefined) {
       return l < line && ('bodyStart' in owner || 'rules' in owner) && owner.table.format === 'save';
     }
-    if (!dump.diagnostics.some((d) => d.code === 'unknown-line' && d.span.line === l)) {
+    if (!isBlankLine(textOf(l)) && !dump.diagnostics.some((d) => NOTHING_ELSE_READ.has(d.code) && d.span.line === l)) {
       return false;
     }
   }
   return false;
 }
+
+/**
+ * The errors of lines a save table's reader reads as nothing else: text no reader takes (unknownLine's error, the
+ * parser's last resort), a command it does not know, an `-A` without its chain (a rule being typed).
+ */
+const NOTHING_ELSE_READ = new Set(['unknown-line', 'unknown-command', 'missing-chain']);
 
 /** Adds or removes the `unreferenced-chain` hint of each chain whose callers changed. */
 function updateUnreferencedHints(dump: Dump, touched: ReadonlySet<Chain>): void {
@@ -451,9 +488,18 @@ function updateUnreferencedHints(dump: Dump, touched: ReadonlySet<Chain>): void 
  * it makes, or undefined when the line is no plain rule there (not a rule, an -I, or it opened or declared
  * something: not a local change).
  */
-function readRuleLine(b: DumpBuilder, dump: Dump, text: string, line: number, table: Table, neighbour: Rule | undefined): Rule | undefined {
+function readRuleLine(
+  b: DumpBuilder,
+  dump: Dump,
+  text: string,
+  line: number,
+  table: Table,
+  neighbour: Rule | undefined,
+  created?: Set<Chain>,
+): Rule | undefined {
   const tablesBefore = dump.tables.length;
   const promptsBefore = dump.prompts.length;
+  const chainsBefore = b.chainsCreated;
   const committed = table.committed;
   b.current = table;
   b.listChain = table.format === 'list' ? neighbour?.chain : undefined;
@@ -472,14 +518,50 @@ function readRuleLine(b: DumpBuilder, dump: Dump, text: string, line: number, ta
     rule === undefined ||
     !('bodyStart' in rule) ||
     rule.insert ||
-    b.chainsCreated > 0 ||
     b.declarations > 0 ||
     dump.tables.length !== tablesBefore ||
     dump.prompts.length !== promptsBefore
   ) {
     return undefined;
   }
+  if (b.chainsCreated !== chainsBefore) {
+    if (created === undefined || b.chainsCreated !== chainsBefore + 1 || !isNewLastChain(dump, rule, line)) {
+      return undefined;
+    }
+    created.add(rule.chain);
+  }
   return rule;
+}
+
+/**
+ * Whether `rule`'s chain, which reading it at `line` has just made (its chain was not declared), is where a fresh
+ * parse would make it: last in its table's chains (made in line order), after every other chain, made above `line`,
+ * and no rule of the table jumps to a chain of that name (which a fresh parse would give it).
+ */
+function isNewLastChain(dump: Dump, rule: Rule, line: number): boolean {
+  const chain = rule.chain;
+  const table = chain.table;
+  if (chain.declaredBy !== 'first-rule' || chain.declaration?.line !== line || table.format !== 'save') {
+    return false;
+  }
+  let last: Chain | undefined;
+  let before: Chain | undefined;
+  for (const other of table.chains.values()) {
+    before = last;
+    last = other;
+  }
+  const made = before === undefined ? -1 : (before.declaration?.line ?? Number.POSITIVE_INFINITY);
+  return (
+    last === chain &&
+    made < line &&
+    !dump.diagnostics.some((d) => {
+      if (d.code !== 'undefined-chain' && d.code !== 'not-in-excerpt') {
+        return false;
+      }
+      const jumping = dump.lineOwners[d.span.line];
+      return jumping !== undefined && 'bodyStart' in jumping && jumping.table === table && jumping.targetName === chain.name;
+    })
+  );
 }
 
 /**
@@ -496,7 +578,11 @@ export interface RuleChanges {
  * How `editLines` followed an edit: blank lines moved the lines below, rules (or lines no reader takes) inserted,
  * removed, or removed and others inserted in their place, `-L` rows re-read.
  */
-export type LinesEdit = RuleChanges & { edit: 'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' };
+export type LinesEdit = RuleChanges & {
+  edit: 'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows';
+  /** Whether chains were made or dropped (a chain name typed in a rule): the kube analysis of the edit is whole. */
+  chainsChanged?: boolean;
+};
 
 /**
  * Follows in `dump` (the model of the text before the edit) an edit that replaced the lines from `at` (whose texts
@@ -534,17 +620,19 @@ export function editLines(
     const changes = applyListRows(dump, rows);
     return changes && { edit: 'list-rows', ...changes };
   }
-  // A rule line split in two (Enter typed inside it) or two lines joined: the old lines removed, the new ones inserted.
-  const gone = removed > 0 ? removeLines(dump, at, removedTexts) : [];
+  // A rule line split in two (Enter typed inside it) or two lines joined, a line retyped: the old lines removed, the
+  // new ones inserted.
+  const chainsChanged = new Set<Chain>();
+  const gone = removed > 0 ? removeLines(dump, at, removedTexts, after, chainsChanged) : [];
   if (gone === undefined) {
     return undefined;
   }
-  const added = inserted > 0 ? insertLines(dump, after, at, inserted) : [];
+  const added = inserted > 0 ? insertLines(dump, after, at, inserted, chainsChanged) : [];
   if (added === undefined) {
     return undefined;
   }
   const edit = removed === 0 ? 'rules-inserted' : inserted === 0 ? 'rules-removed' : 'lines-replaced';
-  return { edit, changed: new Map(added.map((rule) => [rule.line, undefined])), removed: gone };
+  return { edit, changed: new Map(added.map((rule) => [rule.line, undefined])), removed: gone, chainsChanged: chainsChanged.size > 0 };
 }
 
 /**

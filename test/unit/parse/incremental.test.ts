@@ -174,7 +174,10 @@ describe('incremental edits that add or remove lines', () => {
   // Blocks of lines removed or pasted, and many rule lines edited in one change (as a replace-all sends them): many
   // rules of one chain and many jumps to one chain at once, which the model takes in one pass per chain.
   const blockPaths = new Map<string, number>();
-  const blockTexts = [...texts, ['generated save, 80 services', () => renderSave(generateKubeDump({ seed: 23, services: 80 }))] as [string, () => string]];
+  const blockTexts = [
+    ...texts,
+    ['generated save, 80 services', () => renderSave(generateKubeDump({ seed: 23, services: 80 }))] as [string, () => string],
+  ];
   for (const [name, text] of blockTexts) {
     it(`follows blocks of lines removed, pasted and edited together in ${name}`, () => {
       const random = seededRandom(name.length * 17 + 3);
@@ -250,7 +253,10 @@ describe('incremental edits that add or remove lines', () => {
   }
 
   it('took the in-place paths for most of those comments', () => {
-    for (const [path, least] of [['comment-lines', 300], ['lines-replaced', 150]] as const) {
+    for (const [path, least] of [
+      ['comment-lines', 300],
+      ['lines-replaced', 150],
+    ] as const) {
       assert.ok((commentPaths.get(path) ?? 0) > least, `${path}: ${commentPaths.get(path) ?? 0} of ${JSON.stringify([...commentPaths])}`);
     }
   });
@@ -334,12 +340,7 @@ describe('incremental edits that add or remove lines', () => {
     ['a blank line between -L rows filled with a row', listWithBlank, edit(7, 0, 0, list[7]), 'list-rows'],
     ['an -L row turned into a chain header', list, edit(6, 0, list[6].length, 'Chain C (0 references)'), 'parsed'],
     ['an -L row turned into a comment', list, edit(6, 0, 0, '# '), 'lines-replaced'],
-    [
-      'an indented -L -v row commented out after its indentation (as the editor toggles it)',
-      listVerbose,
-      edit(2, 4, 4, '# '),
-      'list-rows',
-    ],
+    ['an indented -L -v row commented out after its indentation (as the editor toggles it)', listVerbose, edit(2, 4, 4, '# '), 'list-rows'],
     [
       'an indented comment deleted: the -L -v row is back',
       [...listVerbose.slice(0, 2), `    # ${listVerbose[2].slice(4)}`, ...listVerbose.slice(3)],
@@ -385,7 +386,30 @@ describe('incremental edits that add or remove lines', () => {
       'parsed',
     ],
     ['a declaration pasted', save, edit(3, 0, 0, ':C - [0:0]\n'), 'parsed'],
-    ['a rule of an undeclared chain pasted', save, edit(6, 0, 0, '-A C -j ACCEPT\n'), 'parsed'],
+    // Its chain is made last in the table, where a fresh parse makes it (with its error and hint).
+    ['a rule of an undeclared chain pasted', save, edit(6, 0, 0, '-A C -j ACCEPT\n'), 'rules-inserted'],
+    // A fresh parse would make C before D, which the model has made already.
+    [
+      'a rule of an undeclared chain pasted above one of another',
+      [...save.slice(0, 6), '-A D -j ACCEPT', ...save.slice(6)],
+      edit(5, 0, 0, '-A C -j ACCEPT\n'),
+      'parsed',
+    ],
+    // A fresh parse would give the jump to C its chain.
+    [
+      'a rule of an undeclared chain pasted below a jump to it',
+      [...save.slice(0, 6), '-A A -j C', ...save.slice(6)],
+      edit(7, 0, 0, '-A C -j ACCEPT\n'),
+      'parsed',
+    ],
+    [
+      'the only rule of an undeclared chain deleted',
+      [...save.slice(0, 6), '-A C -j ACCEPT', ...save.slice(6)],
+      { range: { start: { line: 6, character: 0 }, end: { line: 7, character: 0 } }, text: '' },
+      'rules-removed',
+    ],
+    ['a rule typed on an empty line', [...save.slice(0, 6), '', ...save.slice(6)], edit(6, 0, 0, '-A A -j B'), 'lines-replaced'],
+    ["a rule's chain name edited to a chain no line declares", save, edit(5, 4, 4, 'X'), 'lines-replaced'],
     ['an -I rule pasted', save, edit(6, 0, 0, '-I A -j ACCEPT\n'), 'parsed'],
     [
       'COMMIT deleted',
@@ -435,4 +459,70 @@ describe('incremental edits that add or remove lines', () => {
   }
 });
 
-type ParsePath = 'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'rule-lines' | 'parsed';
+type ParsePath =
+  'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'rule-lines' | 'parsed';
+
+describe('a rule typed character by character on a new line, and its chain name edited (in place), equal a fresh parse', function () {
+  this.timeout(300000);
+  const texts: [string, string][] = [
+    ['generated save', renderSave(generateKubeDump({ seed: 23, services: 40, maxEndpoints: 4 }))],
+    // Corpus dumps in save format with plain `-A` rules (some have `[packets:bytes]` before them).
+    ...corpusFiles()
+      .map((file): [string, string] => [file, readCorpus(file)])
+      .filter(([, text]) => text.includes('\nCOMMIT') && text.split('\n').filter((line) => line.startsWith('-A ')).length > 10),
+  ];
+  const tally = new Map<string, number>();
+  const count = (doc: DumpDocument): void => {
+    const made = doc.parseComputation;
+    const key = made?.incremental ? made.edit : 'parsed';
+    tally.set(key, (tally.get(key) ?? 0) + 1);
+  };
+  const check = (doc: DumpDocument, what: string): void => {
+    count(doc);
+    assert.deepEqual(modelSnapshot(doc.dump), modelSnapshot(parseLines(doc.lines.slice())), what);
+  };
+
+  for (const [name, text] of texts) {
+    it(`${name}: types a rule below rules in the middle and at the end of a table, then deletes it`, () => {
+      let doc = DumpDocument.fromText('file:///typed', 1, text);
+      const rules = ruleLines(doc.dump).filter((line) => doc.lines[line].startsWith('-A '));
+      assert.ok(rules.length > 2, `${name}: ${rules.length} -A rules`);
+      let version = 1;
+      for (const at of [rules[Math.floor(rules.length / 2)], rules[rules.length - 1]]) {
+        const chain = /^-A (\S+)/.exec(doc.lines[at])![1];
+        const other = /^-A (\S+)/.exec(doc.lines[rules[0]])![1];
+        // Enter at the end of the rule, then a rule typed on the new line: a chain that exists (the rule's), one
+        // character at a time through the names of chains that do not (K, KU …), to a jump to another chain.
+        const end = doc.lines[at].length;
+        doc = doc.withEdits(++version, [edit(at, end, end, '\n')]);
+        check(doc, `${name}: Enter after line ${at}`);
+        const typed = `-A ${chain} -s 10.0.0.1/32 -j ${other}`;
+        for (let i = 0; i < typed.length; i++) {
+          doc = doc.withEdits(++version, [edit(at + 1, i, i, typed[i])]);
+          check(doc, `${name}: ${JSON.stringify(typed.slice(0, i + 1))} typed below line ${at}`);
+        }
+        // Its chain name edited: a character typed in it (a chain no line declares), and deleted again.
+        const inName = '-A '.length + Math.floor(chain.length / 2);
+        doc = doc.withEdits(++version, [edit(at + 1, inName, inName, 'Z')]);
+        check(doc, `${name}: Z typed in the chain name below line ${at}`);
+        doc = doc.withEdits(++version, [edit(at + 1, inName, inName + 1, '')]);
+        check(doc, `${name}: Z deleted below line ${at}`);
+        // Backspace to the start of the line, then the empty line joined to the rule above.
+        for (let i = typed.length; i > 0; i--) {
+          doc = doc.withEdits(++version, [edit(at + 1, i - 1, i, '')]);
+          check(doc, `${name}: ${JSON.stringify(typed.slice(0, i - 1))} left below line ${at}`);
+        }
+        doc = doc.withEdits(++version, [{ range: { start: { line: at, character: end }, end: { line: at + 1, character: 0 } }, text: '' }]);
+        check(doc, `${name}: the empty line below line ${at} deleted`);
+        assert.equal(doc.lines.join('\n'), text);
+      }
+    });
+  }
+
+  it('followed nearly every keystroke in place', () => {
+    const parsed = tally.get('parsed') ?? 0;
+    const all = [...tally.values()].reduce((a, b) => a + b, 0);
+    assert.ok(all > 300, `${all} edits`);
+    assert.ok(parsed <= all / 20, `parsed whole ${parsed} times of ${all}: ${JSON.stringify([...tally])}`);
+  });
+});
