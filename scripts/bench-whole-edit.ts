@@ -1,7 +1,9 @@
 // What the user of a large dump waits for while the server analyses the whole dump, in the built server over stdio.
-// Three edits, each typed and then deleted again:
+// Four edits, each typed and then deleted again:
 //   - declaration: a character typed in a chain's declaration (`:KUBE-SEP-…` in save output, `Chain KUBE-SEP-…` in
 //     `-L` output): the server parses and analyses the whole dump again;
+//   - chain name (save output only): a character typed in the chain name of an endpoint chain's rule (`-A KUBE-SEP-…`),
+//     which makes it the rule of a chain no line declares: the model follows it in place, the analysis is whole;
 //   - comment: a character typed in the service port name of a health check node port rule's comment (KUBE-NODEPORTS):
 //     the model follows the edit in place, but the rule now names another service port, so the analysis is whole;
 //   - early: a character typed at the end of an endpoint chain's rule as soon as the outline of the dump just opened
@@ -29,7 +31,8 @@ interface Timings {
   worstDefinition: number;
 }
 
-type Edit = 'declaration' | 'comment' | 'early';
+const EDITS = ['declaration', 'chain name', 'comment', 'early'] as const;
+type Edit = (typeof EDITS)[number];
 
 /** Asks for the definition at `position` every 20 ms, as a user navigating (see `keepAsking`). */
 function navigate(connection: StdioServer['connection'], uri: string, position: { line: number; character: number }): ReturnType<typeof keepAsking> {
@@ -61,6 +64,11 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
       const header = lines.findIndex((text) => text.startsWith(`Chain ${name} `));
       line = header >= 0 ? header + 2 : lines.findIndex((text) => text.startsWith(`-A ${name} `));
       character = lines[line].length;
+    } else if (edit === 'chain name') {
+      const chains = lines.flatMap((text, index) => (text.startsWith(':KUBE-SEP-') ? [index] : []));
+      const name = /KUBE-SEP-\w+/.exec(lines[chains[Math.floor(chains.length / 2)]])![0];
+      line = lines.findIndex((text) => text.startsWith(`-A ${name} `));
+      character = '-A '.length + name.length;
     } else if (edit === 'declaration') {
       const declarations = lines.flatMap((text, index) => (/^(:|Chain )KUBE-SEP-/.test(text) ? [index] : []));
       line = declarations[Math.floor(declarations.length / 2)];
@@ -118,11 +126,11 @@ async function main(): Promise<void> {
   const { services, format, runs, serverOuts } = parseDumpBenchArgs(process.argv.slice(2), USAGE);
   const servers = serverOuts.length > 0 ? serverOuts : [SERVER_OUT];
   const file = ensureDump(services, format, (line) => void process.stderr.write(line + '\n'));
-  console.log(`${path.relative(process.cwd(), file)}: a character typed (then deleted) in a KUBE-SEP declaration, a KUBE-NODEPORTS comment, a KUBE-SEP rule while the analysis after opening runs; ms after each edit`);
+  console.log(`${path.relative(process.cwd(), file)}: a character typed (then deleted) in a KUBE-SEP declaration, a KUBE-SEP rule's chain name, a KUBE-NODEPORTS comment, a KUBE-SEP rule while the analysis after opening runs; ms after each edit`);
   console.log('| server | edit | outline | code lenses | diagnostics | definitions meanwhile | longest definition wait |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (let run = 0; run < runs; run++) {
-    for (const edit of ['declaration', 'comment', 'early'] as const) {
+    for (const edit of format === 'save' ? EDITS : EDITS.filter((edit) => edit !== 'chain name')) {
       for (const serverOut of servers) {
         const [typed, deleted] = await measure(serverOut, file, edit);
         for (const [what, t] of [['typed', typed], ['deleted', deleted]] as const) {
