@@ -269,7 +269,7 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
     const chainsBefore = b.chainsCreated;
     const rule = readRuleLine(b, dump, lines[line], line, table, aboveRule, created);
     if (rule === undefined) {
-      // A line no reader takes: unknownLine's error, and nothing else read or changed.
+      // A line read as nothing but an error (`NOTHING_ELSE_READ`), and nothing else read or changed.
       const unknown =
         table.format === 'save' &&
         dump.lineOwners[line] === undefined &&
