@@ -3,11 +3,9 @@
 // (VmRSS) sampled every 20 ms and its highest value printed per step.
 //
 //   npx tsc -b server && npx tsx scripts/bench-memory.ts .bench/dumps/kube-20000-save.txt [SERVER_OUT] [-- NODE_FLAGS…]
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { listenAsEditor } from './bench/lspSession';
+import { listenAsEditor, startStdioServer } from './bench/lspSession';
 
 const [file, serverOut = path.resolve(__dirname, '../server/out'), ...rest] = process.argv.slice(2);
 if (!file) {
@@ -15,7 +13,8 @@ if (!file) {
   process.exit(2);
 }
 const nodeFlags = rest[0] === '--' ? rest.slice(1) : rest;
-const child = spawn(process.execPath, [...nodeFlags, path.join(serverOut, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const server = startStdioServer(serverOut, nodeFlags);
+const { child, connection } = server;
 const status = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 const peaks = new Map<string, number>();
@@ -28,7 +27,6 @@ const sampler = setInterval(() => {
   }
 }, 20);
 
-const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
 const DUMP_URI = 'file:///dump.txt';
 const diagnosed = listenAsEditor(connection, DUMP_URI);
 
@@ -89,8 +87,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  ${name.padEnd(44)} ${mb.toFixed(0).padStart(6)} MB\n`);
   }
   process.stdout.write(`  ${'peak (VmHWM)'.padEnd(44)} ${peak.toFixed(0).padStart(6)} MB\n`);
-  await connection.sendRequest('shutdown');
-  await connection.sendNotification('exit');
+  await server.stop();
 }
 
 main().then(

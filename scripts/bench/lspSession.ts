@@ -19,9 +19,9 @@ export interface StdioServer {
   stop(): Promise<void>;
 }
 
-/** Starts the server of `serverOut` (a `server/out` folder) over stdio. */
-export function startStdioServer(serverOut = SERVER_OUT): StdioServer {
-  const child = spawn(process.execPath, [path.join(serverOut, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** Starts the server of `serverOut` (a `server/out` folder) over stdio, with Node flags `nodeFlags`. */
+export function startStdioServer(serverOut = SERVER_OUT, nodeFlags: readonly string[] = []): StdioServer {
+  const child = spawn(process.execPath, [...nodeFlags, path.join(serverOut, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const stop = async (): Promise<void> => {
     await connection.sendRequest('shutdown').catch(() => undefined);

@@ -220,6 +220,19 @@ describe('a large kube-proxy dump opened in the editor', function () {
     }
   });
 
+  const dumpLines = text.split('\n');
+  /** The first KUBE-SERVICES jump to a service chain, and a place on the name of the chain it jumps to. */
+  const jump = dumpLines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
+  const onJumpTarget = { line: jump, character: dumpLines[jump].indexOf('-j KUBE-SVC-') + 5 };
+
+  /** A server (reporting progress) that has answered the outline of the dump just opened as `uri`: its analysis runs. */
+  async function outlined(uri: string): Promise<TestLspClient> {
+    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    await client.open(uri, text);
+    await client.request('textDocument/documentSymbol', { textDocument: { uri } });
+    return client;
+  }
+
   /** `answered(what, answer)`: `answer`, which pushes `what` on `order` when it comes (to check which came first). */
   function inOrder(order: string[]): <T>(what: string, answer: Promise<T>) => Promise<T> {
     return (what, answer) => answer.then((value) => (order.push(what), value));
@@ -232,10 +245,9 @@ describe('a large kube-proxy dump opened in the editor', function () {
    * for it), and that the lenses and diagnostics are those of the edited text opened fresh. Returns the diagnostics.
    */
   async function checkAnalysedAgainInSlices(uri: string, line: number, character: number, typed: string, whileAnalysing = false): Promise<Diagnostic[]> {
-    const lines = text.split('\n');
+    const lines = dumpLines;
     const edited = [...lines];
     edited[line] = lines[line].slice(0, character) + typed + lines[line].slice(character);
-    const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
     const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
     const fresh = await TestLspClient.start();
     try {
@@ -254,10 +266,7 @@ describe('a large kube-proxy dump opened in the editor', function () {
       const answered = inOrder(order);
       const [lenses, location] = await Promise.all([
         answered('code lenses', client.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } })),
-        answered('definition', client.request<Location>('textDocument/definition', {
-          textDocument: { uri },
-          position: { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 },
-        })),
+        answered('definition', client.request<Location>('textDocument/definition', { textDocument: { uri }, position: onJumpTarget })),
       ]);
       // The code lenses wait for the analysis (asked first, answered last); the definition is answered from the model.
       assert.deepEqual(order, ['definition', 'code lenses']);
@@ -312,15 +321,11 @@ describe('a large kube-proxy dump opened in the editor', function () {
   });
 
   it('answers a hover on a service chain once the analysis in slices ends, and navigation meanwhile', async () => {
-    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    const uri = 'file:///kube-5000-hover.iptables-save';
+    const client = await outlined(uri);
     try {
-      const uri = 'file:///kube-5000-hover.iptables-save';
-      await client.open(uri, text);
-      await client.request('textDocument/documentSymbol', { textDocument: { uri } });
-      const lines = text.split('\n');
-      const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
-      const service = /--comment "?([^" ]+)/.exec(lines[jump])![1];
-      const position = { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 };
+      const service = /--comment "?([^" ]+)/.exec(dumpLines[jump])![1];
+      const position = onJumpTarget;
       const order: string[] = [];
       const answered = inOrder(order);
       const [hover] = await Promise.all([
@@ -338,22 +343,17 @@ describe('a large kube-proxy dump opened in the editor', function () {
   });
 
   it('answers the services request once its analysis in slices ends, and navigation meanwhile', async () => {
-    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    const uri = 'file:///kube-5000-services.iptables-save';
+    const client = await outlined(uri);
     try {
-      const uri = 'file:///kube-5000-services.iptables-save';
-      await client.open(uri, text);
-      await client.request('textDocument/documentSymbol', { textDocument: { uri } });
       const order: string[] = [];
       const answered = inOrder(order);
       const services = answered('services', client.request<{ services: unknown[] }>('iptablesLens/services', { uri }));
-      const lines = text.split('\n');
-      const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
-      const position = { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 };
-      const definition = answered('definition', client.request<Location>('textDocument/definition', { textDocument: { uri }, position }));
+      const definition = answered('definition', client.request<Location>('textDocument/definition', { textDocument: { uri }, position: onJumpTarget }));
       const [answer, location] = await Promise.all([services, definition]);
       assert.deepEqual(order, ['definition', 'services']);
       assert.equal(answer.services.length, generated.servicePorts.length);
-      assert.equal(location.range.start.line, lines.indexOf(`:${/KUBE-SVC-\w+/.exec(lines[jump])![0]} - [0:0]`));
+      assert.equal(location.range.start.line, dumpLines.indexOf(`:${/KUBE-SVC-\w+/.exec(dumpLines[jump])![0]} - [0:0]`));
     } finally {
       await client.stop();
     }

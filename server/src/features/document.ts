@@ -3,6 +3,7 @@
 import { editLines, editListRows, LineShift, patchRuleLines, rowsStayRows } from '../parse/incremental';
 import type { RuleChanges } from '../parse/incremental';
 import { isInertLine, parseLines, splitLines } from '../parse/index';
+import { commandWordSpans } from '../parse/tokens';
 import type { Dump, DumpDiagnostic, Rule } from '../model/types';
 import { analyzeKube, analyzeKubeInSteps } from '../kube/analysis';
 import type { KubeAnalysis } from '../kube/analysis';
@@ -253,7 +254,7 @@ export class DumpDocument {
         return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, 'list-rows');
       }
     }
-    if (sameLineCount && (commentEdited(lines, oldTexts, first, last) || retyped(this.dump, lines, oldTexts, first, last))) {
+    if (sameLineCount && retyped(this.dump, lines, oldTexts, first, last)) {
       // A rule commented out or back in, a comment typed, a rule typed on an empty line, a rule's chain name edited:
       // the old lines out and the new ones in, by editLines.
       const removedTexts = textsBefore();
@@ -400,39 +401,34 @@ export class DumpDocument {
   }
 }
 
-/** Whether an edit of lines `first..last` (their old texts in `oldTexts`) left or made a comment among them. */
-function commentEdited(lines: readonly string[], oldTexts: ReadonlyMap<number, string>, first: number, last: number): boolean {
-  for (let line = first; line <= last; line++) {
-    const old = oldTexts.get(line);
-    if (old !== undefined && old !== lines[line] && (isInertLine(old) || isInertLine(lines[line]))) {
-      return true;
-    }
-  }
-  return false;
-}
-
 /**
- * Whether an edit of lines `first..last` (their old texts in `oldTexts`) changed a line that held no rule (a blank
- * line, text read as nothing: a rule being typed), or the chain name of a rule (`-A CHAIN`): what `patchRuleLines`,
- * which re-reads rules in their chains, cannot follow, and `editLines` may.
+ * Whether an edit of lines `first..last` (their old texts in `oldTexts`) is one for `editLines` (the old lines out, the
+ * new ones in) rather than for `patchRuleLines` (rules re-read in their chains): it left or made a comment, changed
+ * a line that held no rule (a blank line, a rule being typed), or changed the command or chain name of a save or
+ * `-S` rule (`-A CHAIN`).
  */
 function retyped(dump: Dump, lines: readonly string[], oldTexts: ReadonlyMap<number, string>, first: number, last: number): boolean {
   for (let line = first; line <= last; line++) {
     const old = oldTexts.get(line);
-    if (old === undefined || old === lines[line]) {
+    const text = lines[line];
+    if (old === undefined || old === text) {
       continue;
     }
     const owner = dump.lineOwners[line];
-    if (owner === undefined || ('bodyStart' in owner && commandChain(old) !== commandChain(lines[line]))) {
+    if (isInertLine(old) || isInertLine(text) || owner === undefined) {
+      return true;
+    }
+    if ('bodyStart' in owner && owner.format !== 'list' && commandAndChain(old) !== commandAndChain(text)) {
       return true;
     }
   }
   return false;
 }
 
-/** The chain name of an `-A` or `-I` line (after its `[packets:bytes]` counters, if any); undefined for other lines. */
-function commandChain(text: string): string | undefined {
-  return /^\s*(?:\[\d+:\d+\]\s+)?-[AI]\s+(\S+)/.exec(text)?.[1];
+/** The command and chain name of a save or `-S` rule line (`-A KUBE-SERVICES`), as written. */
+function commandAndChain(text: string): string {
+  const { command, chain } = commandWordSpans(text);
+  return `${text.slice(command.start, command.end)} ${text.slice(chain.start, chain.end)}`;
 }
 
 /**

@@ -864,11 +864,9 @@ class KubeAnalyzer {
   }
 
   /**
-   * Dispatch rules. With `jumps`, the rules that jump to a service chain (they give cluster IPs, ports, node
-   * ports, protocols and identities); without, the rules that only name a service port in a comment.
+   * Reads dispatch rule `rule` of a chain of `kind`, if it jumps to a service chain (such rules give cluster IPs,
+   * ports, node ports, protocols and identities); false if it does not.
    */
-  /** The rules of a dispatch chain that jump to a service chain; the others are returned for `readNamingRules`. */
-  /** Reads dispatch rule `rule` of a chain of `kind`, if it jumps to a service chain; false if it does not. */
   private readDispatchJump(rule: Rule, kind: ChainKind, generation: number): boolean {
     const target = rule.targetName;
     const group = target === undefined ? undefined : this.groupOfTarget(target, generation);

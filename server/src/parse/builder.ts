@@ -15,7 +15,7 @@ import type {
 } from '../model/types';
 import { appended } from '../model/index';
 import { BUILTIN_CHAINS } from '../model/types';
-import { isWordAt, ruleCountersLength, WordCursor } from './tokens';
+import { commandWordSpans, isWordAt, WordCursor } from './tokens';
 
 export class DumpBuilder {
   readonly tables: Table[] = [];
@@ -397,10 +397,8 @@ class ParsedRule implements Rule {
     if ((this.shape & COMMAND) === 0) {
       return undefined;
     }
-    const words = new WordCursor(this.text, ruleCountersLength(this.text));
-    words.next(); // the command
-    words.next();
-    return { line: this.line, start: words.start, end: words.end };
+    const { start, end } = commandWordSpans(this.text).chain;
+    return { line: this.line, start, end };
   }
 
   get target(): Target | undefined {

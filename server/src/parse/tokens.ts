@@ -154,6 +154,20 @@ export class WordCursor {
 }
 
 /**
+ * Where the first two words of a save or `-S` command line are (`-A`, and the chain name), after its
+ * `[packets:bytes]` counters if any; a word the line lacks is empty, at its end.
+ */
+export function commandWordSpans(text: string): { command: { start: number; end: number }; chain: { start: number; end: number } } {
+  const words = new WordCursor(text, ruleCountersLength(text));
+  const none = { start: text.length, end: text.length };
+  if (!words.next()) {
+    return { command: none, chain: none };
+  }
+  const command = { start: words.start, end: words.end };
+  return { command, chain: words.next() ? { start: words.start, end: words.end } : none };
+}
+
+/**
  * Whether `word` is written in `text` at `start`: `text.startsWith(word, start)`, which in V8 (Node 20) costs
  * about ten times this native search when the word is there (and a parse asks that of most lines).
  */
