@@ -21,7 +21,7 @@ import type { Dump } from '../server/src/model/types';
 import type * as ParseModule from '../server/src/parse/index';
 import { BENCH_DIR, ensureDump } from './bench/dumps';
 import type { BenchFormat } from './bench/dumps';
-import { runSession, SERVER_OUT } from './bench/lspSession';
+import { runSession, SERVER_OUT, TEXT_ONLY_SERVER } from './bench/lspSession';
 import type { NavigationMethod, Position, SessionResult } from './bench/lspSession';
 import { seededRandom } from '../test/support/random';
 import { quantile, summarize } from './bench/stats';
@@ -89,6 +89,11 @@ interface DumpResult {
   /** See SessionResult (absent in results of older runs). */
   idleRssBytes?: Summary;
   reopenToOutlineMs?: Summary;
+  /**
+   * The same session against scripts/bench/textOnlyServer.mjs, which only keeps the text and splits it into lines: what
+   * the protocol alone costs (absent in results of older runs).
+   */
+  textOnly?: { openToOutlineMs: Summary; peakRssBytes: Summary };
   targets: Record<string, boolean>;
 }
 
@@ -192,6 +197,13 @@ async function benchDump(services: number, format: BenchFormat, options: Options
     log(`${path.basename(file)}: server run ${run + 1}/${options.runs} …`);
     sessions.push(await runSession({ serverOut: options.serverOut, nodeFlags: options.nodeFlags, uri, text, positions, editLine, editLineLength: lines[editLine].length, edits: options.edits }));
   }
+  const textOnlySessions: SessionResult[] = [];
+  for (let run = 0; run < options.runs; run++) {
+    log(`${path.basename(file)}: text-only server run ${run + 1}/${options.runs} …`);
+    textOnlySessions.push(
+      await runSession({ serverOut: options.serverOut, script: TEXT_ONLY_SERVER, nodeFlags: options.nodeFlags, uri, text, positions, editLine, editLineLength: lines[editLine].length, edits: options.edits }),
+    );
+  }
   const latency = {} as DumpResult['latency'];
   for (const method of ['definition', 'hover', 'references', 'implementation'] as const) {
     const perRun = sessions.map((s) => s.latencies[method]);
@@ -240,6 +252,10 @@ async function benchDump(services: number, format: BenchFormat, options: Options
     peakRssBytes,
     idleRssBytes: summarize(sessions.map((s) => s.idleRssBytes)),
     reopenToOutlineMs: summarize(sessions.map((s) => s.reopenToOutlineMs)),
+    textOnly: {
+      openToOutlineMs: summarize(textOnlySessions.map((s) => s.openToOutlineMs)),
+      peakRssBytes: summarize(textOnlySessions.map((s) => s.peakRssBytes)),
+    },
     targets: {},
   };
   result.targets = targetsMet(result);
@@ -292,6 +308,7 @@ function markdownTable(results: DumpResult[]): string {
     'server peak RSS MB',
     '× file',
     'idle server RSS MB; peak above it (× file)',
+    'text-only server: open→outline ms (× floor); peak RSS MB (× file)',
   ];
   const rows = results.map((r) => {
     const nav = (method: NavigationMethod): string => {
@@ -321,6 +338,9 @@ function markdownTable(results: DumpResult[]): string {
       (r.peakRssBytes.median / r.bytes).toFixed(1),
       r.idleRssBytes
         ? `${mb(r.idleRssBytes.median)}; ${mb(r.peakRssBytes.median - r.idleRssBytes.median)} (${((r.peakRssBytes.median - r.idleRssBytes.median) / r.bytes).toFixed(1)})`
+        : 'n/a',
+      r.textOnly
+        ? `${ms(r.textOnly.openToOutlineMs)} (${(r.textOnly.openToOutlineMs.median / r.floorWallMs.median).toFixed(1)}×); ${mb(r.textOnly.peakRssBytes.median)} (${(r.textOnly.peakRssBytes.median / r.bytes).toFixed(1)}×)`
         : 'n/a',
     ];
   });
@@ -377,7 +397,11 @@ interface SavedResults {
 
 function report(saved: SavedResults): string {
   const { machine: info, options, results } = saved;
-  const targets = results.map((r) => `${r.services / 1000}k ${r.format}: ${Object.entries(targetsMet(r)).map(([name, ok]) => `${ok ? '✓' : '✗'} ${name}`).join(', ')}`);
+  const textOnly = (r: DumpResult): string =>
+    r.textOnly
+      ? `; the text-only server: open→outline ${(r.textOnly.openToOutlineMs.median / r.floorWallMs.median).toFixed(1)}× floor, RSS ${(r.textOnly.peakRssBytes.median / r.bytes).toFixed(1)}× file`
+      : '';
+  const targets = results.map((r) => `${r.services / 1000}k ${r.format}: ${Object.entries(targetsMet(r)).map(([name, ok]) => `${ok ? '✓' : '✗'} ${name}`).join(', ')}${textOnly(r)}`);
   return [
     `Machine: ${info.nproc} cores (${info.cpu}), ${info.memory}, Node ${info.node}; server of commit ${saved.commit}, ${saved.when}, ${options.runs} runs per dump, ${options.samples} chains sampled${options.nodeFlags?.length ? `; server run with \`${options.nodeFlags.join(' ')}\`` : ''}.`,
     '',

@@ -11,6 +11,12 @@ import type { MessageConnection } from 'vscode-jsonrpc/node';
 /** The compiled server (`tsc -b server`); the benchmark can be pointed at a copy with `--server-out`. */
 export const SERVER_OUT = path.resolve(__dirname, '../../server/out');
 
+/**
+ * A server that only keeps the text the editor sends and splits it into lines (textOnlyServer.mjs): the protocol's
+ * own time and memory, which no server built on vscode-languageserver goes below.
+ */
+export const TEXT_ONLY_SERVER = path.resolve(__dirname, 'textOnlyServer.mjs');
+
 /** A built server running over stdio (its stderr goes to this process's), and how to stop it. */
 export interface StdioServer {
   child: ChildProcess;
@@ -102,6 +108,8 @@ export interface Position {
 export interface SessionPlan {
   /** The folder of the compiled server (holding server.js). */
   serverOut: string;
+  /** Another server's main file to run instead of serverOut's server.js (TEXT_ONLY_SERVER). */
+  script?: string;
   /** Node flags the server runs with (as the VS Code client starts it: see `--node-flags` in bench.ts). */
   nodeFlags: string[];
   uri: string;
@@ -222,7 +230,7 @@ class DiagnosticsWatch {
 }
 
 export async function runSession(plan: SessionPlan): Promise<SessionResult> {
-  const child = spawn(process.execPath, [...plan.nodeFlags, path.join(plan.serverOut, 'server.js'), '--stdio'], { stdio: 'pipe' });
+  const child = spawn(process.execPath, [...plan.nodeFlags, plan.script ?? path.join(plan.serverOut, 'server.js'), '--stdio'], { stdio: 'pipe' });
   const pid = child.pid!;
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
