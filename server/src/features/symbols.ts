@@ -33,36 +33,60 @@ function outlineTier(chain: Chain): number {
   return isServiceChainKind(kind) ? 1 : kind === 'endpoint' ? 2 : 0;
 }
 
-/** The chains an outline of at most `maxChains` chains lists, or undefined when it lists them all. */
-function outlinedChains(tables: readonly Table[], maxChains: number): Set<Chain> | undefined {
-  // `declaredBy`, not `declaration`: the span is made on each read, and a large dump has 130,000 chains.
-  let declared = 0;
-  for (const table of tables) {
-    table.chains.forEach((chain) => {
-      declared += chain.declaredBy === undefined ? 0 : 1;
-    });
+/**
+ * Each table's chains that an outline of at most `maxChains` chains lists, in file order, and how many chains
+ * each declares. In one pass, each tier keeps only its first `maxChains` chains (the others cannot be listed): a
+ * 20,000-service dump has 130,000 chains, of which the outline lists 5,000, on every edit.
+ */
+function outlinedChains(tables: readonly Table[], maxChains: number): { listed: Chain[][]; declared: number[] } {
+  if (tables.reduce((chains, table) => chains + table.chains.size, 0) <= maxChains) {
+    // Every declared chain is listed (as always without a limit).
+    const listed = tables.map((table) => [...table.chains.values()].filter((chain) => chain.declaredBy !== undefined));
+    return { listed, declared: listed.map((chains) => chains.length) };
   }
-  if (declared <= maxChains) {
-    return undefined;
-  }
+  // Each tier's first chains, with their place in the file (over all tables) to merge them back in that order.
   const tiers: Chain[][] = [[], [], []];
-  for (const table of tables) {
-    table.chains.forEach((chain) => {
-      if (chain.declaredBy !== undefined) {
-        tiers[outlineTier(chain)].push(chain);
+  const places: number[][] = [[], [], []];
+  let place = 0;
+  const declared = tables.map((table) => {
+    let count = 0;
+    for (const chain of table.chains.values()) {
+      if (chain.declaredBy === undefined) {
+        continue;
       }
-    });
-  }
-  const chosen = new Set<Chain>();
-  for (const tier of tiers) {
-    for (const chain of tier) {
-      if (chosen.size === maxChains) {
-        return chosen;
+      count++;
+      place++;
+      const tier = outlineTier(chain);
+      if (tiers[tier].length < maxChains) {
+        tiers[tier].push(chain);
+        places[tier].push(place);
       }
-      chosen.add(chain);
     }
+    return count;
+  });
+  // The tiers one after another up to the limit, merged in file order.
+  let room = maxChains;
+  const taken = tiers.map((tier) => {
+    const n = Math.min(tier.length, room);
+    room -= n;
+    return n;
+  });
+  const next = [0, 0, 0];
+  const listed: Chain[][] = tables.map(() => []);
+  for (;;) {
+    let from = -1;
+    for (let tier = 0; tier < 3; tier++) {
+      if (next[tier] < taken[tier] && (from < 0 || places[tier][next[tier]] < places[from][next[from]])) {
+        from = tier;
+      }
+    }
+    if (from < 0) {
+      break;
+    }
+    const chain = tiers[from][next[from]++];
+    listed[tables.indexOf(chain.table)].push(chain);
   }
-  return chosen;
+  return { listed, declared };
 }
 
 /**
@@ -77,18 +101,10 @@ export function documentSymbols(
   maxChains = Number.POSITIVE_INFINITY,
 ): DocumentSymbol[] {
   const { lines, dump } = doc;
-  const listed = outlinedChains(dump.tables, maxChains);
-  return dump.tables.map((table) => {
+  const { listed, declared } = outlinedChains(dump.tables, maxChains);
+  return dump.tables.map((table, t) => {
     const children: DocumentSymbol[] = [];
-    let declared = 0;
-    for (const chain of table.chains.values()) {
-      if (chain.declaredBy === undefined) {
-        continue;
-      }
-      declared++;
-      if (listed !== undefined && !listed.has(chain)) {
-        continue;
-      }
+    for (const chain of listed[t]) {
       const declaration = chain.declaration; // made on each read
       if (!declaration) {
         continue;
@@ -104,7 +120,7 @@ export function documentSymbols(
     }
     const selection = table.header ? toRange(table.header) : lineRange(lines, table.startLine, table.startLine);
     const format = table.format === 'list' ? 'iptables -L' : table.format === 'spec' ? 'iptables -S' : 'iptables-save';
-    const shown = children.length < declared ? ` · ${count(children.length)} in the outline (limit ${count(maxChains)})` : '';
+    const shown = children.length < declared[t] ? ` · ${count(children.length)} in the outline (limit ${count(maxChains)})` : '';
     return {
       name: tableLabel(table),
       detail: `${format} · ${count(table.chains.size)} chains${shown}`,
