@@ -1,0 +1,117 @@
+// What the outline (kubeOutline, at the server's default limit of 5,000 chains) costs on the benchmark dumps: the
+// first one in a fresh process, as when a dump is opened (V8 has not compiled the outline's code yet), and the median
+// of later ones, as after each edit.
+//
+//   npx tsc -b server && npx tsx scripts/bench-outline.ts
+//   npx tsx scripts/bench-outline.ts --sizes 20000 --format list --processes 7
+//   npx tsx scripts/bench-outline.ts --server-out /tmp/before/server/out --server-out server/out   # side by side
+//
+// Each measurement runs in a fresh child process, the builds taking turns (`--processes` of each per dump), so that
+// they see about the same machine load; the table gives medians with their range over the processes.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as DocumentModule from '../server/src/features/document';
+import type * as KubeFeaturesModule from '../server/src/features/kubeFeatures';
+import type * as ParseModule from '../server/src/parse/index';
+import { ensureDump } from './bench/dumps';
+import type { BenchFormat } from './bench/dumps';
+import { summarize } from './bench/stats';
+
+interface WorkerResult {
+  chains: number;
+  listed: number;
+  firstMs: number;
+  laterMs: number;
+}
+
+const USAGE = 'usage: bench-outline.ts [--sizes 1000,5000,20000] [--format save|list] [--processes 5] [--server-out DIR]…';
+const LATER_RUNS = 20;
+
+function worker(serverOut: string, file: string): void {
+  // The compiled server, not tsx's transform of its sources: the very code the server runs.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { splitLines } = require(path.join(serverOut, 'parse', 'index.js')) as typeof ParseModule;
+  const { DumpDocument } = require(path.join(serverOut, 'features', 'document.js')) as typeof DocumentModule;
+  const { kubeOutline } = require(path.join(serverOut, 'features', 'kubeFeatures.js')) as typeof KubeFeaturesModule;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const doc = new DumpDocument(`file://${file}`, 1, splitLines(fs.readFileSync(file, 'utf8')));
+  const time = (): { ms: number; listed: number } => {
+    const started = performance.now();
+    const outline = kubeOutline(doc, 5000);
+    return { ms: performance.now() - started, listed: outline.reduce((sum, table) => sum + (table.children?.length ?? 0), 0) };
+  };
+  const first = time();
+  const later = Array.from({ length: LATER_RUNS }, () => time().ms).sort((a, b) => a - b);
+  const chains = doc.dump.tables.reduce((sum, table) => sum + table.chains.size, 0);
+  process.stdout.write(JSON.stringify({ chains, listed: first.listed, firstMs: first.ms, laterMs: later[LATER_RUNS / 2] } satisfies WorkerResult) + '\n');
+}
+
+function runWorker(serverOut: string, file: string): WorkerResult {
+  const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', __filename, '--worker', serverOut, file], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (child.status !== 0) {
+    throw new Error(`worker failed (${child.status}): ${child.stderr}`);
+  }
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as WorkerResult;
+}
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--worker') {
+    worker(argv[1], argv[2]);
+    return;
+  }
+  let sizes = [1000, 5000, 20000];
+  let format: BenchFormat = 'save';
+  let processes = 5;
+  const serverOuts: string[] = [];
+  for (let i = 0; i < argv.length; i += 2) {
+    const value = argv[i + 1];
+    if (value === undefined) {
+      throw new Error(USAGE);
+    }
+    switch (argv[i]) {
+      case '--sizes':
+        sizes = value.split(',').map(Number);
+        break;
+      case '--format':
+        format = value === 'list' ? 'list' : 'save';
+        break;
+      case '--processes':
+        processes = Number(value);
+        break;
+      case '--server-out':
+        serverOuts.push(path.resolve(value));
+        break;
+      default:
+        throw new Error(USAGE);
+    }
+  }
+  if (serverOuts.length === 0) {
+    serverOuts.push(path.resolve(__dirname, '../server/out'));
+  }
+  const log = (line: string): void => void process.stderr.write(line + '\n');
+  const ms = (values: number[]): string => {
+    const s = summarize(values);
+    return `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
+  };
+  console.log(`Node ${process.version}, ${format} dumps, ${processes} processes per dump and build, outline limit 5,000`);
+  console.log(`| dump | chains (listed) | server build | first outline ms | later outlines ms (median of ${LATER_RUNS} in each process) |`);
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const services of sizes) {
+    const file = ensureDump(services, format, log);
+    const results = serverOuts.map((): WorkerResult[] => []);
+    for (let p = 0; p < processes; p++) {
+      serverOuts.forEach((serverOut, b) => results[b].push(runWorker(serverOut, file)));
+    }
+    serverOuts.forEach((serverOut, b) => {
+      const [one] = results[b];
+      const build = path.relative(process.cwd(), serverOut) || serverOut;
+      console.log(
+        `| ${services / 1000}k ${format} | ${one.chains} (${one.listed}) | ${build} | ${ms(results[b].map((r) => r.firstMs))} | ${ms(results[b].map((r) => r.laterMs))} |`,
+      );
+    });
+  }
+}
+
+main();
