@@ -67,6 +67,10 @@ interface SlicedParseJob {
   parse: SlicedParse;
   /** Whether a line of its text ends with a bare CR (see the DumpDocument constructor). */
   bareCarriageReturn: boolean;
+  /** The progress of the parse, and of the analysis that follows it. */
+  progress: Promise<WorkDoneProgressServerReporter>;
+  /** The analysis in slices, once a request has finished the parse (see `model`). */
+  analysis?: Promise<void>;
 }
 
 /** The edits between two versions of a document, kept so its model can be patched rather than rebuilt. */
@@ -237,9 +241,13 @@ export class LspServer {
     if (sliced) {
       // A request needs the model now: read the rest of the lines at once.
       this.slicedParses.delete(uri);
-      this.cache.set(uri, new DumpDocument(uri, sliced.version, sliced.lines, sliced.parse.finish(), sliced.bareCarriageReturn));
-      // Its job goes on to analyse it in slices and publishes diagnostics then: a timer must not do it meanwhile.
+      const parsed = new DumpDocument(uri, sliced.version, sliced.lines, sliced.parse.finish(), sliced.bareCarriageReturn);
+      this.cache.set(uri, parsed);
+      // Its analysis starts now, in slices, under the parse's progress, and publishes diagnostics when it ends (a
+      // timer must not do it meanwhile). Not from the job's next turn: requests that came with this one (an editor
+      // asks for code lenses and the services with the outline) would find no analysis running and compute it at once.
       clearTimeout(this.pendingDiagnostics.get(uri));
+      sliced.analysis = this.startAnalysis(uri, parsed, sliced.progress);
     }
     if (this.cancelledParses.get(uri) === document.version) {
       return undefined;
@@ -357,7 +365,11 @@ export class LspServer {
       this.analyseSoon(document.uri, doc);
       return;
     }
-    const job: SlicedParseJob = { version: document.version, lines, parse: new SlicedParse(lines), bareCarriageReturn: hasBareCarriageReturn(text) };
+    const progress = this.connection.window.createWorkDoneProgress().then((reporter) => {
+      reporter.begin('iptables Lens', 0, `parsing ${lines.length} lines of ${decodeURIComponent(path.posix.basename(document.uri))}`, true);
+      return reporter;
+    });
+    const job: SlicedParseJob = { version: document.version, lines, parse: new SlicedParse(lines), bareCarriageReturn: hasBareCarriageReturn(text), progress };
     this.slicedParses.set(document.uri, job);
     void this.runSlicedParse(document.uri, job).catch((error: unknown) => {
       this.slicedParses.delete(document.uri);
@@ -366,17 +378,14 @@ export class LspServer {
   }
 
   private async runSlicedParse(uri: string, job: SlicedParseJob): Promise<void> {
-    const progress = await this.connection.window.createWorkDoneProgress();
+    const progress = await job.progress;
     try {
-      progress.begin('iptables Lens', 0, `parsing ${job.lines.length} lines of ${decodeURIComponent(path.posix.basename(uri))}`, true);
       for (;;) {
         await nextTurn();
         if (this.slicedParses.get(uri) !== job) {
-          // Finished by a request (the outline, usually): the analysis still comes next. Closed or superseded: done.
-          const doc = this.cache.get(uri);
-          if (doc !== undefined && doc.lines === job.lines && !this.analyses.has(uri)) {
-            await this.analyseInSlices(uri, doc, progress); // unless an edit made a version that runs its own
-          }
+          // Finished by a request (the outline, usually), which started the analysis: its progress ends with it.
+          // Closed or superseded: done.
+          await job.analysis;
           return;
         }
         if (progress.token.isCancellationRequested) {
@@ -412,12 +421,15 @@ export class LspServer {
             reporter.begin('iptables Lens', 0, 'analysing kube-proxy rules', true);
             return reporter;
           });
-    void this.analyseInSlices(uri, doc, progress)
-      .catch((error: unknown) => {
-        this.connection.console.error(`Error while analysing ${uri}: ${errorText(error)}`);
-        this.scheduleDiagnostics(uri);
-      })
-      .finally(() => progress?.then((reporter) => reporter.done(), () => undefined));
+    void this.startAnalysis(uri, doc, progress).finally(() => progress?.then((reporter) => reporter.done(), () => undefined));
+  }
+
+  /** `analyseInSlices`, its failure logged (diagnostics are then published without it). */
+  private startAnalysis(uri: string, doc: DumpDocument, reporter?: Promise<WorkDoneProgressServerReporter>): Promise<void> {
+    return this.analyseInSlices(uri, doc, reporter).catch((error: unknown) => {
+      this.connection.console.error(`Error while analysing ${uri}: ${errorText(error)}`);
+      this.scheduleDiagnostics(uri);
+    });
   }
 
   /**

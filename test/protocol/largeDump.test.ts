@@ -342,6 +342,35 @@ describe('a large kube-proxy dump opened in the editor', function () {
     }
   });
 
+  it('analyses in slices when requests that need the analysis come with the outline, as an editor sends them on opening', async () => {
+    // VS Code asks for the outline, code lenses and the Services view's answer at once: the outline finishes the
+    // parse, and the analysis must then run in slices, not in the first of the others to come (seconds at 20,000
+    // services, with the outline's answer itself held back behind it).
+    const uri = 'file:///kube-5000-all-at-once.iptables-save';
+    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    try {
+      await client.open(uri, text);
+      const order: string[] = [];
+      const answered = inOrder(order);
+      const [outline, lenses, answer, location] = await Promise.all([
+        answered('outline', client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } })),
+        answered('code lenses', client.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } })),
+        answered('services', client.request<{ services: unknown[] }>('iptablesLens/services', { uri })),
+        answered('definition', client.request<Location>('textDocument/definition', { textDocument: { uri }, position: onJumpTarget })),
+      ]);
+      assert.deepEqual(order.slice(0, 2), ['outline', 'definition']);
+      assert.equal(outline.flatMap((table) => table.children!).length, 5000);
+      assert.ok(lenses.length > 0);
+      assert.equal(answer.services.length, generated.servicePorts.length);
+      assert.equal(location.range.start.line, dumpLines.indexOf(`:${/KUBE-SVC-\w+/.exec(dumpLines[jump])![0]} - [0:0]`));
+      const analysing = client.progress.filter((p) => p.value.message === 'analysing kube-proxy rules');
+      assert.ok(analysing.length >= 3, `${analysing.length} analysis reports`);
+      await client.waitForDiagnostics(uri, () => true, 100000);
+    } finally {
+      await client.stop();
+    }
+  });
+
   it('answers the services request once its analysis in slices ends, and navigation meanwhile', async () => {
     const uri = 'file:///kube-5000-services.iptables-save';
     const client = await outlined(uri);
