@@ -328,8 +328,10 @@ export class LspServer {
         return null;
       }
       const uri = pathToFileURL(path.resolve(file)).href;
-      this.diskDocuments.set(uri, new DumpDocument(uri, 0, lines, dump));
-      this.scheduleDiagnostics(uri);
+      const doc = new DumpDocument(uri, 0, lines, dump);
+      this.diskDocuments.set(uri, doc);
+      // In slices, as an opened document's: the editor's requests for this URI come with the answer.
+      this.analyseSoon(uri, doc);
       return {
         uri,
         bytes: Buffer.byteLength(text),
@@ -410,8 +412,8 @@ export class LspServer {
   }
 
   /**
-   * Starts the analysis of a document just opened and parsed, or parsed whole again after an edit, in slices: see
-   * `analyseInSlices`. A large document's is reported as progress.
+   * Starts the analysis of a document just opened (or read from disk) and parsed, or parsed whole again after an
+   * edit, in slices: see `analyseInSlices`. A large document's is reported as progress.
    */
   private analyseSoon(uri: string, doc: DumpDocument): void {
     const progress =
@@ -456,7 +458,7 @@ export class LspServer {
         }
         await turnsOfConnection();
         await this.outputDrained();
-        if (this.cache.get(uri) !== doc) {
+        if (this.cache.get(uri) !== doc && this.diskDocuments.get(uri) !== doc) {
           break; // edited (the edit finished it) or closed
         }
         if (progress?.token.isCancellationRequested) {

@@ -1,6 +1,9 @@
 // Dumps too large for the editor to sync: the server reads them from disk on `iptablesLens/openLargeDump`
 // and answers the usual requests for their file URI.
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic, DocumentSymbol, Location } from 'vscode-languageserver-types';
 import { chainKind, isServiceChainKind } from '../../server/src/kube/chainKinds';
@@ -49,6 +52,35 @@ describe('large dumps read from disk', function () {
 
     assert.equal(await client.request('iptablesLens/closeLargeDump', { uri: summary.uri }), null);
     assert.deepEqual(await client.request('textDocument/documentSymbol', { textDocument: { uri: summary.uri } }), []);
+  });
+
+  it('analyses a large file in slices once it is read, answering navigation meanwhile', async () => {
+    const big = renderSave(generateKubeDump({ services: 5000, maxEndpoints: 10, seed: 7 }));
+    const dir = mkdtempSync(path.join(tmpdir(), 'iptables-lens-'));
+    const bigFile = path.join(dir, 'kube-5000.iptables-save');
+    writeFileSync(bigFile, big);
+    const progressClient = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    try {
+      const summary = await progressClient.request<LargeDumpSummary>('iptablesLens/openLargeDump', { path: bigFile });
+      const lines = big.split('\n');
+      const jump = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
+      const position = { line: jump, character: lines[jump].indexOf('-j KUBE-SVC-') + 5 };
+      const order: string[] = [];
+      const [lenses, location] = await Promise.all([
+        progressClient.request<unknown[]>('textDocument/codeLens', { textDocument: { uri: summary.uri } }).then((answer) => (order.push('code lenses'), answer)),
+        progressClient.request<Location>('textDocument/definition', { textDocument: { uri: summary.uri }, position }).then((answer) => (order.push('definition'), answer)),
+      ]);
+      // The code lenses wait for the analysis in slices; the definition is answered from the model meanwhile.
+      assert.deepEqual(order, ['definition', 'code lenses']);
+      assert.ok(lenses.length > 0);
+      assert.equal(location.range.start.line, lines.indexOf(`:${/KUBE-SVC-\w+/.exec(lines[jump])![0]} - [0:0]`));
+      const analysing = progressClient.progress.filter((p) => p.value.message === 'analysing kube-proxy rules');
+      assert.ok(analysing.length >= 3, `${analysing.length} analysis reports`);
+      await progressClient.waitForDiagnostics(summary.uri, () => true, 100000);
+    } finally {
+      await progressClient.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers a missing file with an error that names it', async () => {
