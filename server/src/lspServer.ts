@@ -159,10 +159,15 @@ export class LspServer {
         return doc ? serviceCodeLenses(doc) : [];
       });
     });
-    c.onCodeLensResolve((lens, token) => this.runSafe(token, lens, 'a code lens', () => {
-      const doc = this.model((lens.data as ServiceLensData | undefined)?.uri ?? '');
-      return doc ? resolveServiceCodeLens(doc, lens) : lens;
-    }));
+    c.onCodeLensResolve(async (lens, token) => {
+      // A lens of the version before an edit may be resolved while the edited version is analysed in slices.
+      const uri = (lens.data as ServiceLensData | undefined)?.uri ?? '';
+      await this.analysed(uri, token);
+      return this.runSafe(token, lens, 'a code lens', () => {
+        const doc = this.model(uri);
+        return doc ? resolveServiceCodeLens(doc, lens) : lens;
+      });
+    });
     c.onRequest(ServicesRequest, async (p: { uri: string; offset?: unknown; limit?: unknown }, token) => {
       await this.analysed(p.uri, token);
       const none: ServicesAnswer = { services: [], total: 0, version: 0 };

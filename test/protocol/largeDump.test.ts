@@ -403,6 +403,32 @@ describe('a large kube-proxy dump opened in the editor', function () {
     }
   });
 
+  it('resolves a code lens of the version before an edit once the edited version is analysed, and navigation meanwhile', async () => {
+    const uri = 'file:///kube-5000-lens-resolve.iptables-save';
+    const client = await outlined(uri);
+    try {
+      const lenses = await client.request<{ range: unknown; data: unknown }[]>('textDocument/codeLens', { textDocument: { uri } });
+      await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
+      // A character typed in an endpoint chain's declaration: parsed whole, then analysed whole, in slices.
+      const declaration = dumpLines.findIndex((l) => l.startsWith(':KUBE-SEP-'));
+      const character = dumpLines[declaration].indexOf(' ');
+      await client.connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: 2 },
+        contentChanges: [{ range: { start: { line: declaration, character }, end: { line: declaration, character } }, text: 'X' }],
+      });
+      const order: string[] = [];
+      const answered = inOrder(order);
+      const [resolved] = await Promise.all([
+        answered('lens', client.request<{ command?: { title: string } }>('codeLens/resolve', lenses[0])),
+        answered('definition', client.request<Location>('textDocument/definition', { textDocument: { uri }, position: onJumpTarget })),
+      ]);
+      assert.deepEqual(order, ['definition', 'lens']);
+      assert.match(resolved.command!.title, /endpoint/);
+    } finally {
+      await client.stop();
+    }
+  });
+
   it('answers the services request once its analysis in slices ends, and navigation meanwhile', async () => {
     const uri = 'file:///kube-5000-services.iptables-save';
     const client = await outlined(uri);
