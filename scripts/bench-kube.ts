@@ -9,14 +9,13 @@
 // for each dump, so that they see about the same machine load. The child parses the dump once (splitLines + parseLines, as the server
 // does), then runs the analysis `--runs` times; CPU times are medians. "Retained" is heapUsed after a full GC with
 // the analysis alive minus heapUsed after a full GC before it: what a server holding the result keeps.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type * as AnalysisModule from '../server/src/kube/analysis';
 import type * as ParseModule from '../server/src/parse/index';
-import { ensureDump } from './bench/dumps';
-import type { BenchFormat } from './bench/dumps';
+import { ensureDump, parseSizesBenchArgs } from './bench/dumps';
+import { runBenchWorker } from './bench/worker';
 
 interface WorkerResult {
   lines: number;
@@ -89,14 +88,7 @@ function median(values: number[]): number {
 }
 
 function runWorker(serverOut: string, file: string, runs: number): WorkerResult {
-  const child = spawnSync(process.execPath, ['--expose-gc', '-r', 'tsx/cjs', __filename, '--worker', serverOut, file, String(runs)], {
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (child.status !== 0) {
-    throw new Error(`worker failed (${child.status}): ${child.stderr}`);
-  }
-  return JSON.parse(child.stdout.trim().split('\n').pop()!) as WorkerResult;
+  return runBenchWorker<WorkerResult>(__filename, ['--expose-gc'], [serverOut, file, String(runs)]);
 }
 
 function main(): void {
@@ -105,35 +97,7 @@ function main(): void {
     void worker(argv[1], argv[2], Number(argv[3]));
     return;
   }
-  let sizes = [1000, 5000, 20000];
-  let format: BenchFormat = 'save';
-  let runs = 3;
-  const serverOuts: string[] = [];
-  for (let i = 0; i < argv.length; i += 2) {
-    const value = argv[i + 1];
-    if (value === undefined) {
-      throw new Error(USAGE);
-    }
-    switch (argv[i]) {
-      case '--sizes':
-        sizes = value.split(',').map(Number);
-        break;
-      case '--format':
-        format = value === 'list' ? 'list' : 'save';
-        break;
-      case '--runs':
-        runs = Number(value);
-        break;
-      case '--server-out':
-        serverOuts.push(path.resolve(value));
-        break;
-      default:
-        throw new Error(USAGE);
-    }
-  }
-  if (serverOuts.length === 0) {
-    serverOuts.push(path.resolve(__dirname, '../server/out'));
-  }
+  const { sizes, format, count: runs, serverOuts } = parseSizesBenchArgs(argv, USAGE, '--runs', 3);
   const log = (line: string): void => void process.stderr.write(line + '\n');
   console.log(`Node ${process.version}, ${runs} analysis runs per dump (median CPU), ${format} dumps`);
   console.log('| dump | lines | server build | parse CPU ms | analysis CPU ms (min–max) | of which GC ms | analysis retained MB |');

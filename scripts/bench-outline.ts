@@ -8,14 +8,13 @@
 //
 // Each measurement runs in a fresh child process, the builds taking turns (`--processes` of each per dump), so that
 // they see about the same machine load; the table gives medians with their range over the processes.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as DocumentModule from '../server/src/features/document';
 import type * as KubeFeaturesModule from '../server/src/features/kubeFeatures';
 import type * as ParseModule from '../server/src/parse/index';
-import { ensureDump } from './bench/dumps';
-import type { BenchFormat } from './bench/dumps';
+import { ensureDump, parseSizesBenchArgs } from './bench/dumps';
+import { runBenchWorker } from './bench/worker';
 import { summarize } from './bench/stats';
 
 interface WorkerResult {
@@ -48,11 +47,7 @@ function worker(serverOut: string, file: string): void {
 }
 
 function runWorker(serverOut: string, file: string): WorkerResult {
-  const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', __filename, '--worker', serverOut, file], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  if (child.status !== 0) {
-    throw new Error(`worker failed (${child.status}): ${child.stderr}`);
-  }
-  return JSON.parse(child.stdout.trim().split('\n').pop()!) as WorkerResult;
+  return runBenchWorker<WorkerResult>(__filename, [], [serverOut, file]);
 }
 
 function main(): void {
@@ -61,35 +56,7 @@ function main(): void {
     worker(argv[1], argv[2]);
     return;
   }
-  let sizes = [1000, 5000, 20000];
-  let format: BenchFormat = 'save';
-  let processes = 5;
-  const serverOuts: string[] = [];
-  for (let i = 0; i < argv.length; i += 2) {
-    const value = argv[i + 1];
-    if (value === undefined) {
-      throw new Error(USAGE);
-    }
-    switch (argv[i]) {
-      case '--sizes':
-        sizes = value.split(',').map(Number);
-        break;
-      case '--format':
-        format = value === 'list' ? 'list' : 'save';
-        break;
-      case '--processes':
-        processes = Number(value);
-        break;
-      case '--server-out':
-        serverOuts.push(path.resolve(value));
-        break;
-      default:
-        throw new Error(USAGE);
-    }
-  }
-  if (serverOuts.length === 0) {
-    serverOuts.push(path.resolve(__dirname, '../server/out'));
-  }
+  const { sizes, format, count: processes, serverOuts } = parseSizesBenchArgs(argv, USAGE, '--processes', 5);
   const log = (line: string): void => void process.stderr.write(line + '\n');
   const ms = (values: number[]): string => {
     const s = summarize(values);

@@ -59,3 +59,42 @@ export function parseDumpBenchArgs(argv: readonly string[], usage: string): Dump
   }
   return options;
 }
+
+/** What the in-process benchmarks of several sizes take: `--sizes 1000,5000 --format save|list --runs N --server-out DIR …`. */
+export interface SizesBenchOptions {
+  sizes: number[];
+  format: BenchFormat;
+  /** `--runs` (or the name given to `parseSizesBenchArgs`) N. */
+  count: number;
+  /** Builds of the server to measure (`server/out` folders); the project's own when none is given. */
+  serverOuts: string[];
+}
+
+/**
+ * Reads `SizesBenchOptions` from `argv`, the count under the option `countOption` (`--runs`, `--processes`); an
+ * unknown option or one without its value throws `usage`.
+ */
+export function parseSizesBenchArgs(argv: readonly string[], usage: string, countOption: string, count: number): SizesBenchOptions {
+  const options: SizesBenchOptions = { sizes: [1000, 5000, 20000], format: 'save', count, serverOuts: [] };
+  for (let i = 0; i < argv.length; i += 2) {
+    const value = argv[i + 1];
+    if (value === undefined) {
+      throw new Error(usage);
+    }
+    if (argv[i] === '--sizes') {
+      options.sizes = value.split(',').map(Number);
+    } else if (argv[i] === '--format') {
+      options.format = value === 'list' ? 'list' : 'save';
+    } else if (argv[i] === countOption) {
+      options.count = Number(value);
+    } else if (argv[i] === '--server-out') {
+      options.serverOuts.push(path.resolve(value));
+    } else {
+      throw new Error(usage);
+    }
+  }
+  if (options.serverOuts.length === 0) {
+    options.serverOuts.push(path.resolve(__dirname, '../../server/out'));
+  }
+  return options;
+}
