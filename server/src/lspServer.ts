@@ -508,7 +508,9 @@ export class LspServer {
   private publishDiagnostics(uri: string): void {
     try {
       const doc = this.model(uri);
-      if (!doc) {
+      if (!doc || this.analyses.has(uri)) {
+        // Bringing the model up to date may have started an analysis in slices (an edit it cannot follow): that
+        // publishes the diagnostics when it ends, rather than have them finish it at once.
         return;
       }
       void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(doc.diagnostics) });

@@ -344,6 +344,28 @@ describe('a large kube-proxy dump opened in the editor', function () {
     await checkAnalysedAgainInSlices('file:///kube-5000-comment.iptables-save', line, lines[line].indexOf(port) + port.length, 'x');
   });
 
+  it('analyses in slices after such an edit when no request comes before the diagnostics are due', async () => {
+    const uri = 'file:///kube-5000-quiet-edit.iptables-save';
+    const client = await outlined(uri);
+    try {
+      await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
+      const before = client.progress.length;
+      // The comment edit of the test above, then nothing asked: the diagnostics' timer is the first to need the model.
+      const line = dumpLines.findIndex((l) => l.startsWith('-A KUBE-NODEPORTS') && l.includes('health check node port'));
+      const port = /--comment "([^ "]+)/.exec(dumpLines[line])![1];
+      const character = dumpLines[line].indexOf(port) + port.length;
+      await client.connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: 2 },
+        contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: 'x' }],
+      });
+      await client.waitForDiagnostics(uri, (p) => p.version === 2, 100000);
+      const analysing = client.progress.slice(before).filter((p) => p.value.message === 'analysing kube-proxy rules');
+      assert.ok(analysing.length >= 3, `${analysing.length} analysis reports after the edit`);
+    } finally {
+      await client.stop();
+    }
+  });
+
   it('lets the analysis after opening go when a rule is edited meanwhile, and analyses the edited text in slices', async () => {
     const lines = text.split('\n');
     // A rule the model and an analysis follow in place; but the analysis after opening is not done yet, so the edit
