@@ -136,46 +136,20 @@ export class LspServer {
       const doc = this.model(p.textDocument.uri);
       return doc ? references(doc, p.position, p.context.includeDeclaration) : [];
     }));
-    // Hovers and implementations read the kube-proxy analysis: while it runs in slices they wait for it, rather
-    // than finish it at once (seconds at 20,000 services, with every other request waiting behind).
-    c.onHover(async (p, token) => {
-      await this.analysed(p.textDocument.uri, token);
-      return this.runSafe(token, null, `hover for ${p.textDocument.uri}`, () => {
-        const doc = this.model(p.textDocument.uri);
-        return doc ? hover(doc, p.position, () => kubeHoverSection(doc, p.position)) : null;
-      });
-    });
-    c.onImplementation(async (p, token) => {
-      await this.analysed(p.textDocument.uri, token);
-      return this.runSafe(token, [], `implementation for ${p.textDocument.uri}`, () => {
-        const doc = this.model(p.textDocument.uri);
-        return doc ? implementationLocations(doc, p.position) : [];
-      });
-    });
-    c.onCodeLens(async (p, token) => {
-      await this.analysed(p.textDocument.uri, token);
-      return this.runSafe(token, [], `code lenses for ${p.textDocument.uri}`, () => {
-        const doc = this.model(p.textDocument.uri);
-        return doc ? serviceCodeLenses(doc) : [];
-      });
-    });
-    c.onCodeLensResolve(async (lens, token) => {
-      // A lens of the version before an edit may be resolved while the edited version is analysed in slices.
-      const uri = (lens.data as ServiceLensData | undefined)?.uri ?? '';
-      await this.analysed(uri, token);
-      return this.runSafe(token, lens, 'a code lens', () => {
-        const doc = this.model(uri);
-        return doc ? resolveServiceCodeLens(doc, lens) : lens;
-      });
-    });
-    c.onRequest(ServicesRequest, async (p: { uri: string; offset?: unknown; limit?: unknown }, token) => {
-      await this.analysed(p.uri, token);
-      const none: ServicesAnswer = { services: [], total: 0, version: 0 };
-      return this.runSafe(token, none, `services for ${p.uri}`, () => {
-        const doc = this.model(p.uri);
-        return doc ? servicesOf(doc, p) : none;
-      });
-    });
+    // What reads the kube-proxy analysis waits for it while it runs in slices, rather than finish it at once (seconds
+    // at 20,000 services, with every other request waiting behind). A code lens of the version before an edit may be
+    // resolved while the edited version is analysed.
+    c.onHover((p, token) =>
+      this.withAnalysis(p.textDocument.uri, token, null, 'hover', (doc) => hover(doc, p.position, () => kubeHoverSection(doc, p.position))),
+    );
+    c.onImplementation((p, token) => this.withAnalysis(p.textDocument.uri, token, [], 'implementation', (doc) => implementationLocations(doc, p.position)));
+    c.onCodeLens((p, token) => this.withAnalysis(p.textDocument.uri, token, [], 'code lenses', (doc) => serviceCodeLenses(doc)));
+    c.onCodeLensResolve((lens, token) =>
+      this.withAnalysis((lens.data as ServiceLensData | undefined)?.uri ?? '', token, lens, 'a code lens', (doc) => resolveServiceCodeLens(doc, lens)),
+    );
+    c.onRequest(ServicesRequest, (p: { uri: string; offset?: unknown; limit?: unknown }, token) =>
+      this.withAnalysis<ServicesAnswer>(p.uri, token, { services: [], total: 0, version: 0 }, 'services', (doc) => servicesOf(doc, p)),
+    );
     c.onRequest(OpenLargeDumpRequest, (p: { path: string }, token) => this.openLargeDump(p.path, token));
     c.onRequest(CloseLargeDumpRequest, (p: { uri: string }) => {
       this.diskDocuments.delete(p.uri);
@@ -296,6 +270,18 @@ export class LspServer {
       }
       await running;
     }
+  }
+
+  /**
+   * A request that reads the analysis of `uri`'s model: answered by `answer` once that analysis is no longer running
+   * in slices (see `analysed`), else (no model, an exception, cancelled) by `fallback`.
+   */
+  private async withAnalysis<T>(uri: string, token: CancellationToken, fallback: T, what: string, answer: (doc: DumpDocument) => T): Promise<T> {
+    await this.analysed(uri, token);
+    return this.runSafe(token, fallback, `${what} for ${uri}`, () => {
+      const doc = this.model(uri);
+      return doc ? answer(doc) : fallback;
+    });
   }
 
   private recordEdits(uri: string, from: number, to: number, edits: readonly TextEdit[]): void {
@@ -497,8 +483,8 @@ export class LspServer {
       uri,
       setTimeout(() => {
         this.pendingDiagnostics.delete(uri);
-        if (this.slicedParses.has(uri) || this.analyses.has(uri)) {
-          return; // published when the sliced parse and analysis end
+        if (this.slicedParses.has(uri)) {
+          return; // published when the sliced parse and its analysis end
         }
         this.publishDiagnostics(uri);
       }, DIAGNOSTICS_DELAY_MS),
