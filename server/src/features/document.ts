@@ -2,6 +2,7 @@
 // computed from the model on first use (so a request that needs none of them pays for none).
 import { editLines, editListRows, LineShift, patchRuleLines, rowsStayRows } from '../parse/incremental';
 import type { RuleChanges } from '../parse/incremental';
+import { redeclareLine } from '../parse/redeclare';
 import { isInertLine, parseLines, splitLines } from '../parse/index';
 import { commandWordSpans } from '../parse/tokens';
 import type { Dump, DumpDiagnostic, Rule } from '../model/types';
@@ -33,7 +34,16 @@ const MAX_PENDING_LINES = 1_000;
 export type KubeComputation = { incremental: true; services: number; endpoints: number } | { incremental: false; reason: string };
 
 /** How an edit updated the previous version's model in place (see `ParseComputation`). */
-export type ModelEdit = 'rule-lines' | 'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'none';
+export type ModelEdit =
+  | 'rule-lines'
+  | 'blank-lines'
+  | 'comment-lines'
+  | 'rules-inserted'
+  | 'rules-removed'
+  | 'lines-replaced'
+  | 'list-rows'
+  | 'declaration'
+  | 'none';
 
 /**
  * How a document's model was made (for tests and benchmarks): parsed whole, or the previous version's model
@@ -44,6 +54,7 @@ export type ModelEdit = 'rule-lines' | 'blank-lines' | 'comment-lines' | 'rules-
  * - `rules-inserted`, `rules-removed`, `lines-replaced`: rule lines inserted, removed, or both (a rule line split
  *   or joined, a rule commented out or back in);
  * - `list-rows`: the rows of one `-L` chain read again (`editLines`, `editListRows`);
+ * - `declaration`: a save table's chain declaration read again (`redeclareLine`);
  * - `none`: nothing to do.
  */
 export type ParseComputation = { incremental: true; edit: ModelEdit } | { incremental: false };
@@ -260,6 +271,16 @@ export class DumpDocument {
       const removedTexts = textsBefore();
       return this.followLines(version, lines, first, removedTexts, removedTexts.length, carriageReturn);
     }
+    if (sameLineCount && first === last && isDeclarationLine(oldTexts.get(first))) {
+      // A chain's declaration retyped: its rules stay, the chains may change (made, dropped or moved).
+      const base = this.kubeBaseForEdit();
+      const redeclared = redeclareLine(this.dump, lines, first);
+      if (redeclared === undefined) {
+        return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
+      }
+      // The same chain: its policy or counters, which the analysis does not read. Another: the analysis is whole.
+      return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), redeclared === 'same-chain' ? base : undefined, 'declaration');
+    }
     if (sameLineCount) {
       // The rules the edited lines hold before the patch replaces them: what the kube analysis had read there.
       const base = this.kubeBaseForEdit();
@@ -423,6 +444,11 @@ function retyped(dump: Dump, lines: readonly string[], oldTexts: ReadonlyMap<num
     }
   }
   return false;
+}
+
+/** Whether `text` is a save table's chain declaration, `:NAME POLICY [P:B]`, as the line's first character says. */
+function isDeclarationLine(text: string | undefined): boolean {
+  return text !== undefined && text.charCodeAt(0) === 58 /* : */;
 }
 
 /** The command and chain name of a save or `-S` rule line (`-A KUBE-SERVICES`), as written. */

@@ -143,6 +143,11 @@ function addCaller(targetChain: Chain, rule: Rule, key: (r: Rule) => number): vo
 /** Each chain's place in its table, kept while the table has the same chains (edits to rules keep them). */
 const chainOrders = new WeakMap<Table, Map<Chain, number>>();
 
+/** Forgets `table`'s chain order, when its chains changed places (see parse/redeclare.ts). */
+export function forgetChainOrder(table: Table): void {
+  chainOrders.delete(table);
+}
+
 function chainOrder(table: Table): Map<Chain, number> {
   let order = chainOrders.get(table);
   if (order === undefined || order.size !== table.chains.size) {

@@ -454,7 +454,7 @@ function isQuietSaveLine(dump: Dump, line: number, textOf: (line: number) => str
 const NOTHING_ELSE_READ = new Set(['unknown-line', 'unknown-command', 'missing-chain']);
 
 /** Adds or removes the `unreferenced-chain` hint of each chain whose callers changed. */
-function updateUnreferencedHints(dump: Dump, touched: ReadonlySet<Chain>): void {
+export function updateUnreferencedHints(dump: Dump, touched: ReadonlySet<Chain>): void {
   if (touched.size === 0) {
     return;
   }

@@ -245,7 +245,7 @@ function command(b: DumpBuilder, text: string, line: number): void {
 }
 
 /** A rule of a chain with no declaration: fine in an excerpt or `-S` listing (the rule declares it), else an error. */
-function declareByRule(b: DumpBuilder, table: Table, chain: ParsedChain, line: number, start: number, end: number): void {
+export function declareByRule(b: DumpBuilder, table: Table, chain: ParsedChain, line: number, start: number, end: number): void {
   if (chain.declaredBy !== undefined) {
     return;
   }

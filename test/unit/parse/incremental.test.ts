@@ -526,3 +526,89 @@ describe('a rule typed character by character on a new line, and its chain name 
     assert.ok(parsed <= all / 20, `parsed whole ${parsed} times of ${all}: ${JSON.stringify([...tally])}`);
   });
 });
+
+describe('a chain declaration retyped in a save table (in place) equals a fresh parse', function () {
+  this.timeout(300000);
+  const texts: [string, string][] = [
+    ['generated save', renderSave(generateKubeDump({ seed: 29, services: 40, maxEndpoints: 4 }))],
+    ...corpusFiles()
+      .map((file): [string, string] => [file, readCorpus(file)])
+      .filter(([, text]) => text.includes('\nCOMMIT') && /^:\S+ \S+/m.test(text)),
+  ];
+  const tally = new Map<string, number>();
+  const check = (doc: DumpDocument, what: string): void => {
+    const made = doc.parseComputation;
+    const key = made?.incremental ? made.edit : 'parsed';
+    tally.set(key, (tally.get(key) ?? 0) + 1);
+    const fresh = DumpDocument.fromText('file:///fresh', 1, doc.lines.join('\n'));
+    assert.deepEqual(modelSnapshot(doc.dump), modelSnapshot(fresh.dump), what);
+    // The analysis too: reused for a policy or counters edit, made again for another chain.
+    assert.deepEqual(JSON.parse(JSON.stringify(doc.kube.services)), JSON.parse(JSON.stringify(fresh.kube.services)), `${what}: services`);
+    assert.deepEqual(
+      doc.diagnostics.map((d) => JSON.stringify(d)).sort(),
+      fresh.diagnostics.map((d) => JSON.stringify(d)).sort(),
+      `${what}: diagnostics`,
+    );
+  };
+
+  for (const [name, text] of texts) {
+    it(`${name}: types in declarations' names and counters, then deletes what it typed`, () => {
+      let doc = DumpDocument.fromText('file:///declared', 1, text);
+      const declarations = doc.lines.flatMap((line, i) => (/^:\S+ \S+/.test(line) ? [i] : []));
+      const withRules = declarations.filter((line) => {
+        const owner = doc.dump.lineOwners[line];
+        return owner !== undefined && 'rules' in owner && owner.rules.length > 0 && !owner.builtin;
+      });
+      const picks = [...new Set([declarations[0], withRules[0], withRules[Math.floor(withRules.length / 2)], withRules[withRules.length - 1], declarations[declarations.length - 1]])].filter(
+        (line) => line !== undefined,
+      );
+      let version = 1;
+      for (const at of picks) {
+        const line = doc.lines[at];
+        const nameEnd = line.indexOf(' ');
+        const middle = Math.ceil(nameEnd / 2);
+        // In the name: a chain no line declared (the old one is then made by its first rule), then a second
+        // character (that chain goes), both deleted again (the old chain declared again, in its place).
+        doc = doc.withEdits(++version, [edit(at, middle, middle, 'Q')]);
+        check(doc, `${name}: Q typed in the name on line ${at}`);
+        doc = doc.withEdits(++version, [edit(at, middle + 1, middle + 1, 'R')]);
+        check(doc, `${name}: R typed after it`);
+        doc = doc.withEdits(++version, [edit(at, middle, middle + 2, '')]);
+        check(doc, `${name}: both deleted`);
+        // The name of another declared chain: declared twice (a whole parse), and back.
+        const other = doc.lines[declarations.find((l) => l !== at)!].slice(1).split(' ')[0];
+        doc = doc.withEdits(++version, [edit(at, 1, nameEnd, other)]);
+        check(doc, `${name}: line ${at} declares ${other} too`);
+        doc = doc.withEdits(++version, [edit(at, 1, 1 + other.length, line.slice(1, nameEnd))]);
+        check(doc, `${name}: line ${at} as it was`);
+        // At the end of the line: the counters or the policy.
+        doc = doc.withEdits(++version, [edit(at, line.length - 1, line.length - 1, '7')]);
+        check(doc, `${name}: 7 typed at the end of line ${at}`);
+        doc = doc.withEdits(++version, [edit(at, line.length - 1, line.length, '')]);
+        check(doc, `${name}: deleted`);
+        assert.equal(doc.lines[at], line);
+      }
+      // Two chains no line declares at once: the later one's first, then the earlier one's, which a fresh parse
+      // makes first (at its first rule); then both declared again.
+      if (withRules.length >= 2) {
+        const [early, late] = [withRules[0], withRules[withRules.length - 1]];
+        for (const at of [late, early]) {
+          doc = doc.withEdits(++version, [edit(at, 2, 2, 'Q')]);
+          check(doc, `${name}: Q typed in the name on line ${at}`);
+        }
+        for (const at of [late, early]) {
+          doc = doc.withEdits(++version, [edit(at, 2, 3, '')]);
+          check(doc, `${name}: Q deleted on line ${at}`);
+        }
+      }
+      assert.equal(doc.lines.join('\n'), text);
+    });
+  }
+
+  it('followed most of those edits in place', () => {
+    const all = [...tally.values()].reduce((a, b) => a + b, 0);
+    const inPlace = tally.get('declaration') ?? 0;
+    assert.ok(all > 100, `${all} edits`);
+    assert.ok(inPlace >= all * 0.6, `in place ${inPlace} of ${all}: ${JSON.stringify([...tally])}`);
+  });
+});
