@@ -54,7 +54,7 @@ export type ModelEdit =
  * - `rules-inserted`, `rules-removed`, `lines-replaced`: rule lines inserted, removed, or both (a rule line split
  *   or joined, a rule commented out or back in);
  * - `list-rows`: the rows of one `-L` chain read again (`editLines`, `editListRows`);
- * - `declaration`: a save table's chain declaration read again (`redeclareLine`);
+ * - `declaration`: a save table's chain declaration typed, retyped or taken apart (`redeclareLine`);
  * - `none`: nothing to do.
  */
 export type ParseComputation = { incremental: true; edit: ModelEdit } | { incremental: false };
@@ -265,21 +265,25 @@ export class DumpDocument {
         return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, 'list-rows');
       }
     }
+    const before = oldTexts.get(first);
+    if (sameLineCount && first === last && before !== undefined && (isDeclarationLine(before) || isDeclarationLine(lines[first]))) {
+      // A chain's declaration typed, retyped or taken apart: the rules stay, the chains may change (made, dropped or
+      // moved).
+      const redeclared = redeclareLine(this.dump, lines, first, before);
+      if (redeclared === undefined) {
+        return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
+      }
+      if (redeclared !== 'not-this') {
+        const base = this.kubeBaseForEdit();
+        // The same chain: its policy or counters, which the analysis does not read. Others: the analysis is whole.
+        return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), redeclared === 'same-chain' ? base : undefined, 'declaration');
+      }
+    }
     if (sameLineCount && retyped(this.dump, lines, oldTexts, first, last)) {
       // A rule commented out or back in, a comment typed, a rule typed on an empty line, a rule's chain name edited:
       // the old lines out and the new ones in, by editLines.
       const removedTexts = textsBefore();
       return this.followLines(version, lines, first, removedTexts, removedTexts.length, carriageReturn);
-    }
-    if (sameLineCount && first === last && isDeclarationLine(oldTexts.get(first))) {
-      // A chain's declaration retyped: its rules stay, the chains may change (made, dropped or moved).
-      const base = this.kubeBaseForEdit();
-      const redeclared = redeclareLine(this.dump, lines, first);
-      if (redeclared === undefined) {
-        return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
-      }
-      // The same chain: its policy or counters, which the analysis does not read. Another: the analysis is whole.
-      return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), redeclared === 'same-chain' ? base : undefined, 'declaration');
     }
     if (sameLineCount) {
       // The rules the edited lines hold before the patch replaces them: what the kube analysis had read there.

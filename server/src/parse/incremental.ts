@@ -449,9 +449,10 @@ function isQuietSaveLine(dump: Dump, line: number, textOf: (line: number) => str
 
 /**
  * The errors of lines a save table's reader reads as nothing else: text no reader takes (unknownLine's error, the
- * parser's last resort), a command it does not know, an `-A` without its chain (a rule being typed).
+ * parser's last resort), a command it does not know, an `-A` without its chain (a rule being typed), a `:` line that
+ * is no declaration (yet: one being typed).
  */
-const NOTHING_ELSE_READ = new Set(['unknown-line', 'unknown-command', 'missing-chain']);
+export const NOTHING_ELSE_READ: ReadonlySet<string> = new Set(['unknown-line', 'unknown-command', 'missing-chain', 'bad-declaration']);
 
 /** Adds or removes the `unreferenced-chain` hint of each chain whose callers changed. */
 export function updateUnreferencedHints(dump: Dump, touched: ReadonlySet<Chain>): void {

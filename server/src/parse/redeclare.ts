@@ -1,49 +1,57 @@
-// A chain's declaration retyped in a save table (`:KUBE-SEP-… - [0:0]`): a character typed in the name or the
-// counters. The rules are the same, so rather than parse the whole dump again (0.7 s at 20,000 services, with the
-// server blocked), the model follows it in place as a fresh parse of the edited text would read it:
-//   - the line now declares chain B where A was declared: B takes A's place in the table's chains (a table's
-//     chains are in the order the parse made them, which the outline and the references follow);
-//   - A, if it has rules, is made by its first rule, as a chain no line declares (an error), and moves to where
-//     that rule would make it; without rules, A is gone;
-//   - B is a new chain, or one that rules made (typing the name back): it gets its declaration and leaves its place.
-// The cases this does not follow (a name that rules jump to before it exists, a chain declared twice, `-I` rules,
-// rules above the declaration, a chain that jumps lead to and no rule keeps) are left to a whole parse.
+// A chain's declaration typed, retyped or deleted in a save table (`:KUBE-SEP-… - [0:0]`): a character typed in the
+// name or the counters, a declaration typed on a line of its own, or one taken apart. The rules are the same, so
+// rather than parse the whole dump again (0.7 s at 20,000 services, with the server blocked), the model follows it in
+// place as a fresh parse of the edited text would read it:
+//   - a table's chains are in the order the parse made them (the outline and the references follow it): a chain
+//     declared on the line goes where a chain made on that line goes, in the place of the one declared there before;
+//   - the chain the line declared before, if it has rules, is made by its first rule, as a chain no line declares
+//     (an error), and moves to where that rule would make it; without rules, it is gone;
+//   - the chain declared now is a new one, or one that rules made (a name typed back): it gets its declaration and
+//     leaves its place.
+// A line that is no declaration before or after the edit reads as nothing: blank, a comment (a declaration commented
+// out), or nothing but an error (`NOTHING_ELSE_READ`: a declaration being typed). The cases this does not follow (a name that rules jump to before it exists,
+// a chain declared twice, `-I` rules, rules above the declaration, a chain that jumps lead to and no rule keeps) are
+// left to a whole parse.
 import { isBuiltinTarget } from '../model/builtinTargets';
 import { forgetChainOrder, indexRules } from '../model/index';
 import type { Chain, Dump, Rule, Table } from '../model/types';
 import { DumpBuilder, ParsedChain } from './builder';
-import { parseLine } from './index';
-import { updateUnreferencedHints } from './incremental';
+import { isInertLine, parseLine } from './index';
+import { isBlankLine, NOTHING_ELSE_READ, updateUnreferencedHints } from './incremental';
 import { declareByRule } from './save';
 
 /**
- * How `redeclareLine` followed the edit: the same chain declared (its policy or counters edited: no chain changed),
- * or another chain declared in its place (chains made, dropped or moved: the kube analysis of the edit is whole).
+ * How `redeclareLine` followed the edit: `same-chain` when no chain changed (the same chain declared, its policy or
+ * counters edited; or none, before and after: a declaration being typed), `other-chain` when chains were declared,
+ * made, dropped or moved (the kube analysis of the edit is whole); `not-this` when the edit is none of these and
+ * nothing was changed.
  */
-export type Redeclared = 'same-chain' | 'other-chain';
+export type Redeclared = 'same-chain' | 'other-chain' | 'not-this';
 
 /**
- * Follows in `dump` an edit of line `line` of `lines` (edited in place, the line count kept) that was a chain's
- * declaration in a save table and still is one. Returns undefined when the edit is not such an edit or not one this
- * follows; `dump` may then be half-changed, and the caller must parse again.
+ * Follows in `dump` an edit of line `line` of `lines` (edited in place, the line count kept; `before` is the text it
+ * had) that declares a chain of a save table, or did. Returns undefined when it could not, having changed `dump`,
+ * which the caller must then parse again.
  */
-export function redeclareLine(dump: Dump, lines: readonly string[], line: number): Redeclared | undefined {
+export function redeclareLine(dump: Dump, lines: readonly string[], line: number, before: string): Redeclared | undefined {
   const text = lines[line];
-  const old = dump.lineOwners[line];
-  if (lines.length !== dump.lineCount || text.charCodeAt(0) !== 58 /* : */ || !(old instanceof ParsedChain)) {
-    return undefined;
-  }
-  const table = old.table;
+  const owner = dump.lineOwners[line];
+  const old = owner instanceof ParsedChain ? owner : undefined;
+  const table = old !== undefined ? old.table : owner === undefined && text.charCodeAt(0) === 58 /* : */ ? quietLineTable(dump, lines, line, before) : undefined;
   if (
+    lines.length !== dump.lineCount ||
+    table === undefined ||
     table.format !== 'save' ||
     table.excerpt ||
-    old.declaredBy !== 'declaration' ||
-    old.declaration?.line !== line ||
-    old.redeclarations.length > 0 ||
-    !plainRuleOrder(old, line) ||
-    (old.rules.length === 0 && old.referencedBy.length > 0)
+    table.endLine <= line ||
+    (old !== undefined &&
+      (old.declaredBy !== 'declaration' ||
+        old.declaration?.line !== line ||
+        old.redeclarations.length > 0 ||
+        !plainRuleOrder(old, line) ||
+        (old.rules.length === 0 && old.referencedBy.length > 0)))
   ) {
-    return undefined;
+    return 'not-this';
   }
   // The chain the line may name now, as it was before (rules may have made it).
   const space = text.indexOf(' ');
@@ -51,41 +59,64 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
   const namedBefore = named === undefined || named === old ? undefined : { declaredBy: named.declaredBy, declaration: named.declaration };
 
   dump.diagnostics = dump.diagnostics.filter((d) => d.span.line !== line);
+  dump.lineOwners[line] = undefined; // until the line is read again
   const b = new DumpBuilder(dump.lineCount, dump);
   b.current = table;
-  old.undeclare();
+  old?.undeclare();
+  const tablesBefore = dump.tables.length;
+  const promptsBefore = dump.prompts.length;
   parseLine(b, text, line, { listLayout: undefined });
-  const chain = dump.lineOwners[line];
-  if (!(chain instanceof ParsedChain) || chain.table !== table || chain.declaredBy !== 'declaration' || b.declarations !== 1 || b.diagnostics.length > 0) {
+  if (dump.tables.length !== tablesBefore || dump.prompts.length !== promptsBefore || b.current !== table) {
+    return undefined;
+  }
+  const now = dump.lineOwners.at(line); // read again: the line may own a chain now
+  let chain: ParsedChain | undefined;
+  if (now instanceof ParsedChain && now.table === table && now.declaredBy === 'declaration' && b.declarations === 1 && b.diagnostics.length === 0) {
+    chain = now;
+  } else if (!(now === undefined && b.declarations === 0 && b.chainsCreated === 0 && readsAsNothing(b, text, line))) {
     return undefined;
   }
   if (chain === old) {
-    updateUnreferencedHints(dump, new Set([old]));
+    // The same chain declared (its policy or counters edited), or none before and after (a declaration being typed).
+    for (const diagnostic of b.diagnostics) {
+      dump.diagnostics.push(diagnostic);
+    }
+    if (chain !== undefined) {
+      updateUnreferencedHints(dump, new Set([chain]));
+    }
     return 'same-chain';
   }
   const made = b.chainsCreated === 1;
-  if (made ? jumpedToByName(dump, table, chain.name) : chain !== named || namedBefore?.declaredBy !== 'first-rule' || !plainRuleOrder(chain, line)) {
+  if (
+    chain !== undefined &&
+    (made ? jumpedToByName(dump, table, chain.name) : chain !== named || namedBefore?.declaredBy !== 'first-rule' || !plainRuleOrder(chain, line))
+  ) {
     return undefined;
   }
 
-  // The chains in their new order: the declared one in the old one's place, the old one where its first rule is.
+  // The chains in their new order: the one declared here made on this line, the old one where its first rule is.
   const order: Chain[] = [];
+  let slot = -1; // where the old one was
   for (const other of table.chains.values()) {
-    if (other !== chain) {
-      order.push(other === old ? chain : other);
+    if (other === old) {
+      slot = order.length;
+    } else if (other !== chain) {
+      order.push(other);
     }
   }
-  const moved: Chain[] = made ? [] : [chain];
-  if (old.rules.length > 0) {
+  const moved: Chain[] = [];
+  if (chain !== undefined) {
+    order.splice(slot >= 0 ? slot : placeFor(order, line), 0, chain);
+    if (!made) {
+      moved.push(chain);
+    }
+  }
+  if (old !== undefined && old.rules.length > 0) {
     const first = old.rules[0];
     const name = first.chainName!;
     declareByRule(b, table, old, first.line, name.start, name.end);
     b.setPolicy(old, undefined, undefined);
-    let at = order.length;
-    while (at > 0 && madeAt(order[at - 1]) > first.line) {
-      at--;
-    }
-    order.splice(at, 0, old);
+    order.splice(placeFor(order, first.line), 0, old);
     moved.push(old);
   }
   table.chains.clear();
@@ -98,13 +129,48 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
     const { line: was, start } = namedBefore.declaration;
     dump.diagnostics = dump.diagnostics.filter((d) => d.span.line !== was || d.span.start !== start || (d.code !== 'undeclared-chain' && d.code !== 'unreferenced-chain'));
   }
-  const touched = new Set<Chain>([chain, ...moved]);
+  const touched = new Set<Chain>(moved);
+  if (chain !== undefined) {
+    touched.add(chain);
+  }
   reindexCallsOf(dump, table, moved, touched);
   for (const diagnostic of b.diagnostics) {
     dump.diagnostics.push(diagnostic);
   }
   updateUnreferencedHints(dump, touched);
   return 'other-chain';
+}
+
+/**
+ * The save table a line that owns nothing (`text` before the edit) is read in, when it reads as nothing (blank, a
+ * comment, or nothing but an error), and so do the lines above it up to one that is a rule or declaration (its
+ * table open, not ended by COMMIT).
+ */
+function quietLineTable(dump: Dump, lines: readonly string[], line: number, text: string): Table | undefined {
+  const quiet = (l: number, t: string): boolean =>
+    isBlankLine(t) || isInertLine(t) || dump.diagnostics.some((d) => d.span.line === l && NOTHING_ELSE_READ.has(d.code));
+  if (!quiet(line, text)) {
+    return undefined;
+  }
+  for (let above = line - 1; above >= 0; above--) {
+    const owner = dump.lineOwners[above];
+    if (owner !== undefined) {
+      return 'bodyStart' in owner || 'rules' in owner ? owner.table : undefined;
+    }
+    if (!quiet(above, lines[above])) {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Whether the line read as nothing: blank, a comment, or nothing but one error of `NOTHING_ELSE_READ` that spans it. */
+function readsAsNothing(b: DumpBuilder, text: string, line: number): boolean {
+  if (b.diagnostics.length === 0) {
+    return isBlankLine(text) || isInertLine(text);
+  }
+  const [only] = b.diagnostics;
+  return b.diagnostics.length === 1 && NOTHING_ELSE_READ.has(only.code) && only.span.line === line;
 }
 
 /** Whether `chain`'s rules are all `-A` rules below `line`, in line order (so the first is the one that would make it). */
@@ -124,6 +190,15 @@ function jumpedToByName(dump: Dump, table: Table, name: string): boolean {
     const jumping = dump.lineOwners[d.span.line];
     return jumping !== undefined && 'bodyStart' in jumping && jumping.table === table && jumping.targetName === name;
   });
+}
+
+/** Where in `order` (chains in the order a parse made them) a chain made on `line` goes: before those made below it. */
+function placeFor(order: readonly Chain[], line: number): number {
+  let at = order.length;
+  while (at > 0 && madeAt(order[at - 1]) > line) {
+    at--;
+  }
+  return at;
 }
 
 /** The line a parse makes `chain` on: its declaration's, or its first rule's if that comes first. */
