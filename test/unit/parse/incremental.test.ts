@@ -347,6 +347,11 @@ describe('incremental edits that add or remove lines', () => {
       edit(2, 4, 6, ''),
       'list-rows',
     ],
+    ['a character typed in a declaration (the chain is made by its first rule)', save, edit(2, 2, 2, 'Z'), 'declaration'],
+    ['a declaration commented out (its chain is made by its first rule)', save, edit(2, 0, 0, '#'), 'declaration'],
+    ['the declaration of a chain only jumped to commented out', save, edit(3, 0, 0, '#'), 'parsed'],
+    ['`:` typed on an empty line among the declarations', [...save.slice(0, 3), '', ...save.slice(3)], edit(3, 0, 0, ':'), 'declaration'],
+    ['a declaration finished on its own line', [...save.slice(0, 3), ':C ', ...save.slice(3)], edit(3, 3, 3, '-'), 'declaration'],
     ['a rule commented out', save, edit(5, 0, 0, '#'), 'lines-replaced'],
     ['a rule commented back in', [...save.slice(0, 5), `#${save[5]}`, ...save.slice(6)], edit(5, 0, 1, ''), 'lines-replaced'],
     ['the last rule of a table commented out (the table ends at COMMIT)', save, edit(6, 0, 0, '# '), 'lines-replaced'],
@@ -460,7 +465,7 @@ describe('incremental edits that add or remove lines', () => {
 });
 
 type ParsePath =
-  'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'rule-lines' | 'parsed';
+  'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows' | 'rule-lines' | 'declaration' | 'parsed';
 
 describe('a rule typed character by character on a new line, and its chain name edited (in place), equal a fresh parse', function () {
   this.timeout(300000);
