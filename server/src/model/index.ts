@@ -160,7 +160,8 @@ function chainOrder(table: Table): Map<Chain, number> {
   return order;
 }
 
-function undefinedTarget(dump: Dump, table: Table, name: string, span: Span): void {
+/** The diagnostic of a jump at `span` to `name`, which is no chain of `table` (nor a built-in target). */
+export function undefinedTarget(dump: Dump, table: Table, name: string, span: Span): void {
   if (table.excerpt) {
     dump.diagnostics.push({ span, severity: 'hint', code: 'not-in-excerpt', message: `Chain ${name} is not in this excerpt.` });
     return;

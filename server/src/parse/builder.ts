@@ -427,6 +427,16 @@ class ParsedRule implements Rule {
   }
 }
 
+/**
+ * Makes `rule` (of a parse) jump to `target`: a chain of its table, or the name of a chain its table no longer has
+ * (for an edit followed in place: see parse/redeclare.ts).
+ */
+export function retarget(rule: Rule, target: ParsedChain | string): void {
+  if (rule instanceof ParsedRule) {
+    rule.jump = target;
+  }
+}
+
 /** A rule with counters (`-c`, `[p:b]`, `-L -v`) or a listed number (`--line-numbers`). */
 class CountedRule extends ParsedRule {
   constructor(

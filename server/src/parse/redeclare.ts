@@ -9,13 +9,14 @@
 //   - the chain declared now is a new one, or one that rules made (a name typed back): it gets its declaration and
 //     leaves its place.
 // A line that is no declaration before or after the edit reads as nothing: blank, a comment (a declaration commented
-// out), or nothing but an error (`NOTHING_ELSE_READ`: a declaration being typed). The cases this does not follow (a name that rules jump to before it exists,
-// a chain declared twice, `-I` rules, rules above the declaration, a chain that jumps lead to and no rule keeps) are
-// left to a whole parse.
+// out), or nothing but an error (`NOTHING_ELSE_READ`: a declaration being typed). Jumps follow: to a chain that is
+// gone they are errors, and a chain declared takes the jumps to its name. The cases this does not follow (a chain
+// declared twice, `-I` rules, rules above the declaration, a chain named as a built-in target) are left to a whole
+// parse.
 import { isBuiltinTarget } from '../model/builtinTargets';
-import { forgetChainOrder, indexRules } from '../model/index';
+import { forgetChainOrder, indexRules, undefinedTarget } from '../model/index';
 import type { Chain, Dump, Rule, Table } from '../model/types';
-import { DumpBuilder, ParsedChain } from './builder';
+import { DumpBuilder, ParsedChain, retarget } from './builder';
 import { isInertLine, parseLine } from './index';
 import { isBlankLine, NOTHING_ELSE_READ, updateUnreferencedHints } from './incremental';
 import { declareByRule } from './save';
@@ -48,8 +49,7 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
       (old.declaredBy !== 'declaration' ||
         old.declaration?.line !== line ||
         old.redeclarations.length > 0 ||
-        !plainRuleOrder(old, line) ||
-        (old.rules.length === 0 && old.referencedBy.length > 0)))
+        !plainRuleOrder(old, line)))
   ) {
     return 'not-this';
   }
@@ -89,9 +89,9 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
   const made = b.chainsCreated === 1;
   if (
     chain !== undefined &&
-    (made ? jumpedToByName(dump, table, chain.name) : chain !== named || namedBefore?.declaredBy !== 'first-rule' || !plainRuleOrder(chain, line))
+    (made ? isBuiltinTarget(chain.name) : chain !== named || namedBefore?.declaredBy !== 'first-rule' || !plainRuleOrder(chain, line))
   ) {
-    return undefined;
+    return undefined; // (jumps to a built-in target's name, which no diagnostic marks, would go to a chain of that name)
   }
 
   // The chains in their new order: the one declared here made on this line, the old one where its first rule is.
@@ -133,7 +133,15 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
   if (chain !== undefined) {
     touched.add(chain);
   }
-  reindexCallsOf(dump, table, moved, touched);
+  if (old !== undefined && old.rules.length === 0) {
+    // Gone: the jumps to it go to a chain the table does not have.
+    for (const rule of old.referencedBy) {
+      retarget(rule, old.name);
+      undefinedTarget(dump, table, old.name, rule.target!.span);
+    }
+  }
+  const jumps = made && chain !== undefined ? claimJumps(dump, table, chain) : [];
+  reindexCallsOf(dump, table, moved, jumps, touched);
   for (const diagnostic of b.diagnostics) {
     dump.diagnostics.push(diagnostic);
   }
@@ -178,18 +186,25 @@ function plainRuleOrder(chain: Chain, line: number): boolean {
   return chain.rules.every((rule, i, rules) => rule.insert !== true && rule.line > (i === 0 ? line : rules[i - 1].line));
 }
 
-/** Whether a rule of `table` jumps to `name` while it is no chain (a fresh parse would make those jumps references). */
-function jumpedToByName(dump: Dump, table: Table, name: string): boolean {
-  if (isBuiltinTarget(name)) {
-    return true; // no diagnostic marks those jumps: assume there are some
-  }
-  return dump.diagnostics.some((d) => {
-    if (d.code !== 'undefined-chain' && d.code !== 'not-in-excerpt') {
-      return false;
+/**
+ * The rules of `table` that jump to the name of `chain`, just made, while no chain had it (each marked by its
+ * `undefined-chain` error, which goes): they jump to `chain` now.
+ */
+function claimJumps(dump: Dump, table: Table, chain: ParsedChain): Rule[] {
+  const rules: Rule[] = [];
+  dump.diagnostics = dump.diagnostics.filter((d) => {
+    if (d.code !== 'undefined-chain') {
+      return true;
     }
     const jumping = dump.lineOwners[d.span.line];
-    return jumping !== undefined && 'bodyStart' in jumping && jumping.table === table && jumping.targetName === name;
+    if (jumping === undefined || !('bodyStart' in jumping) || jumping.table !== table || jumping.targetName !== chain.name) {
+      return true;
+    }
+    retarget(jumping, chain);
+    rules.push(jumping);
+    return false;
   });
+  return rules;
 }
 
 /** Where in `order` (chains in the order a parse made them) a chain made on `line` goes: before those made below it. */
@@ -214,18 +229,18 @@ function madeAt(chain: Chain): number {
 
 /**
  * Puts the jumps of the rules of `moved` (chains that changed places in `table`) where their targets' callers now
- * have them: callers are in table order.
+ * have them (callers are in table order), and the `claimed` jumps among their target's callers.
  */
-function reindexCallsOf(dump: Dump, table: Table, moved: readonly Chain[], touched: Set<Chain>): void {
+function reindexCallsOf(dump: Dump, table: Table, moved: readonly Chain[], claimed: readonly Rule[], touched: Set<Chain>): void {
   const from = new Set(moved);
-  const rules: Rule[] = [];
+  const rules = new Set<Rule>(claimed);
   const targets = new Set<Chain>();
   for (const chain of moved) {
     for (const rule of chain.rules) {
       const name = rule.targetName;
       const target = name === undefined ? undefined : table.chains.get(name);
       if (target !== undefined) {
-        rules.push(rule);
+        rules.add(rule);
         targets.add(target);
       }
     }
@@ -233,5 +248,5 @@ function reindexCallsOf(dump: Dump, table: Table, moved: readonly Chain[], touch
   for (const target of targets) {
     target.referencedBy = target.referencedBy.filter((rule) => !from.has(rule.chain));
   }
-  indexRules(dump, rules, touched);
+  indexRules(dump, [...rules], touched);
 }
