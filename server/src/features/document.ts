@@ -450,9 +450,12 @@ function retyped(dump: Dump, lines: readonly string[], oldTexts: ReadonlyMap<num
   return false;
 }
 
-/** Whether `text` is a save table's chain declaration, `:NAME POLICY [P:B]`, as the line's first character says. */
+/**
+ * Whether `text` may declare a chain, as its start says: a save table's `:NAME POLICY [P:B]`, an `-L` listing's
+ * `Chain NAME (…)`.
+ */
 function isDeclarationLine(text: string | undefined): boolean {
-  return text !== undefined && text.charCodeAt(0) === 58 /* : */;
+  return text !== undefined && (text.charCodeAt(0) === 58 /* : */ || text.startsWith('Chain '));
 }
 
 /** The command and chain name of a save or `-S` rule line (`-A KUBE-SERVICES`), as written. */

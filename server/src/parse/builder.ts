@@ -307,10 +307,26 @@ export class ParsedChain implements Chain {
   private declarationEnd = 0;
 
   constructor(
-    readonly name: string,
+    /** Changed only by `retitle`. */
+    public name: string,
     readonly table: Table,
     public endLine: number,
   ) {}
+
+  /**
+   * Gives the chain the name, declaration, policy and listed references `header` (another chain, just read from this
+   * chain's `-L` header retyped) was read with: see parse/redeclare.ts. The table's map of chains is the caller's.
+   */
+  retitle(header: ParsedChain): void {
+    this.name = header.name;
+    this.declarationLine = header.declarationLine;
+    this.declarationStart = header.declarationStart;
+    this.declarationEnd = header.declarationEnd;
+    this.declaredBy = header.declaredBy;
+    this.policy = header.policy;
+    this.policyCounters = header.policyCounters;
+    this.listedReferences = header.listedReferences;
+  }
 
   get builtin(): boolean {
     return BUILTIN_CHAINS.has(this.name);

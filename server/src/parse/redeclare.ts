@@ -18,6 +18,7 @@ import { forgetChainOrder, indexRules, undefinedTarget } from '../model/index';
 import type { Chain, Dump, Rule, Table } from '../model/types';
 import { DumpBuilder, ParsedChain, retarget } from './builder';
 import { isInertLine, parseLine } from './index';
+import { isChainHeader } from './list';
 import { isBlankLine, NOTHING_ELSE_READ, updateUnreferencedHints } from './incremental';
 import { declareByRule } from './save';
 
@@ -38,6 +39,9 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
   const text = lines[line];
   const owner = dump.lineOwners[line];
   const old = owner instanceof ParsedChain ? owner : undefined;
+  if (old?.declaredBy === 'header') {
+    return retitleListChain(dump, text, line, old);
+  }
   const table = old !== undefined ? old.table : owner === undefined && text.charCodeAt(0) === 58 /* : */ ? quietLineTable(dump, lines, line, before) : undefined;
   if (
     lines.length !== dump.lineCount ||
@@ -147,6 +151,68 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
   }
   updateUnreferencedHints(dump, touched);
   return 'other-chain';
+}
+
+/**
+ * Follows a chain's `Chain NAME (…)` header in `-L` output retyped (`text`, at `line`): the rows below it are the
+ * chain's still, so the chain takes the name, policy and references the header says now, in its place; jumps to
+ * the old name are errors, and jumps to the new one the chain's. Left to a whole parse (`not-this`): a built-in
+ * chain's header or one retyped to a built-in chain's name, or a name another table lists too (which decide where
+ * iptables' listing of the next table begins).
+ */
+function retitleListChain(dump: Dump, text: string, line: number, old: ParsedChain): Redeclared | undefined {
+  const table = old.table;
+  const oldName = old.name;
+  const listedElsewhere = (name: string): boolean => dump.tables.some((other) => other !== table && other.chains.has(name));
+  if (
+    table.format !== 'list' ||
+    old.declaration?.line !== line ||
+    old.redeclarations.length > 0 ||
+    old.builtin ||
+    !isChainHeader(text) ||
+    listedElsewhere(oldName)
+  ) {
+    return 'not-this';
+  }
+  const order = [...table.chains.values()];
+  dump.diagnostics = dump.diagnostics.filter((d) => d.span.line !== line);
+  dump.lineOwners[line] = undefined; // until the line is read again
+  table.chains.delete(oldName); // (a header that names a chain the table has starts the next table's listing)
+  const b = new DumpBuilder(dump.lineCount, dump);
+  b.current = table;
+  const tablesBefore = dump.tables.length;
+  parseLine(b, text, line, { listLayout: undefined });
+  const header = dump.lineOwners.at(line);
+  if (
+    dump.tables.length !== tablesBefore ||
+    !(header instanceof ParsedChain) ||
+    header.table !== table ||
+    header.declaredBy !== 'header' ||
+    header.builtin ||
+    b.chainsCreated !== 1 ||
+    b.diagnostics.length > 0 ||
+    listedElsewhere(header.name)
+  ) {
+    return undefined;
+  }
+  old.retitle(header);
+  dump.lineOwners[line] = old;
+  table.chains.clear();
+  for (const chain of order) {
+    table.chains.set(chain.name, chain);
+  }
+  const touched = new Set<Chain>([old]);
+  if (old.name !== oldName) {
+    const callers = old.referencedBy;
+    old.referencedBy = [];
+    for (const rule of callers) {
+      retarget(rule, oldName);
+      undefinedTarget(dump, table, oldName, rule.target!.span);
+    }
+    indexRules(dump, claimJumps(dump, table, old), touched);
+  }
+  updateUnreferencedHints(dump, touched);
+  return old.name === oldName ? 'same-chain' : 'other-chain';
 }
 
 /**

@@ -533,6 +533,72 @@ describe('a rule typed character by character on a new line, and its chain name 
   });
 });
 
+describe('a `Chain` header retyped in -L output (in place) equals a fresh parse', function () {
+  this.timeout(300000);
+  const texts: [string, string][] = [
+    ['generated -L', renderListing(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 3 }))],
+    ...corpusFiles()
+      .map((file): [string, string] => [file, readCorpus(file)])
+      .filter(([, text]) => /^Chain \S+ \(\d+ references\)/m.test(text)),
+  ];
+  const tally = new Map<string, number>();
+  const check = (doc: DumpDocument, what: string): void => {
+    const made = doc.parseComputation;
+    const key = made?.incremental ? made.edit : 'parsed';
+    tally.set(key, (tally.get(key) ?? 0) + 1);
+    const fresh = DumpDocument.fromText('file:///fresh', 1, doc.lines.join('\n'));
+    assert.deepEqual(modelSnapshot(doc.dump), modelSnapshot(fresh.dump), what);
+    assert.deepEqual(JSON.parse(JSON.stringify(doc.kube.services)), JSON.parse(JSON.stringify(fresh.kube.services)), `${what}: services`);
+    assert.deepEqual(
+      doc.diagnostics.map((d) => JSON.stringify(d)).sort(),
+      fresh.diagnostics.map((d) => JSON.stringify(d)).sort(),
+      `${what}: diagnostics`,
+    );
+  };
+
+  for (const [name, text] of texts) {
+    it(`${name}: types in user chains' headers, then deletes what it typed`, () => {
+      let doc = DumpDocument.fromText('file:///listed', 1, text);
+      const headers = doc.lines.flatMap((line, i) => (/^Chain \S+ \(\d+ references\)/.test(line) ? [i] : []));
+      const picks = [...new Set([headers[0], headers[Math.floor(headers.length / 2)], headers[headers.length - 1]])];
+      let version = 1;
+      for (const at of picks) {
+        const line = doc.lines[at];
+        const nameEnd = line.indexOf(' ', 6);
+        // In the name (a chain nothing jumps to: the jumps to the old name are errors), a second character, both
+        // deleted (the chain takes its jumps back).
+        doc = doc.withEdits(++version, [edit(at, nameEnd - 1, nameEnd - 1, 'Q')]);
+        check(doc, `${name}: Q typed in the header on line ${at}`);
+        doc = doc.withEdits(++version, [edit(at, nameEnd, nameEnd, 'R')]);
+        check(doc, `${name}: R typed after it`);
+        doc = doc.withEdits(++version, [edit(at, nameEnd - 1, nameEnd + 1, '')]);
+        check(doc, `${name}: both deleted`);
+        // The references iptables counted.
+        const count = line.indexOf('(') + 1;
+        doc = doc.withEdits(++version, [edit(at, count, count, '1')]);
+        check(doc, `${name}: a digit typed in the references on line ${at}`);
+        doc = doc.withEdits(++version, [edit(at, count, count + 1, '')]);
+        check(doc, `${name}: deleted`);
+        // The name of another chain of the table (a header repeated: the next table's listing), and back.
+        const other = doc.lines[headers.find((l) => l !== at)!].slice(6).split(' ')[0];
+        doc = doc.withEdits(++version, [edit(at, 6, nameEnd, other)]);
+        check(doc, `${name}: line ${at} lists ${other} again`);
+        doc = doc.withEdits(++version, [edit(at, 6, 6 + other.length, line.slice(6, nameEnd))]);
+        check(doc, `${name}: line ${at} as it was`);
+        assert.equal(doc.lines[at], line);
+      }
+      assert.equal(doc.lines.join('\n'), text);
+    });
+  }
+
+  it('followed most of those edits in place', () => {
+    const all = [...tally.values()].reduce((a, b) => a + b, 0);
+    const inPlace = tally.get('declaration') ?? 0;
+    assert.ok(all > 50, `${all} edits`);
+    assert.ok(inPlace >= all * 0.6, `in place ${inPlace} of ${all}: ${JSON.stringify([...tally])}`);
+  });
+});
+
 describe('a chain declaration typed, retyped or deleted in a save table (in place) equals a fresh parse', function () {
   this.timeout(300000);
   const texts: [string, string][] = [
