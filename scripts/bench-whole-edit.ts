@@ -1,8 +1,7 @@
 // What the user of a large dump waits for while the server analyses the whole dump, in the built server over stdio.
 // Four edits, each typed and then deleted again:
 //   - declaration: a character typed in a chain's declaration (`:KUBE-SEP-…` in save output, `Chain KUBE-SEP-…` in
-//     `-L` output): the model follows it in place in save output (parse/redeclare.ts), and parses the whole dump
-//     again in `-L` output; the analysis is whole;
+//     `-L` output): the model follows it in place (parse/redeclare.ts); the analysis is whole;
 //   - chain name (save output only): a character typed in the chain name of an endpoint chain's rule (`-A KUBE-SEP-…`),
 //     which makes it the rule of a chain no line declares: the model follows it in place, the analysis is whole;
 //   - comment: a character typed in the service port name of a health check node port rule's comment (KUBE-NODEPORTS):
