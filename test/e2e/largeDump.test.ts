@@ -126,6 +126,37 @@ describe(`a large kube-proxy dump in the editor (${SERVICES} services)`, functio
     assert.deepEqual(implementationLines, dnatLines.sort((a, b) => a - b));
   });
 
+  it("follows a character typed in an endpoint chain's declaration, and deleted again", async () => {
+    const endpointChain = service.endpoints[0].chain;
+    const textLines = (): string[] => document.getText().split('\n');
+    const declaration = textLines().indexOf(`:${endpointChain} - [0:0]`);
+    const firstRule = textLines().findIndex((l) => l.startsWith(`-A ${endpointChain} `));
+    const jump = textLines().findIndex((l) => l.startsWith(`-A ${serviceChain} `) && l.endsWith(`-j ${endpointChain}`));
+    assert.ok(declaration >= 0 && firstRule > declaration && jump >= 0, `${endpointChain}: ${declaration}, ${firstRule}, ${jump}`);
+    const at = new vscode.Position(jump, document.lineAt(jump).text.lastIndexOf(endpointChain) + 3);
+    const definitionLine = async (): Promise<number | undefined> => {
+      const found = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', document.uri, at);
+      return found.map((f) => ('targetRange' in f ? f.targetRange : f.range).start.line)[0];
+    };
+    const undeclared = (): vscode.Diagnostic[] =>
+      vscode.languages.getDiagnostics(document.uri).filter((d) => d.code === 'undeclared-chain' && d.message.includes(endpointChain));
+    assert.equal(await definitionLine(), declaration);
+
+    // The declaration now names another chain: the endpoint chain is made by its first rule, an error there.
+    const typed = new vscode.WorkspaceEdit();
+    typed.insert(document.uri, new vscode.Position(declaration, ':KUBE-SEP-'.length), 'Q');
+    assert.ok(await vscode.workspace.applyEdit(typed));
+    const errors = await waitFor('the undeclared chain error', () => undeclared().length > 0 && undeclared());
+    assert.equal(errors[0].range.start.line, firstRule);
+    assert.equal(await waitFor('the definition at the first rule', async () => (await definitionLine()) === firstRule), true);
+
+    const deleted = new vscode.WorkspaceEdit();
+    deleted.delete(document.uri, new vscode.Range(declaration, ':KUBE-SEP-'.length, declaration, ':KUBE-SEP-'.length + 1));
+    assert.ok(await vscode.workspace.applyEdit(deleted));
+    await waitFor('the error gone', () => undeclared().length === 0);
+    assert.equal(await definitionLine(), declaration);
+  });
+
   it('outlines every chain once iptablesLens.outline.maxChains is 0 (from the next edit on)', async () => {
     await vscode.workspace.getConfiguration('iptablesLens').update('outline.maxChains', 0, vscode.ConfigurationTarget.Global);
     // The setting reaches the server as a notification of its own; VS Code asks for the outline again only for a
