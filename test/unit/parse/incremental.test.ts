@@ -533,19 +533,19 @@ describe('a rule typed character by character on a new line, and its chain name 
   });
 });
 
-describe('a `Chain` header retyped in -L output (in place) equals a fresh parse', function () {
-  this.timeout(300000);
-  const texts: [string, string][] = [
-    ['generated -L', renderListing(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 3 }))],
-    ...corpusFiles()
-      .map((file): [string, string] => [file, readCorpus(file)])
-      .filter(([, text]) => /^Chain \S+ \(\d+ references\)/m.test(text)),
-  ];
+/**
+ * `check(doc, what)` compares a document after edits with a fresh parse of its text: the model, the kube-proxy
+ * analysis's services (reused after an edit that changes no chain, made again after one that does) and the
+ * diagnostics. `tally` counts how the model of each checked document was made (not when `counted` is false).
+ */
+function freshParseCheck(): { tally: Map<string, number>; check: (doc: DumpDocument, what: string, counted?: boolean) => void } {
   const tally = new Map<string, number>();
-  const check = (doc: DumpDocument, what: string): void => {
+  const check = (doc: DumpDocument, what: string, counted = true): void => {
     const made = doc.parseComputation;
     const key = made?.incremental ? made.edit : 'parsed';
-    tally.set(key, (tally.get(key) ?? 0) + 1);
+    if (counted) {
+      tally.set(key, (tally.get(key) ?? 0) + 1);
+    }
     const fresh = DumpDocument.fromText('file:///fresh', 1, doc.lines.join('\n'));
     assert.deepEqual(modelSnapshot(doc.dump), modelSnapshot(fresh.dump), what);
     assert.deepEqual(JSON.parse(JSON.stringify(doc.kube.services)), JSON.parse(JSON.stringify(fresh.kube.services)), `${what}: services`);
@@ -555,6 +555,18 @@ describe('a `Chain` header retyped in -L output (in place) equals a fresh parse'
       `${what}: diagnostics`,
     );
   };
+  return { tally, check };
+}
+
+describe('a `Chain` header retyped in -L output (in place) equals a fresh parse', function () {
+  this.timeout(300000);
+  const texts: [string, string][] = [
+    ['generated -L', renderListing(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 3 }))],
+    ...corpusFiles()
+      .map((file): [string, string] => [file, readCorpus(file)])
+      .filter(([, text]) => /^Chain \S+ \(\d+ references\)/m.test(text)),
+  ];
+  const { tally, check } = freshParseCheck();
 
   for (const [name, text] of texts) {
     it(`${name}: types in user chains' headers, then deletes what it typed`, () => {
@@ -607,24 +619,7 @@ describe('a chain declaration typed, retyped or deleted in a save table (in plac
       .map((file): [string, string] => [file, readCorpus(file)])
       .filter(([, text]) => text.includes('\nCOMMIT') && /^:\S+ \S+/m.test(text)),
   ];
-  const tally = new Map<string, number>();
-  /** Compares `doc` with a fresh parse of its text; `counted` edits are tallied for the last test. */
-  const check = (doc: DumpDocument, what: string, counted = true): void => {
-    const made = doc.parseComputation;
-    const key = made?.incremental ? made.edit : 'parsed';
-    if (counted) {
-      tally.set(key, (tally.get(key) ?? 0) + 1);
-    }
-    const fresh = DumpDocument.fromText('file:///fresh', 1, doc.lines.join('\n'));
-    assert.deepEqual(modelSnapshot(doc.dump), modelSnapshot(fresh.dump), what);
-    // The analysis too: reused for a policy or counters edit, made again for another chain.
-    assert.deepEqual(JSON.parse(JSON.stringify(doc.kube.services)), JSON.parse(JSON.stringify(fresh.kube.services)), `${what}: services`);
-    assert.deepEqual(
-      doc.diagnostics.map((d) => JSON.stringify(d)).sort(),
-      fresh.diagnostics.map((d) => JSON.stringify(d)).sort(),
-      `${what}: diagnostics`,
-    );
-  };
+  const { tally, check } = freshParseCheck();
 
   for (const [name, text] of texts) {
     it(`${name}: types in declarations' names and counters, then deletes what it typed`, () => {
