@@ -54,7 +54,8 @@ export type ModelEdit =
  * - `rules-inserted`, `rules-removed`, `lines-replaced`: rule lines inserted, removed, or both (a rule line split
  *   or joined, a rule commented out or back in);
  * - `list-rows`: the rows of one `-L` chain read again (`editLines`, `editListRows`);
- * - `declaration`: a save table's chain declaration typed, retyped or taken apart (`redeclareLine`);
+ * - `declaration`: a save table's chain declaration typed, retyped or taken apart, or an `-L` chain header retyped
+ *   (`redeclareLine`);
  * - `none`: nothing to do.
  */
 export type ParseComputation = { incremental: true; edit: ModelEdit } | { incremental: false };
@@ -267,8 +268,8 @@ export class DumpDocument {
     }
     const before = oldTexts.get(first);
     if (sameLineCount && first === last && before !== undefined && (isDeclarationLine(before) || isDeclarationLine(lines[first]))) {
-      // A chain's declaration typed, retyped or taken apart: the rules stay, the chains may change (made, dropped or
-      // moved).
+      // A chain's declaration typed, retyped or taken apart, an `-L` chain header retyped: the rules stay, the chains
+      // may change (made, dropped, renamed or moved).
       const redeclared = redeclareLine(this.dump, lines, first, before);
       if (redeclared === undefined) {
         return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
