@@ -603,6 +603,22 @@ describe('a `Chain` header retyped in -L output (in place) equals a fresh parse'
     });
   }
 
+  it('follows random characters typed into and deleted from headers as a fresh parse reads them', () => {
+    const random = seededRandom(43);
+    let doc = DumpDocument.fromText('file:///random-headers', 1, renderListing(generateKubeDump({ seed: 47, services: 10, maxEndpoints: 3 })));
+    let version = 1;
+    for (let i = 0; i < 200; i++) {
+      // A `Chain` line (or what typing left of one), a place after `Chain `, a character or one deleted.
+      const headers = doc.lines.flatMap((line, n) => (line.startsWith('Chain ') ? [n] : []));
+      const at = headers[Math.floor(random() * headers.length)];
+      const line = doc.lines[at];
+      const place = 6 + Math.floor(random() * (line.length - 6));
+      const change = random() < 0.5 || place >= line.length ? edit(at, place, place, ' (-AQK1'[Math.floor(random() * 7)]) : edit(at, place, place + 1, '');
+      doc = doc.withEdits(++version, [change]);
+      check(doc, `random edit ${i}: ${JSON.stringify(change)} on ${JSON.stringify(line)}`, false);
+    }
+  });
+
   it('followed most of those edits in place', () => {
     const all = [...tally.values()].reduce((a, b) => a + b, 0);
     const inPlace = tally.get('declaration') ?? 0;
