@@ -1,6 +1,7 @@
 // Soak: the built server over stdio, under a bounded burst of incremental edits and requests (a fifth of them
 // cancelled with $/cancelRequest) on a large generated kube-proxy dump. It must stay up, settle every request,
-// publish diagnostics for the last version, and after the document is closed its resident memory (read from
+// publish diagnostics for the last version, every tenth version's diagnostics and outline must be those of its text
+// opened anew, and after the document is closed its resident memory (read from
 // /proc/PID/status, not asked of the server) must come back near where it was before the document was opened.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -70,6 +71,22 @@ describe(`soak: the server over stdio under a burst of edits and requests (seed 
 
     await client.open(uri, text, 1);
     await client.waitForDiagnostics(uri, (p) => p.version === 1, 60000);
+    /**
+     * The model the edits were followed into (in place or not) reads as a fresh one: the diagnostics of `version`
+     * and the outline are those of its text opened anew.
+     */
+    const matchesFresh = async (version: number, current: string): Promise<void> => {
+      const edited = await client!.waitForDiagnostics(uri, (p) => p.version === version, 60000);
+      const fresh = `file:///soak/fresh-${version}.iptables`;
+      await client!.open(fresh, current, 1);
+      const opened = await client!.waitForDiagnostics(fresh, (p) => p.version === 1, 60000);
+      const sorted = (p: { diagnostics: unknown[] }): string[] => p.diagnostics.map((d) => JSON.stringify(d)).sort();
+      assert.deepEqual(sorted(edited), sorted(opened), `diagnostics of version ${version} and of its text opened anew`);
+      const outline = (of: string): Promise<unknown> => client!.request('textDocument/documentSymbol', { textDocument: { uri: of } });
+      assert.deepEqual(await outline(uri), await outline(fresh), `the outline of version ${version} and of its text opened anew`);
+      await client!.connection.sendNotification('textDocument/didClose', { textDocument: { uri: fresh } });
+      await client!.waitForDiagnostics(fresh, (p) => p.diagnostics.length === 0, 10000);
+    };
     const random = seededRandom(FUZZ_SEED);
     let shadow = TextDocument.create(uri, 'iptables', 1, text);
     const pending: Promise<string>[] = [];
@@ -117,6 +134,9 @@ describe(`soak: the server over stdio under a burst of edits and requests (seed 
           cancelled++;
         }
         pending.push(settled);
+      }
+      if (version % 10 === 0) {
+        await matchesFresh(version, shadow.getText());
       }
       if (version % 20 === 0) {
         // Keep the burst bounded: let the answers catch up every 20 edits, and sample memory.
