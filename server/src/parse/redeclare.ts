@@ -12,7 +12,8 @@
 // out), or nothing but an error (`NOTHING_ELSE_READ`: a declaration being typed). Jumps follow: to a chain that is
 // gone they are errors, and a chain declared takes the jumps to its name. The cases this does not follow (a chain
 // declared twice, `-I` rules, rules above the declaration, a chain named as a built-in target) are left to a whole
-// parse.
+// parse. A user chain's `Chain NAME (…)` header retyped in `-L` output is followed too (`retitleListChain`): there
+// the rows below a header are its chain's whatever it is called, so the chain keeps them and takes the new name.
 import { isBuiltinTarget } from '../model/builtinTargets';
 import { forgetChainOrder, indexRules, undefinedTarget } from '../model/index';
 import type { Chain, Dump, Rule, Table } from '../model/types';
@@ -32,8 +33,8 @@ export type Redeclared = 'same-chain' | 'other-chain' | 'not-this';
 
 /**
  * Follows in `dump` an edit of line `line` of `lines` (edited in place, the line count kept; `before` is the text it
- * had) that declares a chain of a save table, or did. Returns undefined when it could not, having changed `dump`,
- * which the caller must then parse again.
+ * had) that declares a chain of a save table, or did, or that retyped an `-L` chain header. Returns undefined when it
+ * could not, having changed `dump`, which the caller must then parse again.
  */
 export function redeclareLine(dump: Dump, lines: readonly string[], line: number, before: string): Redeclared | undefined {
   const text = lines[line];
