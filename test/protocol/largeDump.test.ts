@@ -431,7 +431,7 @@ describe('a large kube-proxy dump opened in the editor', function () {
     try {
       const lenses = await client.request<{ range: unknown; data: unknown }[]>('textDocument/codeLens', { textDocument: { uri } });
       await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
-      // A character typed in an endpoint chain's declaration: parsed whole, then analysed whole, in slices.
+      // A character typed in an endpoint chain's declaration: the model follows it, the analysis is whole, in slices.
       const declaration = dumpLines.findIndex((l) => l.startsWith(':KUBE-SEP-'));
       const character = dumpLines[declaration].indexOf(' ');
       await client.connection.sendNotification('textDocument/didChange', {

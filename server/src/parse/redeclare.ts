@@ -124,10 +124,7 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
     order.splice(placeFor(order, first.line), 0, old);
     moved.push(old);
   }
-  table.chains.clear();
-  for (const each of order) {
-    table.chains.set(each.name, each);
-  }
+  setChains(table, order);
   forgetChainOrder(table);
   if (namedBefore?.declaration !== undefined) {
     // Rules made it: its error and hint were at its first rule.
@@ -139,11 +136,7 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
     touched.add(chain);
   }
   if (old !== undefined && old.rules.length === 0) {
-    // Gone: the jumps to it go to a chain the table does not have.
-    for (const rule of old.referencedBy) {
-      retarget(rule, old.name);
-      undefinedTarget(dump, table, old.name, rule.target!.span);
-    }
+    jumpNowhere(dump, table, old.name, old.referencedBy); // it is gone
   }
   const jumps = made && chain !== undefined ? claimJumps(dump, table, chain) : [];
   reindexCallsOf(dump, table, moved, jumps, touched);
@@ -198,18 +191,11 @@ function retitleListChain(dump: Dump, text: string, line: number, old: ParsedCha
   }
   old.retitle(header);
   dump.lineOwners[line] = old;
-  table.chains.clear();
-  for (const chain of order) {
-    table.chains.set(chain.name, chain);
-  }
+  setChains(table, order); // the same chains in the same order, one under its new name
   const touched = new Set<Chain>([old]);
   if (old.name !== oldName) {
-    const callers = old.referencedBy;
+    jumpNowhere(dump, table, oldName, old.referencedBy);
     old.referencedBy = [];
-    for (const rule of callers) {
-      retarget(rule, oldName);
-      undefinedTarget(dump, table, oldName, rule.target!.span);
-    }
     indexRules(dump, claimJumps(dump, table, old), touched);
   }
   updateUnreferencedHints(dump, touched);
@@ -251,6 +237,22 @@ function readsAsNothing(b: DumpBuilder, text: string, line: number): boolean {
 /** Whether `chain`'s rules are all `-A` rules below `line`, in line order (so the first is the one that would make it). */
 function plainRuleOrder(chain: Chain, line: number): boolean {
   return chain.rules.every((rule, i, rules) => rule.insert !== true && rule.line > (i === 0 ? line : rules[i - 1].line));
+}
+
+/** `table`'s chains, `order` (a parse's order, which the outline and the callers follow), each under its name. */
+function setChains(table: Table, order: readonly Chain[]): void {
+  table.chains.clear();
+  for (const chain of order) {
+    table.chains.set(chain.name, chain);
+  }
+}
+
+/** `callers` jump to `name`, which is no chain of `table` any more: each jump is an error, as a fresh parse says. */
+function jumpNowhere(dump: Dump, table: Table, name: string, callers: readonly Rule[]): void {
+  for (const rule of callers) {
+    retarget(rule, name);
+    undefinedTarget(dump, table, name, rule.target!.span);
+  }
 }
 
 /**
