@@ -39,6 +39,8 @@ export class DumpBuilder {
    */
   readonly fastPaths: boolean = true;
   private lastChain: ParsedChain | undefined;
+  /** A builder of a new dump (not one re-reading lines of an existing dump, whose line owners may be out of date). */
+  private readonly fresh: boolean;
   /** Chains with `-I` rules, put in their final order once by `finish` (reordering per rule is quadratic). */
   private readonly chainsWithInserts = new Set<Chain>();
   /** One string per target name that is no chain (yet): ACCEPT, DNAT, a chain listed later in `-L` output. */
@@ -54,6 +56,7 @@ export class DumpBuilder {
     options: ParseOptions = {},
   ) {
     this.fastPaths = options.fastPaths ?? true;
+    this.fresh = existing === undefined;
     if (existing) {
       this.tables = existing.tables;
       this.lineOwners = existing.lineOwners;
@@ -106,8 +109,24 @@ export class DumpBuilder {
   /** `chain(table, text.slice(start, end), line)`, without making the string when it names the chain just seen. */
   chainNamedAt(table: Table, text: string, start: number, end: number, line: number): ParsedChain {
     const last = this.lastChain;
-    if (last && last.table === table && last.name.length === end - start && isWordAt(text, last.name, start)) {
-      return last;
+    if (last && last.table === table) {
+      if (last.name.length === end - start && isWordAt(text, last.name, start)) {
+        return last;
+      }
+      // iptables-save lists the chains' rules in the order it declares the chains, on consecutive lines: the chain
+      // whose rules come next is most often declared a line or a few (chains without rules) below the last one. Its
+      // name compared there spares a lookup in a map of 130,000 chains (6% of the parse of a 20,000-service dump).
+      const declared = this.fresh ? last.declarationLineNumber : -1;
+      for (let at = declared + 1; declared >= 0 && at <= declared + NEXT_DECLARATIONS; at++) {
+        const owner = this.lineOwners[at];
+        if (!(owner instanceof ParsedChain) || owner.table !== table) {
+          break;
+        }
+        if (owner.name.length === end - start && isWordAt(text, owner.name, start)) {
+          this.lastChain = owner;
+          return owner;
+        }
+      }
     }
     return this.lookUpChain(table, text.slice(start, end), line);
   }
@@ -284,6 +303,9 @@ export interface ParseOptions {
   fastPaths?: boolean;
 }
 
+/** How many declarations below the last rule's chain's `chainNamedAt` looks at before it looks the name up. */
+const NEXT_DECLARATIONS = 4;
+
 const NO_SPANS: Span[] = Object.freeze([]) as unknown as Span[];
 const NO_RULES: Rule[] = Object.freeze([]) as unknown as Rule[];
 
@@ -330,6 +352,11 @@ export class ParsedChain implements Chain {
 
   get builtin(): boolean {
     return BUILTIN_CHAINS.has(this.name);
+  }
+
+  /** The line of the declaration, -1 for none (`declaration` without the Span). */
+  get declarationLineNumber(): number {
+    return this.declarationLine;
   }
 
   get declaration(): Span | undefined {
