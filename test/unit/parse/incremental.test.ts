@@ -525,6 +525,26 @@ describe('a rule typed character by character on a new line, and its chain name 
     });
   }
 
+  it('places the callers of a chain in table order after chains were made and dropped by chain names typed and deleted', () => {
+    // A chain made by a rule, then dropped, leaves the table with as many chains as before the next one is made: the
+    // order of chains kept to place the callers of a chain must not be taken for the new table's.
+    let doc = DumpDocument.fromText('file:///made-twice', 1, texts[0][1]);
+    // Service chains' jumps to endpoint chains and endpoint chains' rules in turn, across the dump: a rule moved to a
+    // chain made needs the order of chains (made then, with that chain), a rule moved back may not (its jump is its
+    // target's last caller again), and the next chain made finds an order of as many chains.
+    const sep = doc.lines.flatMap((line, i) => (/^-A KUBE-SEP-/.test(line) ? [i] : []));
+    const svc = doc.lines.flatMap((line, i) => (/^-A KUBE-SVC-.* -j KUBE-SEP-/.test(line) ? [i] : []));
+    for (let pick = 0; pick < 30; pick++) {
+      const rules = pick % 2 === 0 ? svc : sep;
+      const at = rules[Math.floor((pick * rules.length) / 30)];
+      const nameEnd = doc.lines[at].indexOf(' ', 3);
+      doc = doc.withEdits(doc.version + 1, [edit(at, nameEnd, nameEnd, 'Z')]);
+      check(doc, `Z typed in the chain name of line ${at + 1}`);
+      doc = doc.withEdits(doc.version + 1, [edit(at, nameEnd, nameEnd + 1, '')]);
+      check(doc, `Z deleted in the chain name of line ${at + 1}`);
+    }
+  });
+
   it('followed nearly every keystroke in place', () => {
     const parsed = tally.get('parsed') ?? 0;
     const all = [...tally.values()].reduce((a, b) => a + b, 0);
