@@ -258,7 +258,7 @@ function main(): void {
 
   // Chain declarations (save output): a character typed in the name of the middle KUBE-SEP declaration and deleted
   // again; then a declaration typed character by character on a new line below it, and deleted the same way. The
-  // analysis is whole after the keystrokes that make, drop or move a chain (the server runs it in slices).
+  // analysis follows the endpoint chains made, dropped or moved (kube/incremental.ts), when the server asks for it.
   if (format === 'save') {
     const declarations = doc.lines.flatMap((text, line) => (text.startsWith(':KUBE-SEP-') ? [line] : []));
     const declared = declarations[Math.floor(declarations.length / 2)];

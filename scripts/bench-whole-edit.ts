@@ -1,9 +1,11 @@
-// What the user of a large dump waits for while the server analyses the whole dump, in the built server over stdio.
-// Four edits, each typed and then deleted again:
+// What the user of a large dump waits for after edits that chains or the analysis of the whole dump follow, in the
+// built server over stdio. Four edits, each typed and then deleted again:
 //   - declaration: a character typed in a chain's declaration (`:KUBE-SEP-…` in save output, `Chain KUBE-SEP-…` in
-//     `-L` output): the model follows it in place (parse/redeclare.ts); the analysis is whole;
+//     `-L` output): the model follows it in place (parse/redeclare.ts), the analysis too (kube/incremental.ts; whole
+//     before 2026-11-27);
 //   - chain name (save output only): a character typed in the chain name of an endpoint chain's rule (`-A KUBE-SEP-…`),
-//     which makes it the rule of a chain no line declares: the model follows it in place, the analysis is whole;
+//     which makes it the rule of a chain no line declares: the model follows it in place, the analysis too (whole
+//     before 2026-11-27);
 //   - comment: a character typed in the service port name of a health check node port rule's comment (KUBE-NODEPORTS):
 //     the model follows the edit in place, but the rule now names another service port, so the analysis is whole;
 //   - early: a character typed at the end of an endpoint chain's rule as soon as the outline of the dump just opened

@@ -5,7 +5,7 @@ import type { RuleChanges } from '../parse/incremental';
 import { redeclareLine } from '../parse/redeclare';
 import { isInertLine, parseLines, splitLines } from '../parse/index';
 import { commandWordSpans } from '../parse/tokens';
-import type { Dump, DumpDiagnostic, Rule } from '../model/types';
+import type { Chain, Dump, DumpDiagnostic, Rule } from '../model/types';
 import { analyzeKube, analyzeKubeInSteps } from '../kube/analysis';
 import type { KubeAnalysis } from '../kube/analysis';
 import { shiftKubeAnalysis, updateKubeAnalysis } from '../kube/incremental';
@@ -18,13 +18,16 @@ export type TextEdit =
 /**
  * The analysis of an earlier version of a document's model, the rules that model had on the lines edited since
  * (the model was patched in place: rule lines re-read, added or removed; undefined for a line whose rule was
- * added), and the rule lines removed since: what `updateKubeAnalysis` brings up to date. Its line numbers are
- * those of the current version (moved at each edit that added or removed lines).
+ * added), the rule lines removed since, the chains made, dropped, moved or renamed since (by declarations or rules'
+ * chain names edited; with their names then) and the declaration lines edited: what `updateKubeAnalysis` brings up
+ * to date. Its line numbers are those of the current version (moved at each edit that added or removed lines).
  */
 interface KubeBase {
   analysis: KubeAnalysis;
   oldRules: Map<number, Rule | undefined>;
   removedRules: RemovedRule[];
+  chains: Map<Chain, string>;
+  declarationLines: Set<number>;
 }
 
 /** Past this many edited lines since the last analysis, the next one is computed whole. */
@@ -139,7 +142,7 @@ export class DumpDocument {
    */
   private static tryUpdate(dump: Dump, base: KubeBase): KubeUpdate {
     try {
-      return updateKubeAnalysis(dump, base.analysis, base.oldRules, base.removedRules);
+      return updateKubeAnalysis(dump, base.analysis, base.oldRules, base.removedRules, { chains: base.chains, lines: base.declarationLines });
     } catch (error) {
       return { reason: `the update failed: ${error instanceof Error ? error.message : String(error)}` };
     }
@@ -275,9 +278,18 @@ export class DumpDocument {
         return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
       }
       if (redeclared !== 'not-this') {
+        // The same chain: its policy or counters, which the analysis does not read. Other chains: what the analysis read
+        // of them and of the service ports that jump to them is read again.
         const base = this.kubeBaseForEdit();
-        // The same chain: its policy or counters, which the analysis does not read. Others: the analysis is whole.
-        return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), redeclared === 'same-chain' ? base : undefined, 'declaration');
+        if (base !== undefined && redeclared !== 'same-chain') {
+          for (const [chain, name] of redeclared.chains) {
+            if (!base.chains.has(chain)) {
+              base.chains.set(chain, name);
+            }
+          }
+          base.declarationLines.add(first);
+        }
+        return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, 'declaration');
       }
     }
     if (sameLineCount && retyped(this.dump, lines, oldTexts, first, last)) {
@@ -346,17 +358,20 @@ export class DumpDocument {
    * half-changed then, so this document is not used any more).
    */
   private followLines(version: number, lines: string[], at: number, removedTexts: readonly string[], inserted: number, carriageReturn: boolean): DumpDocument {
-    let base = this.kubeBaseForEdit();
+    const base = this.kubeBaseForEdit();
     const change = editLines(this.dump, lines, at, removedTexts, inserted);
     if (change === undefined) {
       this.kubeAnalysis = undefined;
       this.kubeBase = undefined;
       return new DumpDocument(this.uri, version, lines, undefined, carriageReturn);
     }
-    if (change.chainsChanged === true) {
-      base = undefined; // the analysis updates assume the chains stay: this version's is whole
-    } else if (base !== undefined) {
+    if (base !== undefined) {
       DumpDocument.noteChanges(base, change, new LineShift(at, removedTexts.length, inserted));
+      for (const chain of change.chainsChanged ?? []) {
+        if (!base.chains.has(chain)) {
+          base.chains.set(chain, chain.name); // made or dropped by the rules edited: the analysis follows them
+        }
+      }
     }
     return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, change.edit);
   }
@@ -383,6 +398,8 @@ export class DumpDocument {
           base.removedRules.push({ rule, service: removedDispatch.get(rule.line) }); // a removed rule keeps its line
         }
       }
+      const declarationLines = [...base.declarationLines].filter((line) => !shift.isRemoved(line));
+      base.declarationLines = new Set(declarationLines.map((line) => shift.line(line)));
     }
     for (const [line, rule] of changes.changed) {
       if (!oldRules.has(line)) {
@@ -403,7 +420,7 @@ export class DumpDocument {
       return undefined;
     }
     if (this.kubeAnalysis !== undefined) {
-      return { analysis: this.kubeAnalysis, oldRules: new Map(), removedRules: [] };
+      return { analysis: this.kubeAnalysis, oldRules: new Map(), removedRules: [], chains: new Map(), declarationLines: new Set() };
     }
     return this.kubeBase;
   }
@@ -414,7 +431,7 @@ export class DumpDocument {
    */
   private handOver(next: DumpDocument, base: KubeBase | undefined, edit: ModelEdit): DumpDocument {
     next.parsed = { incremental: true, edit };
-    if (base !== undefined && base.oldRules.size === 0 && base.removedRules.length === 0) {
+    if (base !== undefined && base.oldRules.size === 0 && base.removedRules.length === 0 && base.chains.size === 0) {
       // No rule was re-read, added or removed: the model, and so the analysis, is the same (its lines aside).
       next.kubeAnalysis = base.analysis;
       next.computation = edit === 'none' ? this.computation : { incremental: true, services: 0, endpoints: 0 };

@@ -1,6 +1,7 @@
 // Brings a kube-proxy analysis up to date after rule-local edits (the parser re-read some rule lines in place,
-// inserted or removed rule lines, or re-read an `-L` chain's rows, some of which may have left it or joined it;
-// the chains are unchanged) by analysing again only what those rules can change, so that a keystroke in a
+// inserted or removed rule lines, or re-read an `-L` chain's rows, some of which may have left it or joined it) and
+// edits that made, dropped, moved or renamed endpoint chains (a declaration retyped, a rule's chain name typed: see
+// `ChainChanges`), by analysing again only what those rules and chains can change, so that a keystroke in a
 // 20,000-service dump costs milliseconds instead of the seconds of a whole `analyzeKube`. An edit that adds or
 // removes lines first moves the analysis's line numbers (`shiftKubeAnalysis`, one pass): blank lines need nothing
 // else.
@@ -40,6 +41,18 @@ export interface RemovedRule {
   service?: DumpServicePort;
 }
 
+/**
+ * Chains declared, made, dropped, moved or renamed since the analysis was computed (a declaration edited, see
+ * parse/redeclare.ts; a rule's chain name edited, see `editLines`), each with the name it had then, and the lines of
+ * the declarations edited (what the analysis said about a chain declared there goes with it).
+ */
+export interface ChainChanges {
+  chains: ReadonlyMap<Chain, string>;
+  lines: ReadonlySet<number>;
+}
+
+const NO_CHAIN_CHANGES: ChainChanges = { chains: new Map(), lines: new Set() };
+
 /** The analysis after the edit, and how much of it was analysed again; or why it could not be done this way. */
 export type KubeUpdate = { analysis: KubeAnalysis; services: number; endpoints: number } | { reason: string };
 
@@ -61,8 +74,13 @@ export function updateKubeAnalysis(
   previous: KubeAnalysis,
   oldRules: ReadonlyMap<number, Rule | undefined>,
   removedRules: readonly RemovedRule[] = [],
+  chainChanges: ChainChanges = NO_CHAIN_CHANGES,
 ): KubeUpdate {
   const scope = new AffectedScope(dump);
+  const chainReason = addChangedChains(scope, previous, chainChanges.chains);
+  if (chainReason !== undefined) {
+    return { reason: chainReason };
+  }
   const editedDispatchLines: number[] = [];
   // Lines whose rule is gone while the line stays: what the analysis keyed by them goes too.
   const vacatedLines: number[] = [];
@@ -201,7 +219,7 @@ export function updateKubeAnalysis(
   }
   // Every fact of the affected ports and endpoints sits on one of their lines (chains, dispatch rules), and no
   // fact of another port or endpoint does.
-  const ownLines = new Set<number>([...dispatchLines, ...vacatedLines]);
+  const ownLines = new Set<number>([...dispatchLines, ...vacatedLines, ...chainChanges.lines]);
   for (const chain of scope.chains()) {
     if (chain.declaration !== undefined) {
       ownLines.add(chain.declaration.line);
@@ -286,6 +304,35 @@ export function updateKubeAnalysis(
     diagnostics.push(diagnostic);
   }
   return { analysis: { ...previous, services, diagnostics }, services: newByOld.size, endpoints: scope.endpoints.size };
+}
+
+/**
+ * Puts the changed chains in `scope`, or says why the analysis must be whole. An endpoint chain (KUBE-SEP) made or
+ * moved is analysed again with the service ports that jump to it now; one that is gone (or renamed) leaves the ports
+ * that jumped to it (its previous facts name them) to be analysed again. A service port's chain or a dispatch chain
+ * made, dropped or renamed changes which service ports exist or what dispatches to them: the analysis is whole then.
+ * Other chains are not read by the analysis.
+ */
+function addChangedChains(scope: AffectedScope, previous: KubeAnalysis, chains: ReadonlyMap<Chain, string>): string | undefined {
+  if (chains.size > 0 && previous.services.length === 0) {
+    return 'the dump had no service port (whether it has kube-proxy rules may change)';
+  }
+  for (const [chain, nameBefore] of chains) {
+    for (const name of new Set([nameBefore, chain.name])) {
+      const kind = chainKind(name);
+      if (isServiceChainKind(kind) || DISPATCH_KINDS.has(kind) || previous.serviceByChain.has(chain)) {
+        return `chain ${name} was declared, made, dropped or renamed`;
+      }
+    }
+    const facts = previous.endpointsByChain.get(chain);
+    for (const reached of facts?.reachedBy ?? []) {
+      scope.addNamedService(reached.service, chain.table);
+    }
+    if (facts !== undefined || chainKind(chain.name) === 'endpoint') {
+      scope.addEndpoint(chain);
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -571,7 +618,9 @@ class AffectedScope {
       }
     };
     for (const chain of this.chains()) {
-      choose(chain.table, chain);
+      if (chain.table.chains.get(chain.name) === chain) {
+        choose(chain.table, chain); // (not a chain that is gone: see addChangedChains)
+      }
     }
     const dispatchRules = new Map<Chain, Rule[]>();
     for (const line of dispatchLines) {

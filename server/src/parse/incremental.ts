@@ -584,8 +584,8 @@ export interface RuleChanges {
  */
 export type LinesEdit = RuleChanges & {
   edit: 'blank-lines' | 'comment-lines' | 'rules-inserted' | 'rules-removed' | 'lines-replaced' | 'list-rows';
-  /** Whether chains were made or dropped (a chain name typed in a rule): the kube analysis of the edit is whole. */
-  chainsChanged?: boolean;
+  /** The chains made or dropped (a chain name typed in a rule), if any: the kube analysis follows them too. */
+  chainsChanged?: ReadonlySet<Chain>;
 };
 
 /**
@@ -636,7 +636,7 @@ export function editLines(
     return undefined;
   }
   const edit = removed === 0 ? 'rules-inserted' : inserted === 0 ? 'rules-removed' : 'lines-replaced';
-  return { edit, changed: new Map(added.map((rule) => [rule.line, undefined])), removed: gone, chainsChanged: chainsChanged.size > 0 };
+  return { edit, changed: new Map(added.map((rule) => [rule.line, undefined])), removed: gone, chainsChanged };
 }
 
 /**

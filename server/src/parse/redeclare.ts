@@ -25,11 +25,11 @@ import { declareByRule } from './save';
 
 /**
  * How `redeclareLine` followed the edit: `same-chain` when no chain changed (the same chain declared, its policy or
- * counters edited; or none, before and after: a declaration being typed), `other-chain` when chains were declared,
- * made, dropped or moved (the kube analysis of the edit is whole); `not-this` when the edit is none of these and
- * nothing was changed.
+ * counters edited; or none, before and after: a declaration being typed); `not-this` when the edit is none of these
+ * and nothing was changed; else the chains that were declared, made, dropped, moved or renamed, each with the name
+ * it had before the edit (for the kube analysis, which follows them: see kube/incremental.ts).
  */
-export type Redeclared = 'same-chain' | 'other-chain' | 'not-this';
+export type Redeclared = 'same-chain' | 'not-this' | { chains: Map<Chain, string> };
 
 /**
  * Follows in `dump` an edit of line `line` of `lines` (edited in place, the line count kept; `before` is the text it
@@ -144,7 +144,11 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
     dump.diagnostics.push(diagnostic);
   }
   updateUnreferencedHints(dump, touched);
-  return 'other-chain';
+  const chains = new Map<Chain, string>([...touched].map((each) => [each, each.name]));
+  if (old !== undefined) {
+    chains.set(old, old.name); // moved, or gone
+  }
+  return { chains };
 }
 
 /**
@@ -199,7 +203,7 @@ function retitleListChain(dump: Dump, text: string, line: number, old: ParsedCha
     indexRules(dump, claimJumps(dump, table, old), touched);
   }
   updateUnreferencedHints(dump, touched);
-  return old.name === oldName ? 'same-chain' : 'other-chain';
+  return old.name === oldName ? 'same-chain' : { chains: new Map([[old, oldName]]) };
 }
 
 /**

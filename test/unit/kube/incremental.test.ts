@@ -990,3 +990,144 @@ describe('a rule commented out and back in, and a note typed beside it (in place
     }
   });
 });
+
+describe("a chain's declaration or -L header retyped or commented out (in place) equals a fresh parse and analysis", function () {
+  this.timeout(300_000);
+  const { tally, count } = pathTally();
+
+  const texts = withCorpus(
+    [
+      ['seed 41 save', () => renderSave(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 4 }))],
+      ['seed 42 restore input', () => renderRestore(generateKubeDump({ seed: 42, services: 25 }))],
+      ['seed 43 -L -n -v', () => renderListing(generateKubeDump({ seed: 43, services: 20 }))],
+    ],
+    /^(:|Chain )KUBE-SEP-/m,
+  );
+
+  /** The group of the chain a declaration or `-L` header declares, for the tally. */
+  const declaredGroup = (doc: DumpDocument, line: number): string => {
+    const owner = doc.dump.lineOwners[line];
+    const name = owner !== undefined && 'rules' in owner ? owner.name : '';
+    const kind = chainKind(name);
+    return kind === 'endpoint'
+      ? 'KUBE-SEP'
+      : kind === 'service' || kind === 'service-local'
+        ? 'KUBE-SVC/SVL'
+        : kind === 'external' || kind === 'firewall' || kind === 'external-local'
+          ? 'KUBE-EXT/FW/XLB'
+          : 'other';
+  };
+
+  /**
+   * Types a character at the end of a random chain's name in its declaration (a save table's `:NAME …`, or an `-L`
+   * user chain's `Chain NAME (…)`), and in a save table comments a declaration out; asks for the analysis after each
+   * edit, then takes the edit back. Checks the model and the analysis after each edit against a fresh parse and
+   * analysis, and that the text and the analysis are back at the end.
+   */
+  for (const [name, text] of texts) {
+    it(name, () => {
+      const random = seededRandom(name.length * 7919);
+      let doc = DumpDocument.fromText('file:///dump', 1, text());
+      void doc.kube;
+      const declarations = doc.lines.flatMap((line, i) => (/^:\S+ \S+/.test(line) || /^Chain \S+ \(\d+ references\)/.test(line) ? [i] : []));
+      for (let step = 0; step < 40; step++) {
+        const line = declarations[Math.floor(random() * declarations.length)];
+        const group = declaredGroup(doc, line);
+        const textBefore = doc.lines.join('\n');
+        const analysisBefore = canonical(doc.kube, doc.dump);
+        const before = doc.lines[line];
+        const nameEnd = before.indexOf(' ', before.startsWith(':') ? 1 : 6);
+        const at = (character: number): { line: number; character: number } => ({ line, character });
+        const typed = String.fromCharCode(65 + Math.floor(random() * 26));
+        const commentOut: [string, TextEdit] = ['commented out', { range: { start: at(0), end: at(0) }, text: '#' }];
+        const commentIn: [string, TextEdit] = ['commented back in', { range: { start: at(0), end: at(1) }, text: '' }];
+        const typeName: [string, TextEdit] = ['name typed', { range: { start: at(nameEnd), end: at(nameEnd) }, text: typed }];
+        const deleteTyped: [string, TextEdit] = ['typed name deleted', { range: { start: at(nameEnd), end: at(nameEnd + 1) }, text: '' }];
+        const pick = before.startsWith(':') ? random() : 1;
+        // The third: a chain with no rule (the new name's) declared, then commented out: it is gone, and with it what the
+        // analysis said about it on that line.
+        const changes: [string, TextEdit][] =
+          pick < 0.3 ? [commentOut, commentIn] : pick < 0.6 ? [typeName, commentOut, commentIn, deleteTyped] : [typeName, deleteTyped];
+        for (const [label, change] of changes) {
+          doc = doc.withEdits(doc.version + 1, [change]);
+          const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
+          const fresh = parseLines([...doc.lines]);
+          assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
+          assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+          assertEndpointsShared(doc.kube, where);
+          const parsed = doc.parseComputation!;
+          const computed = doc.kubeComputation!;
+          bump(tally, `${label} in ${group}: model ${parsed.incremental ? parsed.edit : 'parsed'}, analysis ${computed.incremental ? 'incremental' : 'whole'}`);
+        }
+        assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
+        assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
+      }
+    });
+  }
+
+  it("followed endpoint chains' declarations in place, with the analysis updated incrementally", () => {
+    for (const label of ['name typed', 'typed name deleted', 'commented out', 'commented back in']) {
+      const incremental = count(new RegExp(`^${label} in KUBE-SEP: model declaration, analysis incremental`));
+      assert.ok(incremental > 10, `${label} in KUBE-SEP: ${incremental} incremental`);
+    }
+  });
+});
+
+describe("a character typed in a rule's chain name and deleted (in place) equals a fresh parse and analysis", function () {
+  this.timeout(300_000);
+  const { tally, count } = pathTally();
+
+  const texts = withCorpus(
+    [
+      ['seed 41 save', () => renderSave(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 4 }))],
+      ['seed 42 restore input', () => renderRestore(generateKubeDump({ seed: 42, services: 25 }))],
+    ],
+    /^-A KUBE-SEP-/m,
+  );
+
+  /**
+   * Types a character at the end of the chain name of a random kube-proxy rule (`-A KUBE-SEP-…Z`: the rule of a chain
+   * it makes, which no line declares) and deletes it again (the chain is gone); checks the model and the analysis
+   * after each edit against a fresh parse and analysis, and that the text and the analysis are back at the end.
+   */
+  for (const [name, text] of texts) {
+    it(name, () => {
+      const random = seededRandom(name.length * 104729);
+      let doc = DumpDocument.fromText('file:///dump', 1, text());
+      void doc.kube;
+      const ruleLines = kubeRuleLines(doc).filter((line) => doc.lines[line].startsWith('-A '));
+      for (let step = 0; step < 30; step++) {
+        const line = ruleLines[Math.floor(random() * ruleLines.length)];
+        const group = ruleGroup(doc.dump.lineOwners[line] as Rule);
+        const textBefore = doc.lines.join('\n');
+        const analysisBefore = canonical(doc.kube, doc.dump);
+        const nameEnd = doc.lines[line].indexOf(' ', 3);
+        const at = (character: number): { line: number; character: number } => ({ line, character });
+        const changes: [string, TextEdit][] = [
+          ['typed', { range: { start: at(nameEnd), end: at(nameEnd) }, text: 'Z' }],
+          ['deleted', { range: { start: at(nameEnd), end: at(nameEnd + 1) }, text: '' }],
+        ];
+        for (const [label, change] of changes) {
+          doc = doc.withEdits(doc.version + 1, [change]);
+          const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
+          const fresh = parseLines([...doc.lines]);
+          assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
+          assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+          assertEndpointsShared(doc.kube, where);
+          const parsed = doc.parseComputation!;
+          const computed = doc.kubeComputation!;
+          bump(tally, `${label} in ${group}: model ${parsed.incremental ? parsed.edit : 'parsed'}, analysis ${computed.incremental ? 'incremental' : 'whole'}`);
+        }
+        assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
+        assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
+      }
+    });
+  }
+
+  it('followed the rules of endpoint chains in place, with the analysis updated incrementally', () => {
+    for (const label of ['typed', 'deleted']) {
+      const incremental = count(new RegExp(`^${label} in KUBE-SEP: model lines-replaced, analysis incremental`));
+      assert.ok(incremental > 10, `${label} in KUBE-SEP: ${incremental} incremental`);
+    }
+  });
+});
