@@ -338,9 +338,10 @@ function addChangedChains(scope: AffectedScope, previous: KubeAnalysis, chains: 
 /**
  * Moves every line number `analysis` holds by `shift` (an edit that added or removed whole lines): the spans of
  * its service ports, endpoints, endpoint facts and diagnostics, and the keys of its by-line maps. What sat on a
- * removed line is dropped from the maps and diagnostics, and its spans get line -1: they belong to service ports
- * and endpoints that the removed rules make `updateKubeAnalysis` analyse again. Returns the service ports the
- * removed lines dispatched to, by their line before the edit (for `RemovedRule`).
+ * removed line is dropped from the maps and diagnostics, and its spans get line -1 (or, when no line moves, keep
+ * theirs): they belong to service ports and endpoints that the removed rules make `updateKubeAnalysis` analyse
+ * again. Returns the service ports the removed lines dispatched to, by their line before the edit (for
+ * `RemovedRule`).
  */
 export function shiftKubeAnalysis(analysis: KubeAnalysis, shift: LineShift): Map<number, DumpServicePort> {
   const removedDispatch = new Map<number, DumpServicePort>();
@@ -348,6 +349,12 @@ export function shiftKubeAnalysis(analysis: KubeAnalysis, shift: LineShift): Map
   shiftKeys(analysis.endpointRuleByLine, shift, new Map());
   if (shift.removed > 0) {
     analysis.diagnostics = analysis.diagnostics.filter((diagnostic) => !shift.isRemoved(diagnostic.span.line));
+  }
+  if (shift.delta === 0) {
+    // No line moves (a line retyped: a rule commented out, its chain name edited). The spans on the lines replaced
+    // belong to the service ports and endpoints that the rules removed there make `updateKubeAnalysis` analyse again,
+    // which replaces them: no walk of the 100,000 endpoints of a 20,000-service dump to mark them.
+    return removedDispatch;
   }
   shift.moveSpans((each) => {
     const endpoint = (e: DumpEndpoint): void => {
@@ -396,6 +403,16 @@ export function shiftKubeAnalysis(analysis: KubeAnalysis, shift: LineShift): Map
  */
 function shiftKeys<T>(map: Map<number, T>, shift: LineShift, removed: Map<number, T>): void {
   const { start, inserted, delta } = shift;
+  if (delta === 0) {
+    for (let line = start; line < start + shift.removed; line++) {
+      const value = map.get(line);
+      if (value !== undefined) {
+        removed.set(line, value);
+        map.delete(line);
+      }
+    }
+    return;
+  }
   let count = 0;
   map.forEach((_, line) => {
     if (line >= start) {
