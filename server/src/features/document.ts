@@ -178,6 +178,18 @@ export class DumpDocument {
     return 1;
   }
 
+  /**
+   * `kube` when it is there to read: computed, or updated now from the previous version's (milliseconds); undefined
+   * while it is to be computed whole, or runs in steps.
+   */
+  get readyKube(): KubeAnalysis | undefined {
+    if (this.kubeSteps !== undefined) {
+      return undefined;
+    }
+    this.updateKube();
+    return this.kubeAnalysis;
+  }
+
   /** Whether `kube` is still to be computed whole: there is no analysis of an earlier version to update, and none running. */
   get wholeAnalysisPending(): boolean {
     return this.kubeAnalysis === undefined && this.kubeBase === undefined && this.kubeSteps === undefined;

@@ -1,6 +1,7 @@
 // The kube-proxy features in LSP terms: hover sections, implementation locations, code lenses and the
 // `iptablesLens/services` answer, over the pure functions in kube/ and kubeHover/implementation/codeLens.
 import type { CodeLens, DocumentSymbol, Location, Position } from 'vscode-languageserver-types';
+import { chainSymbolDetail } from '../kube/analysis';
 import { OutlineNames } from '../kube/outlineNames';
 import type { DumpServicePort } from '../kube/types';
 import { codeLensOf, codeLensSites } from './codeLens';
@@ -52,10 +53,15 @@ function peekCommand(doc: DumpDocument, lens: KubeCodeLens): CodeLens['command']
 }
 
 /**
- * The outline, kube-proxy's chains named by their service (`default/my-nginx:80/tcp`) or endpoint: names read
- * around each listed chain, so the outline does not wait for the analysis of the whole dump.
+ * The outline, kube-proxy's chains named by their service (`default/my-nginx:80/tcp`) or endpoint: from the analysis
+ * when it is there (after an edit it follows, as a rule), else names read around each listed chain, so that the
+ * outline does not wait for the analysis of the whole dump. Both name every chain alike (test/unit/kube/outlineNames.test.ts).
  */
 export function kubeOutline(doc: DumpDocument, maxChains?: number): DocumentSymbol[] {
+  const analysis = doc.readyKube;
+  if (analysis !== undefined) {
+    return documentSymbols(doc, (chain) => chainSymbolDetail(analysis, chain), maxChains);
+  }
   const names = new OutlineNames();
   return documentSymbols(doc, (chain) => names.describe(chain), maxChains);
 }

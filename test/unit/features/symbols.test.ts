@@ -52,6 +52,21 @@ describe('the outline and its limit', () => {
     assert.ok(named.filter((chain) => tier(chain.name) === 0).every((chain) => /^(policy|\d+ reference)/.test(chain.detail!)));
   });
 
+  it('names the chains alike from the analysis, once it is there, as from the rules around them before', () => {
+    for (const [name, dumpText] of [
+      ['generated', text],
+      ['corpus', readCorpus('kube-proxy-TestOverallIPTablesRules.real-iptables-save')],
+      ['no kube-proxy', readCorpus('moby-new-daemon-nvL-line-numbers-filter+nat.txt')],
+    ]) {
+      const opened = DumpDocument.fromText('file:///opened', 1, dumpText);
+      assert.equal(opened.readyKube, undefined, `${name}: no analysis yet`);
+      const before = kubeOutline(opened);
+      void opened.kube;
+      assert.notEqual(opened.readyKube, undefined, `${name}: the analysis is there`);
+      assert.deepEqual(kubeOutline(opened), before, name);
+    }
+  });
+
   it('leaves a dump without kube-proxy chains as it is, counting thousands with commas', () => {
     const moby = DumpDocument.fromText('file:///moby.txt', 1, readCorpus('moby-new-daemon-nvL-line-numbers-filter+nat.txt'));
     assert.deepEqual(kubeOutline(moby), documentSymbols(moby));
