@@ -63,9 +63,10 @@ const MAX_AFFECTED_CHAINS = 5_000;
  * The analysis of `dump` after the rules of some lines were re-read in place (`patchRuleLines`), derived from
  * `previous`, the analysis of the same model before those edits. `oldRules` holds, for every line edited since
  * `previous` was computed, the Rule object it had then (undefined for a rule line added since; a line that holds
- * no rule any more, an `-L` row that left its chain, counts as that rule removed), and
+ * no rule any more, an `-L` row that left its chain, counts as that rule removed),
  * `removedRules` the rule lines removed since (the line numbers of `previous` were moved with `shiftKubeAnalysis`
- * at each edit that added or removed lines). `previous` is consumed: its maps are updated in place
+ * at each edit that added or removed lines), and `chainChanges` the chains made, dropped, moved or renamed since.
+ * `previous` is consumed: its maps are updated in place
  * and belong to the result (the document it came from must not be used any more), unless a reason is returned,
  * in which case it is untouched.
  */
