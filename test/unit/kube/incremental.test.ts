@@ -1131,3 +1131,94 @@ describe("a character typed in a rule's chain name and deleted (in place) equals
     }
   });
 });
+
+describe('declarations retyped among other edits, several before the analysis is asked for, equal a fresh parse and analysis', function () {
+  this.timeout(300_000);
+  const { tally, count } = pathTally();
+
+  /**
+   * Random edits of four kinds, and the analysis asked for after about half of them only (edits arrive faster than
+   * requests: the next analysis then starts from one several edits old): a character typed at the end of a random
+   * declaration's name or deleted again, Enter typed at the end of a random rule line (the lines below move, the
+   * declarations' among them) or that empty line deleted, and a space typed at the end of a random kube-proxy rule.
+   * Each time the analysis is asked for, the model and the analysis are compared with a fresh parse and analysis.
+   */
+  for (const [name, text] of [
+    ['seed 41 save', () => renderSave(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 4 }))],
+    ['seed 42 restore input', () => renderRestore(generateKubeDump({ seed: 42, services: 25 }))],
+  ] as const) {
+    it(name, () => {
+      const random = seededRandom(name.length * 15485863);
+      let doc = DumpDocument.fromText('file:///dump', 1, text());
+      void doc.kube;
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
+      const at = (line: number, character: number): { line: number; character: number } => ({ line, character });
+      let pending: string[] = [];
+      for (let step = 0; step < 80; step++) {
+        const lines = doc.lines;
+        const declarations = lines.flatMap((line, i) => (/^:KUBE-SEP-\S+ /.test(line) ? [i] : []));
+        const typedIn = lines.flatMap((line, i) => (/^:KUBE-SEP-\S+Q /.test(line) ? [i] : []));
+        const blanks = lines.flatMap((line, i) => (line === '' && i < lines.length - 1 && lines[i - 1]?.startsWith('-A ') ? [i] : []));
+        const rules = kubeRuleLines(doc);
+        const commented = lines.flatMap((line, i) => (line.startsWith('#:KUBE-SEP-') ? [i] : []));
+        const kind = pick([
+          'type in a declaration',
+          'delete what was typed',
+          'comment out a declaration typed in',
+          'comment back in',
+          'Enter after a rule',
+          'delete an empty line',
+          'space after a rule',
+        ]);
+        let change: TextEdit | undefined;
+        if (kind === 'type in a declaration') {
+          const line = pick(declarations);
+          const nameEnd = lines[line].indexOf(' ');
+          change = { range: { start: at(line, nameEnd), end: at(line, nameEnd) }, text: 'Q' };
+        } else if (kind === 'delete what was typed' && typedIn.length > 0) {
+          const line = pick(typedIn);
+          const nameEnd = lines[line].indexOf(' ');
+          change = { range: { start: at(line, nameEnd - 1), end: at(line, nameEnd) }, text: '' };
+        } else if (kind === 'comment out a declaration typed in' && typedIn.length > 0) {
+          // A chain without rules (the name typed), with the analysis's warning on its line: gone, and the warning.
+          const line = pick(typedIn);
+          change = { range: { start: at(line, 0), end: at(line, 0) }, text: '#' };
+        } else if (kind === 'comment back in' && commented.length > 0) {
+          const line = pick(commented);
+          change = { range: { start: at(line, 0), end: at(line, 1) }, text: '' };
+        } else if (kind === 'Enter after a rule') {
+          const line = pick(rules);
+          change = { range: { start: at(line, lines[line].length), end: at(line, lines[line].length) }, text: '\n' };
+        } else if (kind === 'delete an empty line' && blanks.length > 0) {
+          const line = pick(blanks);
+          change = { range: { start: at(line - 1, lines[line - 1].length), end: at(line, 0) }, text: '' };
+        } else if (kind === 'space after a rule') {
+          const line = pick(rules);
+          change = { range: { start: at(line, lines[line].length), end: at(line, lines[line].length) }, text: ' ' };
+        }
+        if (change === undefined) {
+          continue;
+        }
+        doc = doc.withEdits(doc.version + 1, [change]);
+        pending.push(`${kind} ${JSON.stringify(change)}`);
+        if (random() < 0.5) {
+          continue; // the next edit comes before the analysis is asked for
+        }
+        const where = `${name}, step ${step}, after ${pending.join('; ')}`;
+        const fresh = parseLines([...doc.lines]);
+        assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
+        assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+        assertEndpointsShared(doc.kube, where);
+        const computed = doc.kubeComputation!;
+        bump(tally, `${pending.length} edit${pending.length === 1 ? '' : 's'}${pending.some((e) => /^(type in|delete what|comment)/.test(e)) ? ', a declaration among them' : ''}: analysis ${computed.incremental ? 'incremental' : `whole (${computed.reason.replace(/line \d+|\d+ chains|KUBE-\w+-\w+/g, '…')})`}`);
+        pending = [];
+      }
+    });
+  }
+
+  it('updated the analysis incrementally after most batches with a declaration in them', () => {
+    const incremental = count(/a declaration among them: analysis incremental/);
+    const whole = count(/a declaration among them: analysis whole/);
+    assert.ok(incremental > 20 && incremental > 4 * whole, `${incremental} incremental, ${whole} whole`);
+  });
+});
