@@ -257,22 +257,31 @@ function main(): void {
   report(`${count} rule lines edited together`, 'as DumpDocument does', [apply(spaces, false)]);
 
   // Chain declarations (save output): a character typed in the name of the middle KUBE-SEP declaration and deleted
-  // again; then a declaration typed character by character on a new line below it, and deleted the same way. The
-  // analysis follows the endpoint chains made, dropped or moved (kube/incremental.ts), when the server asks for it.
+  // again, the same in the middle KUBE-SVC declaration; then a declaration typed character by character on a new line
+  // below the KUBE-SEP one, and deleted the same way. The analysis follows the endpoint and service chains made,
+  // dropped or moved (kube/incremental.ts), when the server asks for it.
   if (format === 'save') {
-    const declarations = doc.lines.flatMap((text, line) => (text.startsWith(':KUBE-SEP-') ? [line] : []));
-    const declared = declarations[Math.floor(declarations.length / 2)];
-    const inName = at(declared, ':KUBE-SEP-'.length + 2);
-    void doc.kube;
-    const typedIn: Result[] = [];
-    const deleted: Result[] = [];
-    for (let i = 0; i < edits; i++) {
-      (i % 2 === 0 ? typedIn : deleted).push(
-        apply(i % 2 === 0 ? { range: { start: inName, end: inName }, text: 'Q' } : { range: { start: inName, end: at(declared, inName.character + 1) }, text: '' }, false),
-      );
+    const middleDeclaration = (prefix: string): number => {
+      const declarations = doc.lines.flatMap((text, line) => (text.startsWith(prefix) ? [line] : []));
+      return declarations[Math.floor(declarations.length / 2)];
+    };
+    const declared = middleDeclaration(':KUBE-SEP-');
+    for (const [prefix, line] of [
+      [':KUBE-SEP-', declared],
+      [':KUBE-SVC-', middleDeclaration(':KUBE-SVC-')],
+    ] as const) {
+      const inName = at(line, prefix.length + 2);
+      void doc.kube;
+      const typedIn: Result[] = [];
+      const deleted: Result[] = [];
+      for (let i = 0; i < edits; i++) {
+        (i % 2 === 0 ? typedIn : deleted).push(
+          apply(i % 2 === 0 ? { range: { start: inName, end: inName }, text: 'Q' } : { range: { start: inName, end: at(line, inName.character + 1) }, text: '' }, false),
+        );
+      }
+      report(`a character typed in a ${prefix.slice(1, -1)} declaration`, 'as DumpDocument does', typedIn);
+      report('that character deleted', 'as DumpDocument does', deleted);
     }
-    report('a character typed in a KUBE-SEP declaration', 'as DumpDocument does', typedIn);
-    report('that character deleted', 'as DumpDocument does', deleted);
     const lineEnd = at(declared, doc.lines[declared].length);
     apply({ range: { start: lineEnd, end: lineEnd }, text: '\n' }, false);
     const typed = ':KUBE-NEW-CHAIN - [0:0]';

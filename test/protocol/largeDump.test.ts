@@ -325,51 +325,66 @@ describe('a large kube-proxy dump opened in the editor', function () {
     }
   }
 
-  it("analyses again in slices, with progress, after a service chain's declaration is retyped: navigation first", async () => {
+  it("analyses again in slices, with progress, after a dispatch chain's declaration is retyped: navigation first", async () => {
     const lines = text.split('\n');
-    // A character typed in a service chain's declaration: the model follows it in place (its rules now make the chain,
-    // which no line declares), but a chain of another service port is declared: the analysis is whole.
-    const declaration = lines.findIndex((l) => l.startsWith(':KUBE-SVC-'));
+    // A character typed in KUBE-SERVICES' declaration: the model follows it in place (its rules now make the chain,
+    // which no line declares), but what dispatches to the service ports may change: the analysis is whole.
+    const declaration = lines.findIndex((l) => l.startsWith(':KUBE-SERVICES '));
     const name = lines[declaration].slice(1).split(' ')[0];
     const firstRule = lines.findIndex((l) => l.startsWith(`-A ${name} `));
     const diagnostics = await checkAnalysedAgainInSlices('file:///kube-5000-declaration.iptables-save', declaration, 1 + name.length, 'X');
     assert.ok(diagnostics.some((d) => d.code === 'undeclared-chain' && d.range.start.line === firstRule));
   });
 
-  it("updates the analysis at once after an endpoint chain's declaration is retyped: lenses and diagnostics as the text opened fresh", async () => {
-    // The chain declared under the new name has no rule (no DNAT: a warning on its line), the old one is made by its
-    // first rule (an error there), and the service port that jumps to it is analysed again: no analysis in slices.
-    const uri = 'file:///kube-5000-endpoint-declaration.iptables-save';
-    const declaration = dumpLines.findIndex((l) => l.startsWith(':KUBE-SEP-'));
-    const name = dumpLines[declaration].slice(1).split(' ')[0];
-    const edited = [...dumpLines];
-    edited[declaration] = `:${name}X${dumpLines[declaration].slice(1 + name.length)}`;
-    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
-    const fresh = await TestLspClient.start();
-    try {
-      await client.open(uri, text);
-      await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
-      const before = client.progress.length;
-      await client.connection.sendNotification('textDocument/didChange', {
-        textDocument: { uri, version: 2 },
-        contentChanges: [{ range: { start: { line: declaration, character: 1 + name.length }, end: { line: declaration, character: 1 + name.length } }, text: 'X' }],
-      });
-      const lenses = await client.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } });
-      const published = await client.waitForDiagnostics(uri, (p) => p.version === 2, 100000);
-      assert.deepEqual(client.progress.slice(before), [], 'no analysis in slices after the edit');
-      assert.ok(published.diagnostics.some((d) => d.code === 'kube-endpoint-without-dnat' && d.range.start.line === declaration));
-      assert.ok(published.diagnostics.some((d) => d.code === 'undeclared-chain' && d.range.start.line === dumpLines.findIndex((l) => l.startsWith(`-A ${name} `))));
+  for (const [what, prefix] of [
+    ['an endpoint chain', ':KUBE-SEP-'],
+    ['a service chain', ':KUBE-SVC-'],
+  ] as const) {
+    it(`updates the analysis at once after ${what}'s declaration is retyped: lenses and diagnostics as the text opened fresh`, async () => {
+      // The chain declared under the new name has no rule (an endpoint chain without DNAT: a warning on its line; a
+      // service chain: a service port of its own), the old one is made by its first rule (an error there), and what
+      // jumps to either is analysed again: no analysis in slices.
+      const uri = `file:///kube-5000-declaration-${prefix.slice(6, 9)}.iptables-save`;
+      const declaration = dumpLines.findIndex((l) => l.startsWith(prefix));
+      const name = dumpLines[declaration].slice(1).split(' ')[0];
+      const edited = [...dumpLines];
+      edited[declaration] = `:${name}X${dumpLines[declaration].slice(1 + name.length)}`;
+      const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+      const fresh = await TestLspClient.start();
+      try {
+        await client.open(uri, text);
+        await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
+        const before = client.progress.length;
+        await client.connection.sendNotification('textDocument/didChange', {
+          textDocument: { uri, version: 2 },
+          contentChanges: [{ range: { start: { line: declaration, character: 1 + name.length }, end: { line: declaration, character: 1 + name.length } }, text: 'X' }],
+        });
+        const lenses = await client.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } });
+        const answer = await client.request<{ services: { label: string }[] }>('iptablesLens/services', { uri });
+        const published = await client.waitForDiagnostics(uri, (p) => p.version === 2, 100000);
+        assert.deepEqual(client.progress.slice(before), [], 'no analysis in slices after the edit');
+        if (prefix === ':KUBE-SEP-') {
+          assert.ok(published.diagnostics.some((d) => d.code === 'kube-endpoint-without-dnat' && d.range.start.line === declaration));
+        }
+        assert.ok(published.diagnostics.some((d) => d.code === 'undeclared-chain' && d.range.start.line === dumpLines.findIndex((l) => l.startsWith(`-A ${name} `))));
 
-      const freshUri = `${uri}-fresh`;
-      await fresh.open(freshUri, edited.join('\n'));
-      const expected = await fresh.waitForDiagnostics(freshUri, () => true, 100000);
-      assert.deepEqual(published.diagnostics, expected.diagnostics);
-      const freshLenses = await fresh.request<{ data: { uri: string } }[]>('textDocument/codeLens', { textDocument: { uri: freshUri } });
-      assert.deepEqual(lenses, freshLenses.map((lens) => ({ ...lens, data: { ...lens.data, uri } })));
-    } finally {
-      await Promise.all([client.stop(), fresh.stop()]);
-    }
-  });
+        const freshUri = `${uri}-fresh`;
+        await fresh.open(freshUri, edited.join('\n'));
+        const expected = await fresh.waitForDiagnostics(freshUri, () => true, 100000);
+        // The same findings (the update adds those of what it analysed again after the others; editors sort them).
+        const findings = (diagnostics: Diagnostic[]): string[] => diagnostics.map((d) => JSON.stringify(d)).sort();
+        assert.deepEqual(findings(published.diagnostics), findings(expected.diagnostics));
+        const freshLenses = await fresh.request<{ data: { uri: string } }[]>('textDocument/codeLens', { textDocument: { uri: freshUri } });
+        assert.deepEqual(lenses, freshLenses.map((lens) => ({ ...lens, data: { ...lens.data, uri } })));
+        // The service ports, in the order of the edited text opened fresh (a service chain made is a port of its own).
+        const freshAnswer = await fresh.request<{ services: { label: string }[] }>('iptablesLens/services', { uri: freshUri });
+        assert.deepEqual(answer.services, freshAnswer.services);
+        assert.equal(answer.services.length, generated.servicePorts.length + (prefix === ':KUBE-SVC-' ? 1 : 0));
+      } finally {
+        await Promise.all([client.stop(), fresh.stop()]);
+      }
+    });
+  }
 
   it('analyses again in slices after an edit its analysis cannot follow: a service port renamed in a comment', async () => {
     const lines = text.split('\n');
@@ -466,8 +481,8 @@ describe('a large kube-proxy dump opened in the editor', function () {
     try {
       const lenses = await client.request<{ range: unknown; data: unknown }[]>('textDocument/codeLens', { textDocument: { uri } });
       await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
-      // A character typed in a service chain's declaration: the model follows it, the analysis is whole, in slices.
-      const declaration = dumpLines.findIndex((l) => l.startsWith(':KUBE-SVC-'));
+      // A character typed in KUBE-SERVICES' declaration: the model follows it, the analysis is whole, in slices.
+      const declaration = dumpLines.findIndex((l) => l.startsWith(':KUBE-SERVICES '));
       const character = dumpLines[declaration].indexOf(' ');
       await client.connection.sendNotification('textDocument/didChange', {
         textDocument: { uri, version: 2 },

@@ -1,7 +1,7 @@
 // Brings a kube-proxy analysis up to date after rule-local edits (the parser re-read some rule lines in place,
 // inserted or removed rule lines, or re-read an `-L` chain's rows, some of which may have left it or joined it) and
-// edits that made, dropped, moved or renamed endpoint chains (a declaration retyped, a rule's chain name typed: see
-// `ChainChanges`), by analysing again only what those rules and chains can change, so that a keystroke in a
+// edits that made, dropped, moved or renamed endpoint and service chains (a declaration retyped, a rule's chain name
+// typed: see `ChainChanges`), by analysing again only what those rules and chains can change, so that a keystroke in a
 // 20,000-service dump costs milliseconds instead of the seconds of a whole `analyzeKube`. An edit that adds or
 // removes lines first moves the analysis's line numbers (`shiftKubeAnalysis`, one pass): blank lines need nothing
 // else.
@@ -162,14 +162,22 @@ export function updateKubeAnalysis(
   }
 
   // The previous facts of the affected service ports: their service objects, and the dispatch rules they had.
-  const oldServices = new Set<DumpServicePort>();
+  const oldServices = new Set<DumpServicePort>(scope.droppedServiceChains.values());
+  /** Service chains made since: their port is new, or the one of the other chains of their group. */
+  const madeChains = new Set<Chain>();
   for (const chains of scope.groups.values()) {
     for (const chain of chains) {
       const service = previous.serviceByChain.get(chain);
-      if (service === undefined) {
+      if (chainChanges.chains.has(chain) && (service === undefined || scope.droppedServiceChains.has(chain))) {
+        if (chain.referencedBy.some((rule) => DISPATCH_KINDS.has(chainKind(rule.chain.name)))) {
+          return { reason: `dispatch rules jump to ${chain.name}, made since` };
+        }
+        madeChains.add(chain);
+      } else if (service !== undefined) {
+        oldServices.add(service);
+      } else {
         return { reason: `the previous analysis has no service port for ${chain.name}` };
       }
-      oldServices.add(service);
     }
   }
   for (const service of scope.chainless) {
@@ -189,6 +197,9 @@ export function updateKubeAnalysis(
   const oldByNew = new Map<DumpServicePort, DumpServicePort>();
   for (const [chain, service] of sub.serviceByChain) {
     const old = previous.serviceByChain.get(chain);
+    if (madeChains.has(chain)) {
+      continue; // a port of its own, or its group's (below)
+    }
     if (old === undefined || (newByOld.get(old) ?? service) !== service || (oldByNew.get(service) ?? old) !== old) {
       return { reason: `the service ports of ${chain.name} do not match the previous analysis` };
     }
@@ -203,9 +214,25 @@ export function updateKubeAnalysis(
       newByOld.set(old, service);
     }
   }
-  if (newByOld.size !== oldServices.size || sub.services.length !== newByOld.size) {
-    // A port that no chain group explains: a dispatch rule that named this port now names no port at all.
-    return { reason: 'the edit changes which service ports exist' };
+  // Ports of chain groups made (of chains made, nameless: no dispatch rule reaches them) and gone (their chains gone,
+  // nameless, with no dispatch rule): the routing of comment-only dispatch rules, by name, cannot change with them.
+  const mapped = new Set(newByOld.values());
+  const added = sub.services.filter((service) => !mapped.has(service));
+  const removed = [...oldServices].filter((old) => !newByOld.has(old));
+  const dropped = new Set(scope.droppedServiceChains.values());
+  for (const service of added) {
+    if (service.chains.length === 0 || service.dispatchRules.length > 0 || service.name !== undefined || service.portName !== undefined) {
+      return { reason: 'the edit changes which service ports exist' };
+    }
+  }
+  for (const old of removed) {
+    if (!dropped.has(old) || old.dispatchRules.length > 0 || old.name !== undefined || old.portName !== undefined) {
+      // A port that no chain group explains: a dispatch rule that named this port now names no port at all.
+      return { reason: 'the edit changes which service ports exist' };
+    }
+  }
+  if (added.length + removed.length > 0 && previous.services.length + added.length - removed.length === 0) {
+    return { reason: 'the edit leaves no service port' };
   }
   const places = new Map<DumpServicePort, number>();
   for (const [old, service] of newByOld) {
@@ -237,12 +264,20 @@ export function updateKubeAnalysis(
 
   // Splice: nothing can fail from here on, so `previous` is only changed once the result is certain.
   const oldEndpointFacts = new Set([...scope.endpoints].map((chain) => previous.endpointsByChain.get(chain)));
-  const services = previous.services;
+  let services = previous.services;
   for (const [old, service] of newByOld) {
     services[places.get(old)!] = service; // in place: a copy of 20,000 entries per keystroke is not needed
   }
+  for (const chain of scope.droppedServiceChains.keys()) {
+    previous.serviceByChain.delete(chain); // (a renamed one is set again below)
+  }
   for (const [chain, service] of sub.serviceByChain) {
     previous.serviceByChain.set(chain, service);
+  }
+  if ([...chainChanges.chains.keys()].some((chain) => isServiceChainKind(chainKind(chain.name)))) {
+    // Service chains made, gone or moved: the ports in the order the analysis makes them (see `inAnalysisOrder`).
+    const gone = new Set(removed);
+    services = inAnalysisOrder(dump, previous.serviceByChain, services.filter((service) => !gone.has(service)).concat(added));
   }
   for (const chain of scope.endpoints) {
     const facts = sub.endpointsByChain.get(chain);
@@ -304,26 +339,65 @@ export function updateKubeAnalysis(
   for (const diagnostic of sub.diagnostics) {
     diagnostics.push(diagnostic);
   }
-  return { analysis: { ...previous, services, diagnostics }, services: newByOld.size, endpoints: scope.endpoints.size };
+  return { analysis: { ...previous, services, diagnostics }, services: newByOld.size + added.length, endpoints: scope.endpoints.size };
+}
+
+/**
+ * `services` in the order `analyzeKube` makes them: a chain group's port when it meets the group's first chain (tables
+ * in order, each table's chains in order), then the ports without chains, which dispatch rules named, as they were.
+ */
+function inAnalysisOrder(dump: Dump, serviceByChain: ReadonlyMap<Chain, DumpServicePort>, services: readonly DumpServicePort[]): DumpServicePort[] {
+  const listed = new Set(services);
+  const ordered: DumpServicePort[] = [];
+  const met = new Set<DumpServicePort>();
+  for (const table of dump.tables) {
+    for (const chain of table.chains.values()) {
+      const service = serviceByChain.get(chain);
+      if (service !== undefined && listed.has(service) && !met.has(service)) {
+        met.add(service);
+        ordered.push(service);
+      }
+    }
+  }
+  for (const service of services) {
+    if (!met.has(service)) {
+      ordered.push(service);
+    }
+  }
+  return ordered;
 }
 
 /**
  * Puts the changed chains in `scope`, or says why the analysis must be whole. An endpoint chain (KUBE-SEP) made or
  * moved is analysed again with the service ports that jump to it now; one that is gone (or renamed) leaves the ports
- * that jumped to it (its previous facts name them) to be analysed again. A service port's chain or a dispatch chain
- * made, dropped or renamed changes which service ports exist or what dispatches to them: the analysis is whole then.
- * Other chains are not read by the analysis.
+ * that jumped to it (its previous facts name them) to be analysed again. A service port's chain (KUBE-SVC, SVL, EXT,
+ * FW, XLB) made or moved is analysed again with its chain group (a chain made in a group of its own is a new service
+ * port, which `updateKubeAnalysis` takes only if no dispatch rule jumps to it); one that is gone, with its group
+ * (which may be gone too). A dispatch chain made, dropped or renamed, or a service port's chain renamed, changes what
+ * dispatches to which port: the analysis is whole then. Other chains are not read by the analysis.
  */
 function addChangedChains(scope: AffectedScope, previous: KubeAnalysis, chains: ReadonlyMap<Chain, string>): string | undefined {
   if (chains.size > 0 && previous.services.length === 0) {
     return 'the dump had no service port (whether it has kube-proxy rules may change)';
   }
   for (const [chain, nameBefore] of chains) {
-    for (const name of new Set([nameBefore, chain.name])) {
-      const kind = chainKind(name);
-      if (isServiceChainKind(kind) || DISPATCH_KINDS.has(kind) || previous.serviceByChain.has(chain)) {
-        return `chain ${name} was declared, made, dropped or renamed`;
+    const kindBefore = chainKind(nameBefore);
+    const kind = chainKind(chain.name);
+    if (DISPATCH_KINDS.has(kindBefore) || DISPATCH_KINDS.has(kind)) {
+      return `dispatch chain ${chain.name} was declared, made, dropped or renamed`;
+    }
+    const service = previous.serviceByChain.get(chain);
+    if (isServiceChainKind(kindBefore) || isServiceChainKind(kind) || service !== undefined) {
+      const present = chain.table.chains.get(chain.name) === chain;
+      if (service !== undefined && (!present || nameBefore !== chain.name)) {
+        // Gone, or renamed (an `-L` header retyped): it leaves its group, and a renamed one is made in another.
+        scope.droppedServiceChains.set(chain, service);
+        scope.addNamedService(service, chain.table);
       }
+      if (present && isServiceChainKind(kind)) {
+        scope.addGroupOf(chain); // made, moved or renamed
+      }
+      continue;
     }
     const facts = previous.endpointsByChain.get(chain);
     for (const reached of facts?.reachedBy ?? []) {
@@ -460,6 +534,8 @@ class AffectedScope {
   readonly endpoints = new Set<Chain>();
   /** Service ports without chains (known from comment-only dispatch rules): re-analysed from those rules alone. */
   readonly chainless = new Set<DumpServicePort>();
+  /** Service chains gone or renamed since the analysis (declarations edited), and the ports they were of. */
+  readonly droppedServiceChains = new Map<Chain, DumpServicePort>();
   /** Which occurrence of its name each table is: IPv4 and IPv6 dumps pasted together repeat `nat`. */
   private readonly generations = new Map<Table, number>();
   /** Groups and endpoints added but not yet followed to what they reach and what reaches them. */

@@ -965,7 +965,10 @@ describe('a rule commented out and back in, and a note typed beside it (in place
           const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
           const fresh = parseLines([...doc.lines]);
           assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
-          assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+          const freshAnalysis = analyzeKube(fresh);
+          assertSameAnalysis(doc.kube, doc.dump, freshAnalysis, fresh, where);
+          // In the order a fresh analysis makes them (chains made, gone or moved may change it): the Services view's pages.
+          assert.deepStrictEqual(doc.kube.services.map((service) => service.label), freshAnalysis.services.map((service) => service.label), `${where}: order`);
           assertEndpointsShared(doc.kube, where);
           const parsed = doc.parseComputation!;
           const computed = doc.kubeComputation!;
@@ -1053,7 +1056,10 @@ describe("a chain's declaration or -L header retyped or commented out (in place)
           const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
           const fresh = parseLines([...doc.lines]);
           assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
-          assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+          const freshAnalysis = analyzeKube(fresh);
+          assertSameAnalysis(doc.kube, doc.dump, freshAnalysis, fresh, where);
+          // In the order a fresh analysis makes them (chains made, gone or moved may change it): the Services view's pages.
+          assert.deepStrictEqual(doc.kube.services.map((service) => service.label), freshAnalysis.services.map((service) => service.label), `${where}: order`);
           assertEndpointsShared(doc.kube, where);
           const parsed = doc.parseComputation!;
           const computed = doc.kubeComputation!;
@@ -1065,10 +1071,13 @@ describe("a chain's declaration or -L header retyped or commented out (in place)
     });
   }
 
-  it("followed endpoint chains' declarations in place, with the analysis updated incrementally", () => {
-    for (const label of ['name typed', 'typed name deleted', 'commented out', 'commented back in']) {
-      const incremental = count(new RegExp(`^${label} in KUBE-SEP: model declaration, analysis incremental`));
-      assert.ok(incremental > 10, `${label} in KUBE-SEP: ${incremental} incremental`);
+  it("followed endpoint and service chains' declarations in place, with the analysis updated incrementally", () => {
+    // (A service chain renamed in an `-L` header moves its rules to another service port: that analysis is whole.)
+    for (const group of ['KUBE-SEP', 'KUBE-SVC/SVL']) {
+      for (const label of ['name typed', 'typed name deleted', 'commented out', 'commented back in']) {
+        const incremental = count(new RegExp(`^${label} in ${group.replace('/', '\\/')}: model declaration, analysis incremental`));
+        assert.ok(incremental > 10, `${label} in ${group}: ${incremental} incremental`);
+      }
     }
   });
 });
@@ -1112,7 +1121,10 @@ describe("a character typed in a rule's chain name and deleted (in place) equals
           const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
           const fresh = parseLines([...doc.lines]);
           assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
-          assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, where);
+          const freshAnalysis = analyzeKube(fresh);
+          assertSameAnalysis(doc.kube, doc.dump, freshAnalysis, fresh, where);
+          // In the order a fresh analysis makes them (chains made, gone or moved may change it): the Services view's pages.
+          assert.deepStrictEqual(doc.kube.services.map((service) => service.label), freshAnalysis.services.map((service) => service.label), `${where}: order`);
           assertEndpointsShared(doc.kube, where);
           const parsed = doc.parseComputation!;
           const computed = doc.kubeComputation!;
