@@ -645,6 +645,27 @@ function assertEndpointsShared(analysis: KubeAnalysis, context: string): void {
 }
 
 /**
+ * `doc` after `change`, checked against a fresh parse and analysis of its text: the model, every field of the analysis,
+ * the order of its service ports (chains made, gone or moved may change it: the Services view's pages follow it) and
+ * the endpoints it shares. The path the edit took goes into `tally` as `LABEL in GROUP: model …, analysis …`.
+ */
+function editAndCheck(doc: DumpDocument, change: TextEdit, label: string, group: string, context: string, tally: Map<string, number>): DumpDocument {
+  const next = doc.withEdits(doc.version + 1, [change]);
+  const where = `${context}: ${label} ${JSON.stringify(change)}`;
+  const fresh = parseLines([...next.lines]);
+  assert.deepStrictEqual(modelSnapshot(next.dump), modelSnapshot(fresh), `${where}: model differs`);
+  const freshAnalysis = analyzeKube(fresh);
+  assertSameAnalysis(next.kube, next.dump, freshAnalysis, fresh, where);
+  const labels = (analysis: KubeAnalysis): string[] => analysis.services.map((service) => service.label);
+  assert.deepStrictEqual(labels(next.kube), labels(freshAnalysis), `${where}: order`);
+  assertEndpointsShared(next.kube, where);
+  const parsed = next.parseComputation!;
+  const computed = next.kubeComputation!;
+  bump(tally, `${label} in ${group}: model ${parsed.incremental ? parsed.edit : 'parsed'}, analysis ${computed.incremental ? 'incremental' : 'whole'}`);
+  return next;
+}
+
+/**
  * Applies `steps` random edits that add or remove lines (with some rule edits in between, and sometimes two or
  * three edits before the analysis is asked for) and checks the model and the analysis after each against a
  * fresh parse and analysis of the same text. Tallies which path each edit took.
@@ -961,18 +982,7 @@ describe('a rule commented out and back in, and a note typed beside it (in place
           ['note deleted', { range: { start: at(line, 0), end: at(line + 1, 0) }, text: '' }],
         ];
         for (const [label, change] of changes) {
-          doc = doc.withEdits(doc.version + 1, [change]);
-          const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
-          const fresh = parseLines([...doc.lines]);
-          assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
-          const freshAnalysis = analyzeKube(fresh);
-          assertSameAnalysis(doc.kube, doc.dump, freshAnalysis, fresh, where);
-          // In the order a fresh analysis makes them (chains made, gone or moved may change it): the Services view's pages.
-          assert.deepStrictEqual(doc.kube.services.map((service) => service.label), freshAnalysis.services.map((service) => service.label), `${where}: order`);
-          assertEndpointsShared(doc.kube, where);
-          const parsed = doc.parseComputation!;
-          const computed = doc.kubeComputation!;
-          bump(tally, `${label} in ${group}: model ${parsed.incremental ? parsed.edit : 'parsed'}, analysis ${computed.incremental ? 'incremental' : 'whole'}`);
+          doc = editAndCheck(doc, change, label, group, `${name}, step ${step}, line ${line + 1}`, tally);
         }
         assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
         assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
@@ -1052,18 +1062,7 @@ describe("a chain's declaration or -L header retyped or commented out (in place)
         const changes: [string, TextEdit][] =
           pick < 0.3 ? [commentOut, commentIn] : pick < 0.6 ? [typeName, commentOut, commentIn, deleteTyped] : [typeName, deleteTyped];
         for (const [label, change] of changes) {
-          doc = doc.withEdits(doc.version + 1, [change]);
-          const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
-          const fresh = parseLines([...doc.lines]);
-          assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
-          const freshAnalysis = analyzeKube(fresh);
-          assertSameAnalysis(doc.kube, doc.dump, freshAnalysis, fresh, where);
-          // In the order a fresh analysis makes them (chains made, gone or moved may change it): the Services view's pages.
-          assert.deepStrictEqual(doc.kube.services.map((service) => service.label), freshAnalysis.services.map((service) => service.label), `${where}: order`);
-          assertEndpointsShared(doc.kube, where);
-          const parsed = doc.parseComputation!;
-          const computed = doc.kubeComputation!;
-          bump(tally, `${label} in ${group}: model ${parsed.incremental ? parsed.edit : 'parsed'}, analysis ${computed.incremental ? 'incremental' : 'whole'}`);
+          doc = editAndCheck(doc, change, label, group, `${name}, step ${step}, line ${line + 1}`, tally);
         }
         assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
         assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
@@ -1117,18 +1116,7 @@ describe("a character typed in a rule's chain name and deleted (in place) equals
           ['deleted', { range: { start: at(nameEnd), end: at(nameEnd + 1) }, text: '' }],
         ];
         for (const [label, change] of changes) {
-          doc = doc.withEdits(doc.version + 1, [change]);
-          const where = `${name}, step ${step}, line ${line + 1}: ${label} ${JSON.stringify(change)}`;
-          const fresh = parseLines([...doc.lines]);
-          assert.deepStrictEqual(modelSnapshot(doc.dump), modelSnapshot(fresh), `${where}: model differs`);
-          const freshAnalysis = analyzeKube(fresh);
-          assertSameAnalysis(doc.kube, doc.dump, freshAnalysis, fresh, where);
-          // In the order a fresh analysis makes them (chains made, gone or moved may change it): the Services view's pages.
-          assert.deepStrictEqual(doc.kube.services.map((service) => service.label), freshAnalysis.services.map((service) => service.label), `${where}: order`);
-          assertEndpointsShared(doc.kube, where);
-          const parsed = doc.parseComputation!;
-          const computed = doc.kubeComputation!;
-          bump(tally, `${label} in ${group}: model ${parsed.incremental ? parsed.edit : 'parsed'}, analysis ${computed.incremental ? 'incremental' : 'whole'}`);
+          doc = editAndCheck(doc, change, label, group, `${name}, step ${step}, line ${line + 1}`, tally);
         }
         assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
         assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
