@@ -372,9 +372,10 @@ function inAnalysisOrder(dump: Dump, serviceByChain: ReadonlyMap<Chain, DumpServ
  * moved is analysed again with the service ports that jump to it now; one that is gone (or renamed) leaves the ports
  * that jumped to it (its previous facts name them) to be analysed again. A service port's chain (KUBE-SVC, SVL, EXT,
  * FW, XLB) made or moved is analysed again with its chain group (a chain made in a group of its own is a new service
- * port, which `updateKubeAnalysis` takes only if no dispatch rule jumps to it); one that is gone, with its group
- * (which may be gone too). A dispatch chain made, dropped or renamed, or a service port's chain renamed, changes what
- * dispatches to which port: the analysis is whole then. Other chains are not read by the analysis.
+ * port, which `updateKubeAnalysis` takes only if it is nameless and no dispatch rule jumps to it); one that is gone
+ * or renamed, with the group it left (which may be gone too: its port must have been nameless) and the endpoints that
+ * group jumped to. A dispatch chain made, dropped or renamed changes what dispatches to which port: the analysis is
+ * whole then. Other chains are not read by the analysis.
  */
 function addChangedChains(scope: AffectedScope, previous: KubeAnalysis, chains: ReadonlyMap<Chain, string>): string | undefined {
   if (chains.size > 0 && previous.services.length === 0) {
@@ -393,6 +394,12 @@ function addChangedChains(scope: AffectedScope, previous: KubeAnalysis, chains: 
         // Gone, or renamed (an `-L` header retyped): it leaves its group, and a renamed one is made in another.
         scope.droppedServiceChains.set(chain, service);
         scope.addNamedService(service, chain.table);
+        for (const endpoint of [...service.endpoints, ...service.localEndpoints]) {
+          const target = chain.table.chains.get(endpoint.chain.name);
+          if (target !== undefined && chainKind(target.name) === 'endpoint') {
+            scope.addEndpoint(target); // reached through the chain, perhaps, which no longer does
+          }
+        }
       }
       if (present && isServiceChainKind(kind)) {
         scope.addGroupOf(chain); // made, moved or renamed

@@ -1013,6 +1013,8 @@ describe("a chain's declaration or -L header retyped or commented out (in place)
       ['seed 41 save', () => renderSave(generateKubeDump({ seed: 41, services: 30, maxEndpoints: 4 }))],
       ['seed 42 restore input', () => renderRestore(generateKubeDump({ seed: 42, services: 25 }))],
       ['seed 43 -L -n -v', () => renderListing(generateKubeDump({ seed: 43, services: 20 }))],
+      // Without comments, a service chain renamed in its header can make a nameless port of its own.
+      ['seed 44 -L -n -v, no comments', () => renderListing(generateKubeDump({ seed: 44, services: 20, comments: false }))],
     ],
     /^(:|Chain )KUBE-SEP-/m,
   );
