@@ -294,11 +294,7 @@ export class DumpDocument {
         // of them and of the service ports that jump to them is read again.
         const base = this.kubeBaseForEdit();
         if (base !== undefined && redeclared !== 'same-chain') {
-          for (const [chain, name] of redeclared.chains) {
-            if (!base.chains.has(chain)) {
-              base.chains.set(chain, name);
-            }
-          }
+          DumpDocument.noteChains(base, redeclared.chains);
           base.declarationLines.add(first);
         }
         return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, 'declaration');
@@ -379,11 +375,8 @@ export class DumpDocument {
     }
     if (base !== undefined) {
       DumpDocument.noteChanges(base, change, new LineShift(at, removedTexts.length, inserted));
-      for (const chain of change.chainsChanged ?? []) {
-        if (!base.chains.has(chain)) {
-          base.chains.set(chain, chain.name); // made or dropped by the rules edited: the analysis follows them
-        }
-      }
+      // Made or dropped by the rules edited: the analysis follows them.
+      DumpDocument.noteChains(base, [...(change.chainsChanged ?? [])].map((chain) => [chain, chain.name]));
     }
     return this.handOver(new DumpDocument(this.uri, version, lines, this.dump, carriageReturn), base, change.edit);
   }
@@ -419,6 +412,15 @@ export class DumpDocument {
       }
     }
     base.oldRules = oldRules;
+  }
+
+  /** Records in `base` chains an edit made, dropped, moved or renamed, with their names before; a chain already there keeps its first. */
+  private static noteChains(base: KubeBase, chains: Iterable<[Chain, string]>): void {
+    for (const [chain, name] of chains) {
+      if (!base.chains.has(chain)) {
+        base.chains.set(chain, name);
+      }
+    }
   }
 
   /**

@@ -143,7 +143,10 @@ function addCaller(targetChain: Chain, rule: Rule, key: (r: Rule) => number): vo
 /** Each chain's place in its table, kept while the table has the same chains (edits to rules keep them). */
 const chainOrders = new WeakMap<Table, Map<Chain, number>>();
 
-/** Forgets `table`'s chain order, when its chains changed: made, dropped or moved (see parse/redeclare.ts, parse/incremental.ts). */
+/**
+ * Forgets `table`'s chain order, when its chains changed places or one was made (a builder re-reading lines of a
+ * model: parse/builder.ts; parse/redeclare.ts). A chain dropped changes the count, which `chainOrder` checks.
+ */
 export function forgetChainOrder(table: Table): void {
   chainOrders.delete(table);
 }

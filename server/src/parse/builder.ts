@@ -13,7 +13,7 @@ import type {
   Table,
   Target,
 } from '../model/types';
-import { appended } from '../model/index';
+import { appended, forgetChainOrder } from '../model/index';
 import { BUILTIN_CHAINS } from '../model/types';
 import { commandWordSpans, isWordAt, WordCursor } from './tokens';
 
@@ -143,6 +143,9 @@ export class DumpBuilder {
   private newChain(table: Table, name: string, line: number): ParsedChain {
     const chain = new ParsedChain(name, table, line);
     table.chains.set(name, chain);
+    if (!this.fresh) {
+      forgetChainOrder(table); // a model's table with another chain has another order of chains (see model/index.ts)
+    }
     this.chainsCreated++;
     this.lastChain = chain;
     return chain;

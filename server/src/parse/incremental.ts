@@ -8,7 +8,7 @@
 // one (`planListRows`). A line retyped in a save table (a rule typed on an empty line, a rule's chain name edited)
 // is removed and inserted again, and a chain its rule makes or empties is made or dropped where a fresh parse would.
 // Anything else (a declaration, a table header) is not local: the caller parses the whole text again.
-import { forgetChainOrder, indexRules, unreferencedHint } from '../model/index';
+import { indexRules, unreferencedHint } from '../model/index';
 import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from '../model/types';
 import { DumpBuilder, ParsedChain } from './builder';
 import { inferTableName, isInertLine, parseLine } from './index';
@@ -318,8 +318,6 @@ function insertLines(dump: Dump, lines: readonly string[], at: number, count: nu
     }
     chain.rules = merged;
   });
-  // A table with a chain made has another order of chains, which places the callers of a chain: made again.
-  created.forEach((chain) => forgetChainOrder(chain.table));
   const touched = new Set<Chain>();
   indexRules(dump, rules, touched);
   for (const diagnostic of b.diagnostics) {
@@ -422,7 +420,6 @@ function removeLines(dump: Dump, at: number, texts: readonly string[], above: re
   }
   for (const chain of undeclared) {
     chain.table.chains.delete(chain.name);
-    forgetChainOrder(chain.table);
     touched.delete(chain);
     chainsChanged.add(chain);
   }
