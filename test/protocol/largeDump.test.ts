@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Diagnostic, DocumentSymbol, Location } from 'vscode-languageserver-types';
+import type { Diagnostic, DocumentSymbol, Location, Position } from 'vscode-languageserver-types';
 import { chainKind, isServiceChainKind } from '../../server/src/kube/chainKinds';
 import { corpusPath, readCorpus } from '../support/corpus';
 import { generateKubeDump, renderSave } from '../support/generateKubeDump';
@@ -336,6 +336,45 @@ describe('a large kube-proxy dump opened in the editor', function () {
     assert.ok(diagnostics.some((d) => d.code === 'undeclared-chain' && d.range.start.line === firstRule));
   });
 
+  /**
+   * Sends `change` to the 5k dump opened and analysed in a server, and checks that the analysis followed it without
+   * analysing in slices, and that code lenses, diagnostics (as a set) and the services answer (in order) are those
+   * of `edited` (the text after the change) opened fresh in another server. Returns the diagnostics and the services.
+   */
+  async function checkFollowedAtOnce(
+    uri: string,
+    change: { range: { start: Position; end: Position }; text: string },
+    edited: string[],
+  ): Promise<{ diagnostics: Diagnostic[]; services: { label: string }[] }> {
+    const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
+    const fresh = await TestLspClient.start();
+    try {
+      await client.open(uri, text);
+      await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
+      const before = client.progress.length;
+      await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [change] });
+      const lenses = await client.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } });
+      const answer = await client.request<{ services: { label: string }[] }>('iptablesLens/services', { uri });
+      const published = await client.waitForDiagnostics(uri, (p) => p.version === 2, 100000);
+      assert.deepEqual(client.progress.slice(before), [], 'no analysis in slices after the edit');
+
+      const freshUri = `${uri}-fresh`;
+      await fresh.open(freshUri, edited.join('\n'));
+      const expected = await fresh.waitForDiagnostics(freshUri, () => true, 100000);
+      // The same findings (the update adds those of what it analysed again after the others; editors sort them).
+      const findings = (diagnostics: Diagnostic[]): string[] => diagnostics.map((d) => JSON.stringify(d)).sort();
+      assert.deepEqual(findings(published.diagnostics), findings(expected.diagnostics));
+      const freshLenses = await fresh.request<{ data: { uri: string } }[]>('textDocument/codeLens', { textDocument: { uri: freshUri } });
+      assert.deepEqual(lenses, freshLenses.map((lens) => ({ ...lens, data: { ...lens.data, uri } })));
+      // The service ports, in the order of the edited text opened fresh.
+      const freshAnswer = await fresh.request<{ services: { label: string }[] }>('iptablesLens/services', { uri: freshUri });
+      assert.deepEqual(answer.services, freshAnswer.services);
+      return { diagnostics: published.diagnostics, services: answer.services };
+    } finally {
+      await Promise.all([client.stop(), fresh.stop()]);
+    }
+  }
+
   for (const [what, prefix] of [
     ['an endpoint chain', ':KUBE-SEP-'],
     ['a service chain', ':KUBE-SVC-'],
@@ -344,66 +383,53 @@ describe('a large kube-proxy dump opened in the editor', function () {
       // The chain declared under the new name has no rule (an endpoint chain without DNAT: a warning on its line; a
       // service chain: a service port of its own), the old one is made by its first rule (an error there), and what
       // jumps to either is analysed again: no analysis in slices.
-      const uri = `file:///kube-5000-declaration-${prefix.slice(6, 9)}.iptables-save`;
       const declaration = dumpLines.findIndex((l) => l.startsWith(prefix));
       const name = dumpLines[declaration].slice(1).split(' ')[0];
       const edited = [...dumpLines];
       edited[declaration] = `:${name}X${dumpLines[declaration].slice(1 + name.length)}`;
-      const client = await TestLspClient.start(undefined, { window: { workDoneProgress: true } });
-      const fresh = await TestLspClient.start();
-      try {
-        await client.open(uri, text);
-        await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
-        const before = client.progress.length;
-        await client.connection.sendNotification('textDocument/didChange', {
-          textDocument: { uri, version: 2 },
-          contentChanges: [{ range: { start: { line: declaration, character: 1 + name.length }, end: { line: declaration, character: 1 + name.length } }, text: 'X' }],
-        });
-        const lenses = await client.request<unknown[]>('textDocument/codeLens', { textDocument: { uri } });
-        const answer = await client.request<{ services: { label: string }[] }>('iptablesLens/services', { uri });
-        const published = await client.waitForDiagnostics(uri, (p) => p.version === 2, 100000);
-        assert.deepEqual(client.progress.slice(before), [], 'no analysis in slices after the edit');
-        if (prefix === ':KUBE-SEP-') {
-          assert.ok(published.diagnostics.some((d) => d.code === 'kube-endpoint-without-dnat' && d.range.start.line === declaration));
-        }
-        assert.ok(published.diagnostics.some((d) => d.code === 'undeclared-chain' && d.range.start.line === dumpLines.findIndex((l) => l.startsWith(`-A ${name} `))));
-
-        const freshUri = `${uri}-fresh`;
-        await fresh.open(freshUri, edited.join('\n'));
-        const expected = await fresh.waitForDiagnostics(freshUri, () => true, 100000);
-        // The same findings (the update adds those of what it analysed again after the others; editors sort them).
-        const findings = (diagnostics: Diagnostic[]): string[] => diagnostics.map((d) => JSON.stringify(d)).sort();
-        assert.deepEqual(findings(published.diagnostics), findings(expected.diagnostics));
-        const freshLenses = await fresh.request<{ data: { uri: string } }[]>('textDocument/codeLens', { textDocument: { uri: freshUri } });
-        assert.deepEqual(lenses, freshLenses.map((lens) => ({ ...lens, data: { ...lens.data, uri } })));
-        // The service ports, in the order of the edited text opened fresh (a service chain made is a port of its own).
-        const freshAnswer = await fresh.request<{ services: { label: string }[] }>('iptablesLens/services', { uri: freshUri });
-        assert.deepEqual(answer.services, freshAnswer.services);
-        assert.equal(answer.services.length, generated.servicePorts.length + (prefix === ':KUBE-SVC-' ? 1 : 0));
-      } finally {
-        await Promise.all([client.stop(), fresh.stop()]);
+      const at = { line: declaration, character: 1 + name.length };
+      const { diagnostics, services } = await checkFollowedAtOnce(
+        `file:///kube-5000-declaration-${prefix.slice(6, 9)}.iptables-save`,
+        { range: { start: at, end: at }, text: 'X' },
+        edited,
+      );
+      if (prefix === ':KUBE-SEP-') {
+        assert.ok(diagnostics.some((d) => d.code === 'kube-endpoint-without-dnat' && d.range.start.line === declaration));
       }
+      assert.ok(diagnostics.some((d) => d.code === 'undeclared-chain' && d.range.start.line === dumpLines.findIndex((l) => l.startsWith(`-A ${name} `))));
+      // A service chain made is a port of its own.
+      assert.equal(services.length, generated.servicePorts.length + (prefix === ':KUBE-SVC-' ? 1 : 0));
     });
   }
 
-  it('analyses again in slices after an edit its analysis cannot follow: a service port renamed in a comment', async () => {
-    const lines = text.split('\n');
-    // The model follows the edit in place, but the rule now names another service port: the analysis is whole.
-    const line = lines.findIndex((l) => l.startsWith('-A KUBE-NODEPORTS') && l.includes('health check node port'));
-    const port = /--comment "([^ "]+)/.exec(lines[line])![1];
-    await checkAnalysedAgainInSlices('file:///kube-5000-comment.iptables-save', line, lines[line].indexOf(port) + port.length, 'x');
+  it('updates the analysis at once after a service port is renamed in the comment of a health check rule', async () => {
+    // The rule now names a service no port has: a port of its own, without chains; its former port loses its health
+    // check node port.
+    const line = dumpLines.findIndex((l) => l.startsWith('-A KUBE-NODEPORTS') && l.includes('health check node port'));
+    const port = /--comment "([^ "]+)/.exec(dumpLines[line])![1];
+    const at = { line, character: dumpLines[line].indexOf(port) + port.length };
+    const edited = [...dumpLines];
+    edited[line] = `${dumpLines[line].slice(0, at.character)}x${dumpLines[line].slice(at.character)}`;
+    const { services } = await checkFollowedAtOnce('file:///kube-5000-comment.iptables-save', { range: { start: at, end: at }, text: 'x' }, edited);
+    assert.equal(services.length, generated.servicePorts.length + 1);
   });
 
-  it('analyses in slices after such an edit when no request comes before the diagnostics are due', async () => {
+  it("updates the analysis at once after a port's \"has no endpoints\" rule is deleted", async () => {
+    const line = dumpLines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('has no endpoints'));
+    const edited = dumpLines.filter((_, i) => i !== line);
+    await checkFollowedAtOnce('file:///kube-5000-no-endpoints.iptables-save', { range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, text: '' }, edited);
+  });
+
+  it('analyses in slices after an edit it cannot follow when no request comes before the diagnostics are due', async () => {
     const uri = 'file:///kube-5000-quiet-edit.iptables-save';
     const client = await outlined(uri);
     try {
       await client.waitForDiagnostics(uri, (p) => p.version === 1, 100000);
       const before = client.progress.length;
-      // The comment edit of the test above, then nothing asked: the diagnostics' timer is the first to need the model.
-      const line = dumpLines.findIndex((l) => l.startsWith('-A KUBE-NODEPORTS') && l.includes('health check node port'));
-      const port = /--comment "([^ "]+)/.exec(dumpLines[line])![1];
-      const character = dumpLines[line].indexOf(port) + port.length;
+      // A character typed in KUBE-SERVICES' declaration (the analysis is whole), then nothing asked: the diagnostics'
+      // timer is the first to need the model.
+      const line = dumpLines.findIndex((l) => l.startsWith(':KUBE-SERVICES '));
+      const character = ':KUBE-SERVICES'.length;
       await client.connection.sendNotification('textDocument/didChange', {
         textDocument: { uri, version: 2 },
         contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: 'x' }],

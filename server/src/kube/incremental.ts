@@ -18,16 +18,20 @@
 // removed). A small dump of just those chains, and the dispatch rules that concern them, goes through
 // `analyzeKube` unchanged, and its facts replace the old ones in every map of the previous analysis.
 //
-// The splice is exact when the routing of comment-only dispatch rules cannot change: an edited one keeps naming
-// the same port with the same protocol (it stays with the port it had, which is analysed again, chains or not),
-// and every affected port keeps the name and protocol it had. Otherwise (and for a closure too large to be worth
-// it) the caller runs the whole analysis; `reason` says why.
+// The splice is exact when the routing of comment-only dispatch rules cannot change but for the edited ones: every
+// affected port keeps the name and protocol it had. An edited one that keeps naming the same port stays with it
+// (analysed again, chains or not); one that names another port now (renamed, typed, pasted) is analysed with the
+// port it had and every port of the service it names, among which the analysis of the scope routes it. Ports without
+// chains may be made or gone by such edits (a "has no endpoints" rule deleted, pasted or renamed) when nothing
+// outside the scope could be routed otherwise for it (`chainlessPortReason`). Otherwise (and for a closure too large
+// to be worth it) the caller runs the whole analysis; `reason` says why.
 import type { Chain, Dump, Rule, Table } from '../model/types';
 import { analyzeKube, DISPATCH_KINDS } from './analysis';
 import type { KubeAnalysis } from './analysis';
 import { SERVICE_CHAIN_PREFIXES } from './chainNames';
 import { chainKind, hashSuffix, isServiceChainKind } from './chainKinds';
 import { parseKubeComment } from './comments';
+import type { CommentIdentity } from './comments';
 import { dispatchMatch, ruleComment } from './ruleText';
 import type { DumpEndpoint, DumpServicePort } from './types';
 import type { LineShift } from '../parse/incremental';
@@ -83,6 +87,8 @@ export function updateKubeAnalysis(
     return { reason: chainReason };
   }
   const editedDispatchLines: number[] = [];
+  /** Whether an edited comment-only dispatch rule names another port now (perhaps one of its own, made by the edit). */
+  let namesAnotherPort = false;
   // Lines whose rule is gone while the line stays: what the analysis keyed by them goes too.
   const vacatedLines: number[] = [];
   const removals = [...removedRules];
@@ -140,13 +146,21 @@ export function updateKubeAnalysis(
       }
       if (before.names !== undefined || after.names !== undefined) {
         // A rule that names a service port without jumping to its chains belongs to the first port of that name
-        // and protocol (or to a port of its own): the same port as before only if it names the same one.
-        if (before.names === undefined || after.names !== before.names) {
-          return { reason: `line ${line + 1} is a ${rule.chain.name} rule that now names another service port, or none` };
-        }
+        // and protocol (or to a port of its own, without chains): the port it had is analysed again, and when it
+        // names another port now, every port of that service too, among which the analysis of the scope finds it
+        // (or makes it: a port without chains, which the checks after that analysis take only if nothing else
+        // could be routed to it).
         const service = previous.dispatchByLine.get(line);
         if (service !== undefined) {
           scope.addNamedService(service, rule.table);
+        }
+        if (after.identity !== undefined && after.names !== before.names) {
+          namesAnotherPort = true;
+          for (const other of previous.services) {
+            if (other.namespace === after.identity.namespace && other.name === after.identity.name) {
+              scope.addNamedService(other, rule.table);
+            }
+          }
         }
       }
       editedDispatchLines.push(line);
@@ -157,7 +171,7 @@ export function updateKubeAnalysis(
   if (scope.size > MAX_AFFECTED_CHAINS) {
     return { reason: `the edit reaches ${scope.size} chains` };
   }
-  if (scope.groups.size === 0 && scope.endpoints.size === 0 && scope.chainless.size === 0) {
+  if (scope.groups.size === 0 && scope.endpoints.size === 0 && scope.chainless.size === 0 && !namesAnotherPort) {
     return { analysis: { ...previous }, services: 0, endpoints: 0 };
   }
 
@@ -206,11 +220,12 @@ export function updateKubeAnalysis(
     newByOld.set(old, service);
     oldByNew.set(service, old);
   }
-  // A port without chains is known by the rule that created it, the first that names it.
+  // A port without chains is known by the rule that created it, the first that names it, and by its name (that rule
+  // may name another port now: then the port it had is gone, and one of its name may be made at its next rule).
   const chainless = new Map([...scope.chainless].map((service) => [service.dispatchRules[0]?.line, service]));
   for (const service of sub.services) {
     const old = service.chains.length === 0 ? chainless.get(service.dispatchRules[0]?.line) : undefined;
-    if (old !== undefined && !newByOld.has(old)) {
+    if (old !== undefined && !newByOld.has(old) && sameName(old, service)) {
       newByOld.set(old, service);
     }
   }
@@ -221,12 +236,26 @@ export function updateKubeAnalysis(
   const removed = [...oldServices].filter((old) => !newByOld.has(old));
   const dropped = new Set(scope.droppedServiceChains.values());
   for (const service of added) {
-    if (service.chains.length === 0 || service.dispatchRules.length > 0 || service.name !== undefined || service.portName !== undefined) {
+    if (service.chains.length === 0) {
+      // A port without chains, made by comment-only rules of the scope (a "has no endpoints" rule typed or pasted,
+      // the port renamed in one's comment).
+      const reason = chainlessPortReason(dump, service, previous.services, oldServices, dispatchLines, true);
+      if (reason !== undefined) {
+        return { reason };
+      }
+    } else if (service.dispatchRules.length > 0 || service.name !== undefined || service.portName !== undefined) {
       return { reason: 'the edit changes which service ports exist' };
     }
   }
   for (const old of removed) {
-    if (!dropped.has(old) || old.dispatchRules.length > 0 || old.name !== undefined || old.portName !== undefined) {
+    if (old.chains.length === 0) {
+      // A port without chains whose rules are gone, or name another port now: analysed with the scope, they went
+      // where a fresh analysis sends them.
+      const reason = chainlessPortReason(dump, old, previous.services, oldServices, dispatchLines, false);
+      if (reason !== undefined) {
+        return { reason };
+      }
+    } else if (!dropped.has(old) || old.dispatchRules.length > 0 || old.name !== undefined || old.portName !== undefined) {
       // A port that no chain group explains: a dispatch rule that named this port now names no port at all.
       return { reason: 'the edit changes which service ports exist' };
     }
@@ -274,10 +303,15 @@ export function updateKubeAnalysis(
   for (const [chain, service] of sub.serviceByChain) {
     previous.serviceByChain.set(chain, service);
   }
-  if ([...chainChanges.chains.keys()].some((chain) => isServiceChainKind(chainKind(chain.name)))) {
-    // Service chains made, gone or moved: the ports in the order the analysis makes them (see `inAnalysisOrder`).
+  const serviceChainsChanged = [...chainChanges.chains.keys()].some((chain) => isServiceChainKind(chainKind(chain.name)));
+  if (serviceChainsChanged || added.length + removed.length > 0) {
+    // Ports made or gone, service chains made, gone or moved: the ports in the order the analysis makes them.
     const gone = new Set(removed);
-    services = inAnalysisOrder(dump, previous.serviceByChain, services.filter((service) => !gone.has(service)).concat(added));
+    services = services.filter((service) => !gone.has(service)).concat(added);
+    if (serviceChainsChanged) {
+      services = inAnalysisOrder(dump, previous.serviceByChain, services);
+    }
+    services = chainlessInReadingOrder(dump, services);
   }
   for (const chain of scope.endpoints) {
     const facts = sub.endpointsByChain.get(chain);
@@ -365,6 +399,80 @@ function inAnalysisOrder(dump: Dump, serviceByChain: ReadonlyMap<Chain, DumpServ
     }
   }
   return ordered;
+}
+
+/**
+ * `services` with the ports without chains after the others in the order the analysis makes them: each at the first
+ * comment-only dispatch rule that names it, dispatch chains read in their table's order (the line each first appears
+ * on, as `subDump` orders them), tables in order. The others keep their order.
+ */
+function chainlessInReadingOrder(dump: Dump, services: readonly DumpServicePort[]): DumpServicePort[] {
+  const withChains = services.filter((service) => service.chains.length > 0);
+  const chainFirstLines = new Map<Chain, number>();
+  const place = (service: DumpServicePort): [number, number, number] => {
+    const owner = service.dispatchRules.length === 0 ? undefined : dump.lineOwners[service.dispatchRules[0].line];
+    if (owner === undefined || !('bodyStart' in owner)) {
+      return [Number.POSITIVE_INFINITY, 0, 0];
+    }
+    let first = chainFirstLines.get(owner.chain);
+    if (first === undefined) {
+      first = firstLine(owner.chain);
+      chainFirstLines.set(owner.chain, first);
+    }
+    return [dump.tables.indexOf(owner.table), first, owner.position];
+  };
+  const chainless = services
+    .filter((service) => service.chains.length === 0)
+    .map((service) => ({ service, place: place(service) }))
+    .sort((a, b) => a.place[0] - b.place[0] || a.place[1] - b.place[1] || a.place[2] - b.place[2]);
+  return withChains.concat(chainless.map((entry) => entry.service));
+}
+
+/**
+ * Why a port without chains made (`made`) or gone by an edit may not be what a fresh analysis says, or undefined.
+ * Comment-only rules go to the first port of their service port's name, so every port of that service must be in the
+ * scope (`oldServices`), where the analysis of the scope could choose it; and a port made must be named by no rule
+ * outside the scope's dispatch lines (one that found no port before, a health check rule without a protocol, could
+ * find it now).
+ */
+function chainlessPortReason(
+  dump: Dump,
+  port: DumpServicePort,
+  services: readonly DumpServicePort[],
+  oldServices: ReadonlySet<DumpServicePort>,
+  dispatchLines: ReadonlySet<number>,
+  made: boolean,
+): string | undefined {
+  const { namespace, name } = port;
+  if (namespace === undefined || name === undefined) {
+    return 'the edit changes which service ports exist';
+  }
+  for (const other of services) {
+    if (other.namespace === namespace && other.name === name && !oldServices.has(other)) {
+      return `the edit makes or removes a port of ${namespace}/${name} without chains, which has other ports`;
+    }
+  }
+  if (!made) {
+    return undefined;
+  }
+  const needle = `${namespace}/${name}`;
+  for (const table of dump.tables) {
+    for (const chain of table.chains.values()) {
+      if (!DISPATCH_KINDS.has(chainKind(chain.name))) {
+        continue;
+      }
+      for (const rule of chain.rules) {
+        if (rule.text.includes(needle) && !dispatchLines.has(rule.line)) {
+          const comment = ruleComment(rule);
+          const identity = comment === undefined ? undefined : parseKubeComment(comment);
+          if (identity?.namespace === namespace && identity.name === name) {
+            return `line ${rule.line + 1} also names ${needle}, made a port without chains by the edit`;
+          }
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -563,7 +671,7 @@ class AffectedScope {
    * group the dump has), or else the service port its comment names (with the rule's protocol, which the
    * analysis looks the port up by), or nothing.
    */
-  dispatchRole(rule: Rule): { jumpsTo?: { generation: number; suffix: string }; names?: string } {
+  dispatchRole(rule: Rule): { jumpsTo?: { generation: number; suffix: string }; names?: string; identity?: CommentIdentity } {
     const jumpsTo = this.targetGroup(rule);
     if (jumpsTo !== undefined) {
       return { jumpsTo };
@@ -574,7 +682,7 @@ class AffectedScope {
       return {};
     }
     const { namespace, name, port, legacyUnnamed, role } = identity;
-    return { names: JSON.stringify([namespace, name, port, legacyUnnamed, role, dispatchMatch(rule).protocol]) };
+    return { names: JSON.stringify([namespace, name, port, legacyUnnamed, role, dispatchMatch(rule).protocol]), identity };
   }
 
   /** The service port a comment-only dispatch rule of `table` belongs to: its chain group, or the port alone. */

@@ -469,14 +469,101 @@ describe('kube analysis after rule edits: which path', () => {
     assert.ok(analysis.services.some((s) => s.chains.length > 0 && s.healthCheckNodePort === 31999));
   });
 
-  it('analyses the whole dump again when an edit changes which port a comment-only dispatch rule names', () => {
+  /** `doc` after `change`, checked against a fresh parse and analysis of its text (the ports in their order too). */
+  function checked(doc: DumpDocument, change: TextEdit, context: string): DumpDocument {
+    const next = doc.withEdits(doc.version + 1, [change]);
+    const fresh = parseLines([...next.lines]);
+    const freshAnalysis = analyzeKube(fresh);
+    assertSameAnalysis(next.kube, next.dump, freshAnalysis, fresh, context);
+    assert.deepStrictEqual(
+      next.kube.services.map((s) => s.label),
+      freshAnalysis.services.map((s) => s.label),
+      `${context}: order`,
+    );
+    return next;
+  }
+
+  const deleteLine = (line: number): TextEdit => ({ range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, text: '' });
+  const insertLine = (line: number, text: string): TextEdit => ({ range: { start: { line, character: 0 }, end: { line, character: 0 } }, text: `${text}\n` });
+
+  it('updates incrementally the ports without chains that comment-only dispatch rules make or leave (renamed, deleted, pasted)', () => {
     let doc = DumpDocument.fromText('file:///d', 1, text);
-    void doc.kube;
-    ({ doc } = edit(doc, /^-A KUBE-SERVICES .*has no endpoints/, /--comment "[^"]*"/, '--comment "nowhere/none:x has no endpoints"'));
-    const analysis = doc.kube;
+    const before = doc.kube;
+    // A port with no endpoints has no chains: kube-proxy writes only its "has no endpoints" rules.
+    const rejected = before.services.find((s) => s.chains.length === 0 && s.dispatchRules.length > 1)!;
+    // The rule that made the port (the first the analysis read) renamed: the port is made again at the next one.
+    const line = rejected.dispatchRules[0].line;
+    assert.match(doc.lines[line], /has no endpoints/);
+    const rule = doc.lines[line];
+    const renamed = rule.replace(/--comment "[^"]*"/, '--comment "nowhere/none:x has no endpoints"');
+    doc = checked(doc, rangeEdit(line, rule, renamed), 'renamed');
+    assert.equal(doc.kubeComputation?.incremental, true, JSON.stringify(doc.kubeComputation));
+    assert.ok(doc.kube.services.some((s) => s.portName === 'nowhere/none:x' && s.chains.length === 0));
+    assert.ok(!doc.kube.services.includes(rejected));
+    doc = checked(doc, rangeEdit(line, renamed, rule), 'named back');
+    assert.equal(doc.kubeComputation?.incremental, true, JSON.stringify(doc.kubeComputation));
+    // Every rule of the port deleted, the last first (the port goes with the last), then pasted back in order.
+    const lines = rejected.dispatchRules.map((span) => span.line).sort((a, b) => a - b);
+    const rules = lines.map((l) => doc.lines[l]);
+    for (let i = lines.length - 1; i >= 0; i--) {
+      doc = checked(doc, deleteLine(lines[i]), `rule ${i} deleted`);
+      assert.equal(doc.kubeComputation?.incremental, true, JSON.stringify(doc.kubeComputation));
+    }
+    assert.equal(doc.kube.services.length, before.services.length - 1);
+    for (let i = 0; i < lines.length; i++) {
+      doc = checked(doc, insertLine(lines[i], rules[i]), `rule ${i} pasted back`);
+      assert.equal(doc.kubeComputation?.incremental, true, JSON.stringify(doc.kubeComputation));
+    }
+    assert.equal(doc.lines.join('\n'), text);
+    // A health check node port rule belongs to a port with chains: deleted and pasted back.
+    const healthCheck = doc.lines.findIndex((l) => /^-A KUBE-NODEPORTS .*health check node port/.test(l));
+    const healthCheckRule = doc.lines[healthCheck];
+    doc = checked(doc, deleteLine(healthCheck), 'health check deleted');
+    assert.equal(doc.kubeComputation?.incremental, true);
+    doc = checked(doc, insertLine(healthCheck, healthCheckRule), 'health check pasted back');
+    assert.equal(doc.kubeComputation?.incremental, true);
+  });
+
+  it('analyses the whole dump again when a port without chains made by an edit may take a rule outside the edit', () => {
+    // A health check rule without a protocol names a service no port has: it hangs on no port, until a port of that
+    // service is made before the analysis reads it (KUBE-NODEPORTS of nat comes after KUBE-SERVICES of filter).
+    const lines = text.split('\n');
+    const at = lines.indexOf('*nat') + 1 + lines.slice(lines.indexOf('*nat') + 1).findIndex((l) => l.startsWith('-A '));
+    lines.splice(at, 0, '-A KUBE-NODEPORTS -m comment --comment "lonely/svc:hc health check node port" -j ACCEPT');
+    let doc = DumpDocument.fromText('file:///d', 1, lines.join('\n'));
+    assert.equal(doc.kube.dispatchByLine.get(at), undefined);
+    const line = doc.lines.findIndex((l) => /^-A KUBE-SERVICES .*has no endpoints/.test(l));
+    const rule = doc.lines[line];
+    doc = checked(doc, rangeEdit(line, rule, rule.replace(/--comment "[^"]*"/, '--comment "lonely/svc:hc has no endpoints"')), 'renamed');
     assert.equal(doc.kubeComputation?.incremental, false);
-    const fresh = parseLines([...doc.lines]);
-    assertSameAnalysis(analysis, doc.dump, analyzeKube(fresh), fresh, 'after the edit');
+    assert.match(doc.kubeComputation.reason, /also names lonely\/svc/);
+    assert.equal(doc.kube.dispatchByLine.get(at)?.portName, 'lonely/svc:hc');
+  });
+
+  it('analyses the whole dump again when a port without chains made or gone by an edit has a namesake outside the edit', () => {
+    // A health check rule goes to the first port of its name whatever the protocol: tcp's while it is there, then
+    // udp's. With a protocol of its own it makes a tcp port when it finds none; without, it hangs on no port.
+    for (const healthCheck of ['-p tcp -m comment --comment "ns/x:hc health check node port" -m tcp --dport 30003', '-m comment --comment "ns/x:hc health check node port"']) {
+      const handMade = [
+        '*filter',
+        ':KUBE-EXTERNAL-SERVICES - [0:0]',
+        ':KUBE-NODEPORTS - [0:0]',
+        ':KUBE-SERVICES - [0:0]',
+        '-A KUBE-EXTERNAL-SERVICES -p tcp -m comment --comment "ns/x:hc has no endpoints" -m addrtype --dst-type LOCAL -m tcp --dport 30001 -j REJECT --reject-with icmp-port-unreachable',
+        '-A KUBE-EXTERNAL-SERVICES -p udp -m comment --comment "ns/x:hc has no endpoints" -m addrtype --dst-type LOCAL -m udp --dport 30002 -j REJECT --reject-with icmp-port-unreachable',
+        `-A KUBE-NODEPORTS ${healthCheck} -j ACCEPT`,
+        '-A KUBE-SERVICES -d 10.96.0.5/32 -p tcp -m comment --comment "other/y:p has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable',
+        'COMMIT',
+        '',
+      ].join('\n');
+      let doc = DumpDocument.fromText('file:///d', 1, handMade);
+      assert.equal(doc.kube.dispatchByLine.get(6)?.protocol, 'tcp');
+      const rule = doc.lines[4];
+      doc = checked(doc, rangeEdit(4, rule, rule.replace('ns/x:hc', 'nowhere/none:x')), `renamed, ${healthCheck}`);
+      assert.equal(doc.kubeComputation?.incremental, false);
+      assert.match(doc.kubeComputation.reason, /ns\/x.* without chains/);
+      assert.equal(doc.kube.dispatchByLine.get(6)?.protocol, 'udp');
+    }
   });
 
   it('analyses the whole dump again when edits rename a service port to the name of a port without chains', () => {
@@ -535,7 +622,7 @@ describe('kube analysis after rule edits: which path', () => {
     assert.equal(doc.kubeComputation?.incremental, true);
     assert.equal(doc.wholeAnalysisPending, false);
 
-    ({ doc } = edit(doc, /^-A KUBE-SERVICES .*has no endpoints/, /--comment "[^"]*"/, '--comment "nowhere/none:x has no endpoints"'));
+    ({ doc } = edit(doc, /^:KUBE-SERVICES /, /^:KUBE-SERVICES/, ':KUBE-SERVICESX'));
     doc.updateKube();
     const notYet = doc.kubeComputation;
     assert.equal(notYet, undefined); // not computed yet: left to whoever runs it
@@ -543,7 +630,7 @@ describe('kube analysis after rule edits: which path', () => {
     assert.ok(stepToTheEnd(doc) > 0);
     assert.equal(doc.wholeAnalysisPending, false);
     assert.equal(doc.kubeComputation?.incremental, false);
-    assert.match(doc.kubeComputation.reason, /names another service port/);
+    assert.match(doc.kubeComputation.reason, /dispatch chain KUBE-SERVICES was declared/);
     const fresh = parseLines([...doc.lines]);
     assertSameAnalysis(doc.kube, doc.dump, analyzeKube(fresh), fresh, 'after the steps');
   });
