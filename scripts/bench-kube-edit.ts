@@ -8,10 +8,11 @@
 //
 // The edits: the benchmark's (an 'x' appended to the first rule line at or after the middle of the dump, then removed:
 // a KUBE-SEP rule in the generated dumps), and for the incremental path also a KUBE-SVC probability, a KUBE-SERVICES
-// jump's port, the port of a "has no endpoints" rule, and its comment renamed (which takes the whole analysis).
+// jump's port, the port of a "has no endpoints" rule, and its comment renamed (a port without chains made and gone).
 // Then edits that add or remove a line: Enter at the end of the benchmark's line and the empty line deleted again,
 // a copy of that rule pasted below it and deleted again, the rule commented out and back in, and a comment line typed
-// above it and deleted (the model column says how withEdits made the model). Last, edits of many lines in one change:
+// above it and deleted, a "has no endpoints" rule deleted and pasted back (the model column says how withEdits made
+// the model). Last, edits of many lines in one change:
 // a block of up to --block rule lines from that line deleted, pasted back, and each of them given a space; in save
 // output, a character typed in a KUBE-SEP declaration and deleted, and a declaration typed on a line of its own.
 // For the numbers before a change, run this script against an older build (`--server-out`, e.g. a worktree's).
@@ -190,7 +191,7 @@ function main(): void {
       naming,
       (t) => t.replace(/(--dport |dpt:)\d+/, (_m, p: string) => `${p}${1000 + Math.floor(Math.random() * 9000)}`),
     ]);
-    // Names another service port: the whole analysis (which port a comment-only rule belongs to depends on all names).
+    // Names another service port, one without chains made by the edit (the whole analysis before 2026-11-27).
     others.push(['KUBE-SERVICES "has no endpoints" comment renamed', naming, (t) => t.replace(/(comment "?|\/\* )([a-z])/, '$1z$2')]);
   }
   for (const [label, line, change] of others) {
@@ -227,6 +228,16 @@ function main(): void {
       { range: { start: at(benchLine, 0), end: at(benchLine + 1, 0) }, text: '' },
     ],
   ];
+  if (naming !== undefined) {
+    // A port's "has no endpoints" rule deleted and pasted back: the port goes and comes again when it had only that
+    // rule (the whole analysis before 2026-11-27).
+    const rule = doc.lines[naming];
+    lineEdits.push([
+      'the "has no endpoints" rule deleted / pasted back',
+      { range: { start: at(naming, 0), end: at(naming + 1, 0) }, text: '' },
+      { range: { start: at(naming, 0), end: at(naming, 0) }, text: `${rule}\n` },
+    ]);
+  }
   for (const [label, add, remove] of lineEdits) {
     void doc.kube;
     const adds: Result[] = [];

@@ -7,7 +7,8 @@
 //     which makes it the rule of a chain no line declares: the model follows it in place, the analysis too (whole
 //     before 2026-11-27);
 //   - comment: a character typed in the service port name of a health check node port rule's comment (KUBE-NODEPORTS):
-//     the model follows the edit in place, but the rule now names another service port, so the analysis is whole;
+//     the model follows the edit in place, and the rule now names another service port, a port without chains of its
+//     own: the analysis follows it (whole before 2026-11-27);
 //   - early: a character typed at the end of an endpoint chain's rule as soon as the outline of the dump just opened
 //     has come, while the analysis after opening runs: the model follows it in place, and the analysis of the edited
 //     version starts again.
