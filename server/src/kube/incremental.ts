@@ -63,6 +63,9 @@ export type KubeUpdate = { analysis: KubeAnalysis; services: number; endpoints: 
 /** Past this many chains to analyse again, a whole analysis is about as cheap and surely right. */
 const MAX_AFFECTED_CHAINS = 5_000;
 
+/** Past this many ports without chains made by one update, the analysis is whole (see `chainlessPortReason`). */
+const MAX_CHAINLESS_MADE = 16;
+
 /**
  * The analysis of `dump` after the rules of some lines were re-read in place (`patchRuleLines`), derived from
  * `previous`, the analysis of the same model before those edits. `oldRules` holds, for every line edited since
@@ -89,6 +92,25 @@ export function updateKubeAnalysis(
   const editedDispatchLines: number[] = [];
   /** Whether an edited comment-only dispatch rule names another port now (perhaps one of its own, made by the edit). */
   let namesAnotherPort = false;
+  let byService: Map<string, DumpServicePort[]> | undefined;
+  /** The previous analysis's ports of service `namespace/name` (indexed when first asked: a block edit asks often). */
+  const portsOf = (service: string): readonly DumpServicePort[] => {
+    if (byService === undefined) {
+      byService = new Map();
+      for (const port of previous.services) {
+        if (port.namespace !== undefined && port.name !== undefined) {
+          const key = `${port.namespace}/${port.name}`;
+          const list = byService.get(key);
+          if (list === undefined) {
+            byService.set(key, [port]);
+          } else {
+            list.push(port);
+          }
+        }
+      }
+    }
+    return byService.get(service) ?? [];
+  };
   // Lines whose rule is gone while the line stays: what the analysis keyed by them goes too.
   const vacatedLines: number[] = [];
   const removals = [...removedRules];
@@ -156,10 +178,8 @@ export function updateKubeAnalysis(
         }
         if (after.identity !== undefined && after.names !== before.names) {
           namesAnotherPort = true;
-          for (const other of previous.services) {
-            if (other.namespace === after.identity.namespace && other.name === after.identity.name) {
-              scope.addNamedService(other, rule.table);
-            }
+          for (const other of portsOf(`${after.identity.namespace}/${after.identity.name}`)) {
+            scope.addNamedService(other, rule.table);
           }
         }
       }
@@ -235,11 +255,15 @@ export function updateKubeAnalysis(
   const added = sub.services.filter((service) => !mapped.has(service));
   const removed = [...oldServices].filter((old) => !newByOld.has(old));
   const dropped = new Set(scope.droppedServiceChains.values());
+  if (added.filter((service) => service.chains.length === 0).length > MAX_CHAINLESS_MADE) {
+    // Each is checked against every dispatch rule (a block of "has no endpoints" rules pasted makes hundreds).
+    return { reason: `the edit makes more than ${MAX_CHAINLESS_MADE} ports without chains` };
+  }
   for (const service of added) {
     if (service.chains.length === 0) {
       // A port without chains, made by comment-only rules of the scope (a "has no endpoints" rule typed or pasted,
       // the port renamed in one's comment).
-      const reason = chainlessPortReason(dump, service, previous.services, oldServices, dispatchLines, true);
+      const reason = chainlessPortReason(dump, service, portsOf, oldServices, dispatchLines, true);
       if (reason !== undefined) {
         return { reason };
       }
@@ -251,7 +275,7 @@ export function updateKubeAnalysis(
     if (old.chains.length === 0) {
       // A port without chains whose rules are gone, or name another port now: analysed with the scope, they went
       // where a fresh analysis sends them.
-      const reason = chainlessPortReason(dump, old, previous.services, oldServices, dispatchLines, false);
+      const reason = chainlessPortReason(dump, old, portsOf, oldServices, dispatchLines, false);
       if (reason !== undefined) {
         return { reason };
       }
@@ -438,7 +462,7 @@ function chainlessInReadingOrder(dump: Dump, services: readonly DumpServicePort[
 function chainlessPortReason(
   dump: Dump,
   port: DumpServicePort,
-  services: readonly DumpServicePort[],
+  portsOf: (service: string) => readonly DumpServicePort[],
   oldServices: ReadonlySet<DumpServicePort>,
   dispatchLines: ReadonlySet<number>,
   made: boolean,
@@ -447,8 +471,8 @@ function chainlessPortReason(
   if (namespace === undefined || name === undefined) {
     return 'the edit changes which service ports exist';
   }
-  for (const other of services) {
-    if (other.namespace === namespace && other.name === name && !oldServices.has(other)) {
+  for (const other of portsOf(`${namespace}/${name}`)) {
+    if (!oldServices.has(other)) {
       return `the edit makes or removes a port of ${namespace}/${name} without chains, which has other ports`;
     }
   }

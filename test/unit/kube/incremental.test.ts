@@ -524,6 +524,23 @@ describe('kube analysis after rule edits: which path', () => {
     assert.equal(doc.kubeComputation?.incremental, true);
   });
 
+  it('makes up to 16 ports without chains in one update, and analyses the whole dump again past that', () => {
+    for (const count of [16, 17]) {
+      // (An analysis is updated in place: each edit starts from a document of its own.)
+      const base = DumpDocument.fromText('file:///d', 1, text);
+      const ports = base.kube.services.length;
+      const line = base.lines.findIndex((l) => /^-A KUBE-SERVICES .*has no endpoints/.test(l));
+      const rules = Array.from({ length: count }, (_, i) => base.lines[line].replace(/--comment "[^"]*"/, `--comment "pasted/svc-${i}:p has no endpoints"`));
+      const doc = checked(base, insertLine(line, rules.join('\n')), `${count} pasted`);
+      assert.equal(doc.kube.services.length, ports + count);
+      if (count === 16) {
+        assert.equal(doc.kubeComputation?.incremental, true, JSON.stringify(doc.kubeComputation));
+      } else {
+        assert.deepEqual(doc.kubeComputation, { incremental: false, reason: 'the edit makes more than 16 ports without chains' });
+      }
+    }
+  });
+
   it('analyses the whole dump again when a port without chains made by an edit may take a rule outside the edit', () => {
     // A health check rule without a protocol names a service no port has: it hangs on no port, until a port of that
     // service is made before the analysis reads it (KUBE-NODEPORTS of nat comes after KUBE-SERVICES of filter).
