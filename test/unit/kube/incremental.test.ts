@@ -5,9 +5,11 @@
 import { strict as assert } from 'node:assert';
 import { DumpDocument } from '../../../server/src/features/document';
 import type { TextEdit } from '../../../server/src/features/document';
-import { analyzeKube } from '../../../server/src/kube/analysis';
+import { analyzeKube, DISPATCH_KINDS } from '../../../server/src/kube/analysis';
 import type { EndpointChainFacts, KubeAnalysis } from '../../../server/src/kube/analysis';
-import { chainKind } from '../../../server/src/kube/chainKinds';
+import { chainKind, isServiceChainKind } from '../../../server/src/kube/chainKinds';
+import { parseKubeComment } from '../../../server/src/kube/comments';
+import { ruleComment } from '../../../server/src/kube/ruleText';
 import type { DumpServicePort } from '../../../server/src/kube/types';
 import type { Chain, Dump, Rule } from '../../../server/src/model/types';
 import { parseLines } from '../../../server/src/parse/index';
@@ -1326,5 +1328,93 @@ describe('declarations retyped among other edits, several before the analysis is
     const incremental = count(/a declaration among them: analysis incremental/);
     const whole = count(/a declaration among them: analysis whole/);
     assert.ok(incremental > 20 && incremental > 4 * whole, `${incremental} incremental, ${whole} whole`);
+  });
+});
+
+describe('comment-only dispatch rules renamed, deleted and pasted (in place) equal a fresh parse and analysis', function () {
+  this.timeout(300_000);
+  const { tally, count } = pathTally();
+  const mix = { loadBalancer: 0.3, localPolicy: 0.5 };
+  const texts = withCorpus(
+    [
+      ['seed 51 save', () => renderSave(generateKubeDump({ seed: 51, services: 30, maxEndpoints: 3, mix }))],
+      ['seed 52 -L -n -v', () => renderListing(generateKubeDump({ seed: 52, services: 25, maxEndpoints: 3, mix }))],
+      ['seed 53 restore input', () => renderRestore(generateKubeDump({ seed: 53, services: 25, maxEndpoints: 3, mix }))],
+      [
+        'seed 54 IPv4 and IPv6 save pasted together',
+        () =>
+          renderSave(generateKubeDump({ seed: 54, services: 12, maxEndpoints: 3, mix })) +
+          renderSave(generateKubeDump({ seed: 54, services: 12, maxEndpoints: 3, mix, family: 6 })),
+      ],
+    ],
+    /has no endpoints|health check node port/,
+  );
+  /** A `namespace/name[:port]` token, as kube-proxy writes a service port in a comment. */
+  const identityToken = /(?<=["\s*])[a-z0-9](?:[-a-z0-9]*[a-z0-9])?\/[a-z](?:[-a-z0-9]*[a-z0-9])?(?::[A-Za-z0-9-]*)?(?=[\s"*])/;
+
+  /** Lines of rules that name a service port in a comment without jumping to a service chain ("has no endpoints" …). */
+  function namingRuleLines(doc: DumpDocument): number[] {
+    const lines: number[] = [];
+    doc.dump.lineOwners.forEach((owner, line) => {
+      if (owner === undefined || !('bodyStart' in owner) || !DISPATCH_KINDS.has(chainKind(owner.chain.name))) {
+        return;
+      }
+      const target = owner.targetName;
+      const comment = ruleComment(owner);
+      if ((target === undefined || !isServiceChainKind(chainKind(target))) && comment !== undefined && parseKubeComment(comment) !== undefined) {
+        lines.push(line);
+      }
+    });
+    return lines;
+  }
+
+  /**
+   * Random edits of such rules: the service port renamed (to another port of the dump, to a port no rule names, or by
+   * a character typed in its name), the rule deleted, or a copy pasted below it; each checked against a fresh parse
+   * and analysis of the text (the model, every field of the analysis, the order of the ports).
+   */
+  for (const [name, text] of texts) {
+    it(name, () => {
+      const random = seededRandom(name.length * 7411);
+      let doc = DumpDocument.fromText('file:///dump', 1, text());
+      void doc.kube;
+      for (let step = 0; step < 40; step++) {
+        const lines = namingRuleLines(doc);
+        if (lines.length === 0) {
+          break;
+        }
+        const line = lines[Math.floor(random() * lines.length)];
+        const before = doc.lines[line];
+        const kind = chainKind((doc.dump.lineOwners[line] as Rule).chain.name);
+        const pick = random();
+        let change: TextEdit;
+        let label: string;
+        if (pick < 0.5) {
+          const token = identityToken.exec(before)![0];
+          const named = doc.kube.services.filter((service) => service.portName !== undefined);
+          const to =
+            pick < 0.2 && named.length > 0
+              ? named[Math.floor(random() * named.length)].portName!
+              : pick < 0.35
+                ? `fuzz/svc-${Math.floor(random() * 4)}:p`
+                : `${token.split(':')[0]}x${token.includes(':') ? `:${token.split(':')[1]}` : ''}`;
+          change = rangeEdit(line, before, before.replace(token, to));
+          label = pick < 0.2 ? 'renamed to a port of the dump' : pick < 0.35 ? 'renamed to a new port' : 'a character typed in the name';
+        } else if (pick < 0.75) {
+          change = { range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, text: '' };
+          label = 'deleted';
+        } else {
+          change = { range: { start: { line: line + 1, character: 0 }, end: { line: line + 1, character: 0 } }, text: `${before}\n` };
+          label = 'pasted below';
+        }
+        doc = editAndCheck(doc, change, label, kind, `${name}, step ${step}, line ${line + 1}`, tally);
+      }
+    });
+  }
+
+  it('updated the analysis incrementally after most of them', () => {
+    const incremental = count(/analysis incremental/);
+    const whole = count(/analysis whole/);
+    assert.ok(incremental > 3 * whole, `${incremental} incremental, ${whole} whole`);
   });
 });
