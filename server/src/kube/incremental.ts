@@ -454,10 +454,10 @@ function chainlessInReadingOrder(dump: Dump, services: readonly DumpServicePort[
 
 /**
  * Why a port without chains made (`made`) or gone by an edit may not be what a fresh analysis says, or undefined.
- * Comment-only rules go to the first port of their service port's name, so every port of that service must be in the
- * scope (`oldServices`), where the analysis of the scope could choose it; and a port made must be named by no rule
- * outside the scope's dispatch lines (one that found no port before, a health check rule without a protocol, could
- * find it now).
+ * Comment-only rules go to the first port of their service port's name (`ns/name:port`, any protocol for a health
+ * check rule), so every port of that name must be in the scope (`oldServices`), where the analysis of the scope could
+ * choose it; and a port made must be named by no rule outside the scope's dispatch lines (one that found no port
+ * before, a health check rule without a protocol, could find it now). Ports of other names never take such rules.
  */
 function chainlessPortReason(
   dump: Dump,
@@ -472,8 +472,8 @@ function chainlessPortReason(
     return 'the edit changes which service ports exist';
   }
   for (const other of portsOf(`${namespace}/${name}`)) {
-    if (!oldServices.has(other)) {
-      return `the edit makes or removes a port of ${namespace}/${name} without chains, which has other ports`;
+    if (other.port === port.port && !oldServices.has(other)) {
+      return `the edit makes or removes a port ${port.portName} without chains, which has a namesake`;
     }
   }
   if (!made) {
@@ -489,8 +489,8 @@ function chainlessPortReason(
         if (rule.text.includes(needle) && !dispatchLines.has(rule.line)) {
           const comment = ruleComment(rule);
           const identity = comment === undefined ? undefined : parseKubeComment(comment);
-          if (identity?.namespace === namespace && identity.name === name) {
-            return `line ${rule.line + 1} also names ${needle}, made a port without chains by the edit`;
+          if (identity?.namespace === namespace && identity.name === name && identity.port === port.port) {
+            return `line ${rule.line + 1} also names ${port.portName}, made a port without chains by the edit`;
           }
         }
       }

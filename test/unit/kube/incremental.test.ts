@@ -580,7 +580,7 @@ describe('kube analysis after rule edits: which path', () => {
       const rule = doc.lines[4];
       doc = checked(doc, rangeEdit(4, rule, rule.replace('ns/x:hc', 'nowhere/none:x')), `renamed, ${healthCheck}`);
       assert.equal(doc.kubeComputation?.incremental, false);
-      assert.match(doc.kubeComputation.reason, /ns\/x.* without chains/);
+      assert.match(doc.kubeComputation.reason, /ns\/x:hc.* without chains/);
       assert.equal(doc.kube.dispatchByLine.get(6)?.protocol, 'udp');
     }
   });
