@@ -111,6 +111,10 @@ export function updateKubeAnalysis(
     }
     return byService.get(service) ?? [];
   };
+  let dispatchChains: Chain[] | undefined;
+  /** The dispatch chains of the dump (found when first asked: each port without chains made is checked against them). */
+  const dispatchChainsOf = (): readonly Chain[] =>
+    (dispatchChains ??= dump.tables.flatMap((table) => [...table.chains.values()].filter((chain) => DISPATCH_KINDS.has(chainKind(chain.name)))));
   // Lines whose rule is gone while the line stays: what the analysis keyed by them goes too.
   const vacatedLines: number[] = [];
   const removals = [...removedRules];
@@ -263,7 +267,7 @@ export function updateKubeAnalysis(
     if (service.chains.length === 0) {
       // A port without chains, made by comment-only rules of the scope (a "has no endpoints" rule typed or pasted,
       // the port renamed in one's comment).
-      const reason = chainlessPortReason(dump, service, portsOf, oldServices, dispatchLines, true);
+      const reason = chainlessPortReason(service, portsOf, dispatchChainsOf, oldServices, dispatchLines, true);
       if (reason !== undefined) {
         return { reason };
       }
@@ -275,7 +279,7 @@ export function updateKubeAnalysis(
     if (old.chains.length === 0) {
       // A port without chains whose rules are gone, or name another port now: analysed with the scope, they went
       // where a fresh analysis sends them.
-      const reason = chainlessPortReason(dump, old, portsOf, oldServices, dispatchLines, false);
+      const reason = chainlessPortReason(old, portsOf, dispatchChainsOf, oldServices, dispatchLines, false);
       if (reason !== undefined) {
         return { reason };
       }
@@ -460,9 +464,9 @@ function chainlessInReadingOrder(dump: Dump, services: readonly DumpServicePort[
  * before, a health check rule without a protocol, could find it now). Ports of other names never take such rules.
  */
 function chainlessPortReason(
-  dump: Dump,
   port: DumpServicePort,
   portsOf: (service: string) => readonly DumpServicePort[],
+  dispatchChainsOf: () => readonly Chain[],
   oldServices: ReadonlySet<DumpServicePort>,
   dispatchLines: ReadonlySet<number>,
   made: boolean,
@@ -480,18 +484,13 @@ function chainlessPortReason(
     return undefined;
   }
   const needle = `${namespace}/${name}`;
-  for (const table of dump.tables) {
-    for (const chain of table.chains.values()) {
-      if (!DISPATCH_KINDS.has(chainKind(chain.name))) {
-        continue;
-      }
-      for (const rule of chain.rules) {
-        if (rule.text.includes(needle) && !dispatchLines.has(rule.line)) {
-          const comment = ruleComment(rule);
-          const identity = comment === undefined ? undefined : parseKubeComment(comment);
-          if (identity?.namespace === namespace && identity.name === name && identity.port === port.port) {
-            return `line ${rule.line + 1} also names ${port.portName}, made a port without chains by the edit`;
-          }
+  for (const chain of dispatchChainsOf()) {
+    for (const rule of chain.rules) {
+      if (rule.text.includes(needle) && !dispatchLines.has(rule.line)) {
+        const comment = ruleComment(rule);
+        const identity = comment === undefined ? undefined : parseKubeComment(comment);
+        if (identity?.namespace === namespace && identity.name === name && identity.port === port.port) {
+          return `line ${rule.line + 1} also names ${port.portName}, made a port without chains by the edit`;
         }
       }
     }
