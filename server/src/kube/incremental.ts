@@ -21,10 +21,10 @@
 // The splice is exact when the routing of comment-only dispatch rules cannot change but for the edited ones: every
 // affected port keeps the name and protocol it had. An edited one that keeps naming the same port stays with it
 // (analysed again, chains or not); one that names another port now (renamed, typed, pasted) is analysed with the
-// port it had and every port of the service it names, among which the analysis of the scope routes it. Ports without
-// chains may be made or gone by such edits (a "has no endpoints" rule deleted, pasted or renamed) when nothing
-// outside the scope could be routed otherwise for it (`chainlessPortReason`). Otherwise (and for a closure too large
-// to be worth it) the caller runs the whole analysis; `reason` says why.
+// port it had and every port of the service it names, among which the analysis of the scope routes it. Named ports
+// may be made or gone by an edit (a "has no endpoints" rule deleted, pasted or renamed; a service chain's `-L`
+// header retyped) when nothing outside the scope could be routed otherwise for them (`namedPortReason`). Otherwise
+// (and for a closure too large to be worth it) the caller runs the whole analysis; `reason` says why.
 import type { Chain, Dump, Rule, Table } from '../model/types';
 import { analyzeKube, DISPATCH_KINDS } from './analysis';
 import type { KubeAnalysis } from './analysis';
@@ -63,8 +63,8 @@ export type KubeUpdate = { analysis: KubeAnalysis; services: number; endpoints: 
 /** Past this many chains to analyse again, a whole analysis is about as cheap and surely right. */
 const MAX_AFFECTED_CHAINS = 5_000;
 
-/** Past this many ports without chains made by one update, the analysis is whole (see `chainlessPortReason`). */
-const MAX_CHAINLESS_MADE = 16;
+/** Past this many named service ports made by one update, the analysis is whole (see `namedPortReason`). */
+const MAX_NAMED_MADE = 16;
 
 /**
  * The analysis of `dump` after the rules of some lines were re-read in place (`patchRuleLines`), derived from
@@ -203,12 +203,16 @@ export function updateKubeAnalysis(
   const oldServices = new Set<DumpServicePort>(scope.droppedServiceChains.values());
   /** Service chains made since: their port is new, or the one of the other chains of their group. */
   const madeChains = new Set<Chain>();
+  /** Dispatch rules that jump to a service chain made since: they belonged to another port, or to none. */
+  const jumpsToMade: Rule[] = [];
   for (const chains of scope.groups.values()) {
     for (const chain of chains) {
       const service = previous.serviceByChain.get(chain);
       if (chainChanges.chains.has(chain) && (service === undefined || scope.droppedServiceChains.has(chain))) {
-        if (chain.referencedBy.some((rule) => DISPATCH_KINDS.has(chainKind(rule.chain.name)))) {
-          return { reason: `dispatch rules jump to ${chain.name}, made since` };
+        for (const rule of chain.referencedBy) {
+          if (DISPATCH_KINDS.has(chainKind(rule.chain.name))) {
+            jumpsToMade.push(rule);
+          }
         }
         madeChains.add(chain);
       } else if (service !== undefined) {
@@ -226,6 +230,15 @@ export function updateKubeAnalysis(
     for (const span of service.dispatchRules) {
       dispatchLines.add(span.line);
     }
+  }
+  for (const rule of jumpsToMade) {
+    // A chain made under the name a dispatch rule jumps to (a service chain's `-L` header retyped back) takes the rule
+    // from the port it was routed to by its comment, which must be analysed again with it; or from none.
+    const service = previous.dispatchByLine.get(rule.line);
+    if (service !== undefined && !oldServices.has(service)) {
+      return { reason: `dispatch rules jump to ${rule.targetName}, made since, from a port the edit does not reach` };
+    }
+    dispatchLines.add(rule.line);
   }
 
   const sub = analyzeKube(scope.subDump(dispatchLines), true);
@@ -259,33 +272,34 @@ export function updateKubeAnalysis(
   const added = sub.services.filter((service) => !mapped.has(service));
   const removed = [...oldServices].filter((old) => !newByOld.has(old));
   const dropped = new Set(scope.droppedServiceChains.values());
-  if (added.filter((service) => service.chains.length === 0).length > MAX_CHAINLESS_MADE) {
+  // Ports made or gone with a name (a rule's comment) or a comment-only dispatch rule could change where such rules
+  // go, which is by name: see `namedPortReason`. Those without either (a chain group made of a chain without rules)
+  // cannot.
+  const named = (service: DumpServicePort): boolean =>
+    service.dispatchRules.length > 0 || service.name !== undefined || service.portName !== undefined;
+  if (added.filter(named).length > MAX_NAMED_MADE) {
     // Each is checked against every dispatch rule (a block of "has no endpoints" rules pasted makes hundreds).
-    return { reason: `the edit makes more than ${MAX_CHAINLESS_MADE} ports without chains` };
+    return { reason: `the edit makes more than ${MAX_NAMED_MADE} named service ports` };
   }
   for (const service of added) {
-    if (service.chains.length === 0) {
-      // A port without chains, made by comment-only rules of the scope (a "has no endpoints" rule typed or pasted,
-      // the port renamed in one's comment).
-      const reason = chainlessPortReason(service, portsOf, dispatchChainsOf, oldServices, dispatchLines, true);
-      if (reason !== undefined) {
-        return { reason };
-      }
-    } else if (service.dispatchRules.length > 0 || service.name !== undefined || service.portName !== undefined) {
-      return { reason: 'the edit changes which service ports exist' };
+    // A port without chains, made by comment-only rules of the scope (a "has no endpoints" rule typed or pasted, the
+    // port renamed in one's comment); a chain group made (a service chain's `-L` header retyped, a service chain's
+    // rules given its name).
+    const reason = named(service) ? namedPortReason(service, portsOf, dispatchChainsOf, oldServices, dispatchLines, true) : undefined;
+    if (reason !== undefined) {
+      return { reason };
     }
   }
   for (const old of removed) {
-    if (old.chains.length === 0) {
-      // A port without chains whose rules are gone, or name another port now: analysed with the scope, they went
-      // where a fresh analysis sends them.
-      const reason = chainlessPortReason(old, portsOf, dispatchChainsOf, oldServices, dispatchLines, false);
-      if (reason !== undefined) {
-        return { reason };
-      }
-    } else if (!dropped.has(old) || old.dispatchRules.length > 0 || old.name !== undefined || old.portName !== undefined) {
-      // A port that no chain group explains: a dispatch rule that named this port now names no port at all.
+    if (old.chains.length > 0 && !dropped.has(old)) {
+      // A port with chains that no chain group explains any more.
       return { reason: 'the edit changes which service ports exist' };
+    }
+    // A port without chains whose rules are gone or name another port now, or a chain group gone: analysed with the
+    // scope, the rules that named it went where a fresh analysis sends them.
+    const reason = named(old) ? namedPortReason(old, portsOf, dispatchChainsOf, oldServices, dispatchLines, false) : undefined;
+    if (reason !== undefined) {
+      return { reason };
     }
   }
   if (added.length + removed.length > 0 && previous.services.length + added.length - removed.length === 0) {
@@ -457,13 +471,15 @@ function chainlessInReadingOrder(dump: Dump, services: readonly DumpServicePort[
 }
 
 /**
- * Why a port without chains made (`made`) or gone by an edit may not be what a fresh analysis says, or undefined.
- * Comment-only rules go to the first port of their service port's name (`ns/name:port`, any protocol for a health
- * check rule), so every port of that name must be in the scope (`oldServices`), where the analysis of the scope could
- * choose it; and a port made must be named by no rule outside the scope's dispatch lines (one that found no port
- * before, a health check rule without a protocol, could find it now). Ports of other names never take such rules.
+ * Why a named service port made (`made`) or gone by an edit (a port without chains, a chain group) may not be what a
+ * fresh analysis says, or undefined. Comment-only rules go to the first port of their service port's name
+ * (`ns/name:port`, any protocol for a health check rule), so every port of that name must be in the scope
+ * (`oldServices`), where the analysis of the scope could choose it; and a port made must be named by no rule outside
+ * the scope's dispatch lines (one that found no port before, or another, a health check rule without a protocol,
+ * could find it now). Ports of other names never take such rules. A port without a name, with dispatch rules (the
+ * edit left them to no other port), cannot be checked so.
  */
-function chainlessPortReason(
+function namedPortReason(
   port: DumpServicePort,
   portsOf: (service: string) => readonly DumpServicePort[],
   dispatchChainsOf: () => readonly Chain[],
@@ -477,7 +493,7 @@ function chainlessPortReason(
   }
   for (const other of portsOf(`${namespace}/${name}`)) {
     if (other.port === port.port && !oldServices.has(other)) {
-      return `the edit makes or removes a port ${port.portName} without chains, which has a namesake`;
+      return `the edit makes or removes service port ${port.portName}, which has a namesake`;
     }
   }
   if (!made) {
@@ -490,7 +506,7 @@ function chainlessPortReason(
         const comment = ruleComment(rule);
         const identity = comment === undefined ? undefined : parseKubeComment(comment);
         if (identity?.namespace === namespace && identity.name === name && identity.port === port.port) {
-          return `line ${rule.line + 1} also names ${port.portName}, made a port without chains by the edit`;
+          return `line ${rule.line + 1} also names ${port.portName}, a port made by the edit`;
         }
       }
     }

@@ -538,7 +538,7 @@ describe('kube analysis after rule edits: which path', () => {
       if (count === 16) {
         assert.equal(doc.kubeComputation?.incremental, true, JSON.stringify(doc.kubeComputation));
       } else {
-        assert.deepEqual(doc.kubeComputation, { incremental: false, reason: 'the edit makes more than 16 ports without chains' });
+        assert.deepEqual(doc.kubeComputation, { incremental: false, reason: 'the edit makes more than 16 named service ports' });
       }
     }
   });
@@ -580,7 +580,7 @@ describe('kube analysis after rule edits: which path', () => {
       const rule = doc.lines[4];
       doc = checked(doc, rangeEdit(4, rule, rule.replace('ns/x:hc', 'nowhere/none:x')), `renamed, ${healthCheck}`);
       assert.equal(doc.kubeComputation?.incremental, false);
-      assert.match(doc.kubeComputation.reason, /ns\/x:hc.* without chains/);
+      assert.match(doc.kubeComputation.reason, /ns\/x:hc(, which has a namesake| a port made by the edit)/);
       assert.equal(doc.kube.dispatchByLine.get(6)?.protocol, 'udp');
     }
   });
@@ -1179,11 +1179,20 @@ describe("a chain's declaration or -L header retyped or commented out (in place)
   }
 
   it("followed endpoint and service chains' declarations in place, with the analysis updated incrementally", () => {
-    // (A service chain renamed in an `-L` header moves its rules to another service port: that analysis is whole.)
     for (const group of ['KUBE-SEP', 'KUBE-SVC/SVL']) {
       for (const label of ['name typed', 'typed name deleted', 'commented out', 'commented back in']) {
         const incremental = count(new RegExp(`^${label} in ${group.replace('/', '\\/')}: model declaration, analysis incremental`));
         assert.ok(incremental > 10, `${label} in ${group}: ${incremental} incremental`);
+      }
+    }
+    // A service chain renamed (an `-L` header retyped) takes its rules, and the names in their comments, to a port of
+    // its own; renamed back, the dispatch rules that jump to it again: followed too, as a rule.
+    for (const group of ['KUBE-SVC/SVL', 'KUBE-EXT/FW/XLB']) {
+      for (const label of ['name typed', 'typed name deleted']) {
+        const prefix = `^${label} in ${group.replace('/', '\\/')}: model declaration, analysis`;
+        const incremental = count(new RegExp(`${prefix} incremental`));
+        const whole = count(new RegExp(`${prefix} whole`));
+        assert.ok(incremental > 4 * whole, `${label} in ${group}: ${incremental} incremental, ${whole} whole`);
       }
     }
   });
