@@ -266,8 +266,7 @@ export function updateKubeAnalysis(
       newByOld.set(old, service);
     }
   }
-  // Ports of chain groups made (of chains made, nameless: no dispatch rule reaches them) and gone (their chains gone,
-  // nameless, with no dispatch rule): the routing of comment-only dispatch rules, by name, cannot change with them.
+  // Ports made (chain groups of chains made, ports without chains of comment-only rules) and gone.
   const mapped = new Set(newByOld.values());
   const added = sub.services.filter((service) => !mapped.has(service));
   const removed = [...oldServices].filter((old) => !newByOld.has(old));
@@ -519,9 +518,9 @@ function namedPortReason(
  * moved is analysed again with the service ports that jump to it now; one that is gone (or renamed) leaves the ports
  * that jumped to it (its previous facts name them) to be analysed again. A service port's chain (KUBE-SVC, SVL, EXT,
  * FW, XLB) made or moved is analysed again with its chain group (a chain made in a group of its own is a new service
- * port, which `updateKubeAnalysis` takes only if it is nameless and no dispatch rule jumps to it); one that is gone
- * or renamed, with the group it left (which may be gone too: its port must have been nameless) and the endpoints that
- * group jumped to. A dispatch chain made, dropped or renamed changes what dispatches to which port: the analysis is
+ * port, which `updateKubeAnalysis` takes when nothing outside the edit can be routed otherwise for its name, and when
+ * the dispatch rules that jump to it come from ports the edit reaches); one that is gone or renamed, with the group it
+ * left (which may be gone too: its port, if named, is checked the same way) and the endpoints that group jumped to. A dispatch chain made, dropped or renamed changes what dispatches to which port: the analysis is
  * whole then. Other chains are not read by the analysis.
  */
 function addChangedChains(scope: AffectedScope, previous: KubeAnalysis, chains: ReadonlyMap<Chain, string>): string | undefined {
