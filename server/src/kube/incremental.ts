@@ -520,8 +520,9 @@ function namedPortReason(
  * FW, XLB) made or moved is analysed again with its chain group (a chain made in a group of its own is a new service
  * port, which `updateKubeAnalysis` takes when nothing outside the edit can be routed otherwise for its name, and when
  * the dispatch rules that jump to it come from ports the edit reaches); one that is gone or renamed, with the group it
- * left (which may be gone too: its port, if named, is checked the same way) and the endpoints that group jumped to. A dispatch chain made, dropped or renamed changes what dispatches to which port: the analysis is
- * whole then. Other chains are not read by the analysis.
+ * left (which may be gone too: its port, if named, is checked the same way) and the endpoints that group jumped to.
+ * A dispatch chain made, dropped or renamed changes what dispatches to which port: the analysis is whole then. Other
+ * chains are not read by the analysis.
  */
 function addChangedChains(scope: AffectedScope, previous: KubeAnalysis, chains: ReadonlyMap<Chain, string>): string | undefined {
   if (chains.size > 0 && previous.services.length === 0) {
