@@ -105,13 +105,26 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
   }
 }
 
+/** A place on the name of the service chain the first KUBE-SERVICES jump to one names (save or `-L` output). */
+function serviceJump(lines: readonly string[]): { line: number; character: number } {
+  let inServices = false;
+  for (let line = 0; line < lines.length; line++) {
+    const text = lines[line];
+    if (text.startsWith('Chain ')) {
+      inServices = text.startsWith('Chain KUBE-SERVICES ');
+    } else if (text.startsWith('-A KUBE-SERVICES ') ? text.includes('-j KUBE-SVC-') : inServices && text.includes(' KUBE-SVC-')) {
+      return { line, character: text.indexOf('KUBE-SVC-') + 3 };
+    }
+  }
+  throw new Error('no KUBE-SERVICES jump to a KUBE-SVC chain in the dump');
+}
+
 /** The hover on a service chain sent as soon as the outline of the dump just opened has come: see the top. */
 async function measureHover(serverOut: string, file: string): Promise<string> {
   const server = await openDumpInServer(serverOut, file, 'file:///bench-whole-edit-hover');
   const { connection, uri, lines, diagnosed } = server;
   try {
-    const line = lines.findIndex((l) => l.startsWith('-A KUBE-SERVICES') && l.includes('-j KUBE-SVC-'));
-    const service = { line, character: lines[line].indexOf('-j KUBE-SVC-') + 5 };
+    const service = serviceJump(lines);
     await connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
     const navigating = navigate(connection, uri, markMasqJump(lines));
     const sent = performance.now();
