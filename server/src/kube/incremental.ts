@@ -21,7 +21,7 @@
 // The splice is exact when the routing of comment-only dispatch rules cannot change but for the edited ones: every
 // affected port keeps the name and protocol it had. An edited one that keeps naming the same port stays with it
 // (analysed again, chains or not); one that names another port now (renamed, typed, pasted) is analysed with the
-// port it had and every port of the service it names, among which the analysis of the scope routes it. Named ports
+// port it had and every port of the name it gives now, among which the analysis of the scope routes it. Named ports
 // may be made or gone by an edit (a "has no endpoints" rule deleted, pasted or renamed; a service chain's `-L`
 // header retyped) when nothing outside the scope could be routed otherwise for them (`namedPortReason`). Otherwise
 // (and for a closure too large to be worth it) the caller runs the whole analysis; `reason` says why.
@@ -92,24 +92,26 @@ export function updateKubeAnalysis(
   const editedDispatchLines: number[] = [];
   /** Whether an edited comment-only dispatch rule names another port now (perhaps one of its own, made by the edit). */
   let namesAnotherPort = false;
-  let byService: Map<string, DumpServicePort[]> | undefined;
-  /** The previous analysis's ports of service `namespace/name` (indexed when first asked: a block edit asks often). */
-  const portsOf = (service: string): readonly DumpServicePort[] => {
-    if (byService === undefined) {
-      byService = new Map();
+  let byName: Map<string, DumpServicePort[]> | undefined;
+  /**
+   * The previous analysis's ports of a service port's name (`portKey`), in any protocol (indexed when first asked: a
+   * block edit asks often).
+   */
+  const portsOf = (key: string): readonly DumpServicePort[] => {
+    if (byName === undefined) {
+      byName = new Map();
       for (const port of previous.services) {
-        if (port.namespace !== undefined && port.name !== undefined) {
-          const key = `${port.namespace}/${port.name}`;
-          const list = byService.get(key);
-          if (list === undefined) {
-            byService.set(key, [port]);
+        if (port.namespace !== undefined && port.name !== undefined && port.port !== undefined) {
+          const portsNamed = byName.get(portKey(port.namespace, port.name, port.port));
+          if (portsNamed === undefined) {
+            byName.set(portKey(port.namespace, port.name, port.port), [port]);
           } else {
-            list.push(port);
+            portsNamed.push(port);
           }
         }
       }
     }
-    return byService.get(service) ?? [];
+    return byName.get(key) ?? [];
   };
   let dispatchChains: Chain[] | undefined;
   /** The dispatch chains of the dump (found when first asked: each port without chains made is checked against them). */
@@ -173,16 +175,16 @@ export function updateKubeAnalysis(
       if (before.names !== undefined || after.names !== undefined) {
         // A rule that names a service port without jumping to its chains belongs to the first port of that name
         // and protocol (or to a port of its own, without chains): the port it had is analysed again, and when it
-        // names another port now, every port of that service too, among which the analysis of the scope finds it
-        // (or makes it: a port without chains, which the checks after that analysis take only if nothing else
-        // could be routed to it).
+        // names another port now, every port of that name too (any protocol), among which the analysis of the scope
+        // finds it (or makes it: a port without chains, which the checks after that analysis take only if nothing
+        // else could be routed to it).
         const service = previous.dispatchByLine.get(line);
         if (service !== undefined) {
           scope.addNamedService(service, rule.table);
         }
         if (after.identity !== undefined && after.names !== before.names) {
           namesAnotherPort = true;
-          for (const other of portsOf(`${after.identity.namespace}/${after.identity.name}`)) {
+          for (const other of portsOf(portKey(after.identity.namespace, after.identity.name, after.identity.port))) {
             scope.addNamedService(other, rule.table);
           }
         }
@@ -442,6 +444,11 @@ function inAnalysisOrder(dump: Dump, serviceByChain: ReadonlyMap<Chain, DumpServ
   return ordered;
 }
 
+/** The key of a service port's name, `namespace/name:port` ('' for an unnamed port, in either spelling). */
+function portKey(namespace: string, name: string, port: string): string {
+  return `${namespace}/${name}:${port}`;
+}
+
 /**
  * `services` with the ports without chains after the others in the order the analysis makes them: each at the first
  * comment-only dispatch rule that names it, dispatch chains read in their table's order (the line each first appears
@@ -480,18 +487,18 @@ function chainlessInReadingOrder(dump: Dump, services: readonly DumpServicePort[
  */
 function namedPortReason(
   port: DumpServicePort,
-  portsOf: (service: string) => readonly DumpServicePort[],
+  portsOf: (key: string) => readonly DumpServicePort[],
   dispatchChainsOf: () => readonly Chain[],
   oldServices: ReadonlySet<DumpServicePort>,
   dispatchLines: ReadonlySet<number>,
   made: boolean,
 ): string | undefined {
   const { namespace, name } = port;
-  if (namespace === undefined || name === undefined) {
+  if (namespace === undefined || name === undefined || port.port === undefined) {
     return 'the edit changes which service ports exist';
   }
-  for (const other of portsOf(`${namespace}/${name}`)) {
-    if (other.port === port.port && !oldServices.has(other)) {
+  for (const other of portsOf(portKey(namespace, name, port.port))) {
+    if (!oldServices.has(other)) {
       return `the edit makes or removes service port ${port.portName}, which has a namesake`;
     }
   }

@@ -772,6 +772,22 @@ function editAndCheck(doc: DumpDocument, change: TextEdit, label: string, group:
 }
 
 /**
+ * `doc` after `changes` (an edit and the edits that take it back), each checked by `editAndCheck`; the text and every
+ * field of the analysis must be what they were before the first.
+ */
+function editAndUndo(doc: DumpDocument, changes: readonly [string, TextEdit][], group: string, context: string, tally: Map<string, number>): DumpDocument {
+  const textBefore = doc.lines.join('\n');
+  const analysisBefore = canonical(doc.kube, doc.dump);
+  for (const [label, change] of changes) {
+    doc = editAndCheck(doc, change, label, group, context, tally);
+  }
+  const step = context.replace(/, line \d+$/, '');
+  assert.equal(doc.lines.join('\n'), textBefore, `${step}: the text is back`);
+  assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${step}: the analysis is back`);
+  return doc;
+}
+
+/**
  * Applies `steps` random edits that add or remove lines (with some rule edits in between, and sometimes two or
  * three edits before the analysis is asked for) and checks the model and the analysis after each against a
  * fresh parse and analysis of the same text. Tallies which path each edit took.
@@ -1077,8 +1093,6 @@ describe('a rule commented out and back in, and a note typed beside it (in place
         const ruleLines = kubeRuleLines(doc);
         const line = ruleLines[Math.floor(random() * ruleLines.length)];
         const group = ruleGroup(doc.dump.lineOwners[line] as Rule);
-        const textBefore = doc.lines.join('\n');
-        const analysisBefore = canonical(doc.kube, doc.dump);
         const at = (l: number, character: number): { line: number; character: number } => ({ line: l, character });
         const note = '# why this endpoint?';
         const changes: [string, TextEdit][] = [
@@ -1087,11 +1101,7 @@ describe('a rule commented out and back in, and a note typed beside it (in place
           ['commented back in', { range: { start: at(line + 1, 0), end: at(line + 1, 1) }, text: '' }],
           ['note deleted', { range: { start: at(line, 0), end: at(line + 1, 0) }, text: '' }],
         ];
-        for (const [label, change] of changes) {
-          doc = editAndCheck(doc, change, label, group, `${name}, step ${step}, line ${line + 1}`, tally);
-        }
-        assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
-        assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
+        doc = editAndUndo(doc, changes, group, `${name}, step ${step}, line ${line + 1}`, tally);
       }
     });
   }
@@ -1154,8 +1164,6 @@ describe("a chain's declaration or -L header retyped or commented out (in place)
       for (let step = 0; step < 40; step++) {
         const line = declarations[Math.floor(random() * declarations.length)];
         const group = declaredGroup(doc, line);
-        const textBefore = doc.lines.join('\n');
-        const analysisBefore = canonical(doc.kube, doc.dump);
         const before = doc.lines[line];
         const nameEnd = before.indexOf(' ', before.startsWith(':') ? 1 : 6);
         const at = (character: number): { line: number; character: number } => ({ line, character });
@@ -1169,11 +1177,7 @@ describe("a chain's declaration or -L header retyped or commented out (in place)
         // analysis said about it on that line.
         const changes: [string, TextEdit][] =
           pick < 0.3 ? [commentOut, commentIn] : pick < 0.6 ? [typeName, commentOut, commentIn, deleteTyped] : [typeName, deleteTyped];
-        for (const [label, change] of changes) {
-          doc = editAndCheck(doc, change, label, group, `${name}, step ${step}, line ${line + 1}`, tally);
-        }
-        assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
-        assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
+        doc = editAndUndo(doc, changes, group, `${name}, step ${step}, line ${line + 1}`, tally);
       }
     });
   }
@@ -1224,19 +1228,13 @@ describe("a character typed in a rule's chain name and deleted (in place) equals
       for (let step = 0; step < 30; step++) {
         const line = ruleLines[Math.floor(random() * ruleLines.length)];
         const group = ruleGroup(doc.dump.lineOwners[line] as Rule);
-        const textBefore = doc.lines.join('\n');
-        const analysisBefore = canonical(doc.kube, doc.dump);
         const nameEnd = doc.lines[line].indexOf(' ', 3);
         const at = (character: number): { line: number; character: number } => ({ line, character });
         const changes: [string, TextEdit][] = [
           ['typed', { range: { start: at(nameEnd), end: at(nameEnd) }, text: 'Z' }],
           ['deleted', { range: { start: at(nameEnd), end: at(nameEnd + 1) }, text: '' }],
         ];
-        for (const [label, change] of changes) {
-          doc = editAndCheck(doc, change, label, group, `${name}, step ${step}, line ${line + 1}`, tally);
-        }
-        assert.equal(doc.lines.join('\n'), textBefore, `${name}, step ${step}: the text is back`);
-        assert.deepStrictEqual(canonical(doc.kube, doc.dump), analysisBefore, `${name}, step ${step}: the analysis is back`);
+        doc = editAndUndo(doc, changes, group, `${name}, step ${step}, line ${line + 1}`, tally);
       }
     });
   }
