@@ -174,7 +174,8 @@ export class DumpBuilder {
   /**
    * Appends a rule to `chain` (the caller has found its parts): its options start at `bodyStart`, its target
    * (if `targetName` is given) at `targetStart`; `command` for a `-A`/`-I` line (its chain name is its second
-   * word), false for an `-L` row.
+   * word), false for an `-L` row; `guessedColumns` for an `-L` row whose columns no column header gave (see
+   * `readUnderColumnHeader`).
    */
   addRule(
     chain: ParsedChain,
@@ -188,9 +189,10 @@ export class DumpBuilder {
     listedNumber: number | undefined,
     insert: boolean,
     command: boolean,
+    guessedColumns = false,
   ): Rule {
     const table = chain.table;
-    let shape = (insert ? INSERT : 0) | (goto ? GOTO : 0) | (command ? COMMAND : 0);
+    let shape = (insert ? INSERT : 0) | (goto ? GOTO : 0) | (command ? COMMAND : 0) | (guessedColumns ? GUESSED_COLUMNS : 0);
     let jump: ParsedChain | string | undefined;
     if (targetName !== undefined) {
       jump = this.fastPaths && table.format === 'list' ? targetName : this.readTarget(table, targetName);
@@ -401,8 +403,10 @@ const INSERT = 1;
 const GOTO = 2;
 /** Read from a `-A`/`-I` line: the chain name is written on it, and words follow iptables-restore's quoting. */
 const COMMAND = 4;
+/** An `-L` row read without a column header above it in its chain: its columns were guessed from the row itself. */
+const GUESSED_COLUMNS = 8;
 /** `shape` = target start × SHAPE_FLAGS + flags. */
-const SHAPE_FLAGS = 8;
+const SHAPE_FLAGS = 16;
 /** A word of `-L` output: a run of non-blanks. */
 const LIST_WORD = /\S+/y;
 
@@ -425,7 +429,7 @@ class ParsedRule implements Rule {
      * nothing), else its name.
      */
     public jump: ParsedChain | string | undefined,
-    private readonly shape: number,
+    readonly shape: number,
   ) {}
 
   get targetName(): string | undefined {
@@ -471,6 +475,15 @@ class ParsedRule implements Rule {
     }
     return { name, span: { line: this.line, start, end }, goto: (this.shape & GOTO) !== 0 };
   }
+}
+
+/**
+ * Whether `rule` (an `-L` row of a parse) was read in the column layout of a column header (` pkts bytes target …`)
+ * below its chain's header, rather than a layout guessed from the row itself: a row typed or edited next to it reads
+ * in the same way.
+ */
+export function readUnderColumnHeader(rule: Rule): boolean {
+  return rule instanceof ParsedRule && (rule.shape & GUESSED_COLUMNS) === 0;
 }
 
 /**

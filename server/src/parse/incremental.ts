@@ -10,7 +10,7 @@
 // Anything else (a declaration, a table header) is not local: the caller parses the whole text again.
 import { indexRules, unreferencedHint } from '../model/index';
 import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from '../model/types';
-import { DumpBuilder, ParsedChain } from './builder';
+import { DumpBuilder, ParsedChain, readUnderColumnHeader } from './builder';
 import { inferTableName, isInertLine, parseLine } from './index';
 import type { LineState } from './index';
 import { COLUMN_HEADER, isChainHeader, listColumns } from './list';
@@ -508,8 +508,9 @@ function readRuleLine(
     table.committed = false;
   }
   parseLine(b, text, line, {
+    // The column header `neighbour` was read under, if one was (none: the columns are guessed from the line).
     listLayout:
-      table.format === 'list' && neighbour !== undefined
+      table.format === 'list' && neighbour !== undefined && readUnderColumnHeader(neighbour)
         ? { numbered: neighbour.listedNumber !== undefined, verbose: neighbour.counters !== undefined }
         : undefined,
   });
@@ -638,7 +639,8 @@ export function editLines(
 
 /**
  * Whether lines `first..last` of `lines` (edited in place) are rows of `-L` chains that still read as rows, with the
- * column layout of the row they replace: what `patchRuleLines` follows. An edit that makes a row no row (a blank
+ * column layout of the row they replace (its column header's, or guessed from the line as before): what
+ * `patchRuleLines` follows. An edit that makes a row no row (a blank
  * line, text that does not fill the columns) goes to `editListRows` instead.
  */
 export function rowsStayRows(dump: Dump, lines: readonly string[], first: number, last: number): boolean {
@@ -648,7 +650,7 @@ export function rowsStayRows(dump: Dump, lines: readonly string[], first: number
       return false;
     }
     const text = lines[line];
-    const layout = { numbered: owner.listedNumber !== undefined, verbose: owner.counters !== undefined };
+    const layout = readUnderColumnHeader(owner) ? { numbered: owner.listedNumber !== undefined, verbose: owner.counters !== undefined } : undefined;
     if (isBlankLine(text) || !readsAsListBody(text) || COLUMN_HEADER.test(text) || listColumns(text, layout) === undefined) {
       return false;
     }

@@ -236,10 +236,15 @@ function notePrompt(b: DumpBuilder, command: string, line: number, text: string)
 function unknownLine(b: DumpBuilder, text: string, line: number): void {
   const start = text.length - text.trimStart().length;
   const span = { line, start, end: text.length };
-  const expected = b.listChain
-    ? `a rule row of chain ${b.listChain.name} (target, prot, opt, source, destination columns)`
-    : 'an iptables-save line (*table, :CHAIN, -A …, COMMIT) or iptables -L output (Chain …, rule rows)';
-  b.diagnose(span, 'error', 'unknown-line', `Unrecognised line: expected ${expected}.`);
+  const message = b.listChain
+    ? unknownRowMessage(b.listChain.name)
+    : 'Unrecognised line: expected an iptables-save line (*table, :CHAIN, -A …, COMMIT) or iptables -L output (Chain …, rule rows).';
+  b.diagnose(span, 'error', 'unknown-line', message);
+}
+
+/** The error of a line among `-L` chain `chainName`'s rows that is no row (parse/redeclare.ts renames it with the chain). */
+export function unknownRowMessage(chainName: string): string {
+  return `Unrecognised line: expected a rule row of chain ${chainName} (target, prot, opt, source, destination columns).`;
 }
 
 const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'KUBE-MARK-MASQ']);

@@ -223,7 +223,7 @@ export function parseListRule(b: DumpBuilder, text: string, line: number, layout
   const target = columns.target;
   // -L marks a `-g` rule with `[goto]` in its extension text.
   const goto = target !== undefined && text.includes('[goto]', columns.extensionStart);
-  b.addRule(chain, line, text, columns.prot.start, target?.text, target?.start ?? -1, goto, columns.counters, columns.listedNumber, false, false);
+  b.addRule(chain, line, text, columns.prot.start, target?.text, target?.start ?? -1, goto, columns.counters, columns.listedNumber, false, false, layout === undefined);
   return true;
 }
 
@@ -301,7 +301,7 @@ function plainListRule(b: DumpBuilder, chain: ParsedChain, text: string, line: n
     targetName = text.slice(targetStart, WORD_ENDS[target]);
     goto = text.includes('[goto]', extensionStart);
   }
-  b.addRule(chain, line, text, WORD_STARTS[prot], targetName, targetStart, goto, counters, listedNumber, false, false);
+  b.addRule(chain, line, text, WORD_STARTS[prot], targetName, targetStart, goto, counters, listedNumber, false, false, layout === undefined);
   return true;
 }
 

@@ -18,7 +18,7 @@ import { isBuiltinTarget } from '../model/builtinTargets';
 import { forgetChainOrder, indexRules, undefinedTarget } from '../model/index';
 import type { Chain, Dump, Rule, Table } from '../model/types';
 import { DumpBuilder, ParsedChain, retarget } from './builder';
-import { isInertLine, parseLine } from './index';
+import { inferTableName, isInertLine, parseLine, unknownRowMessage } from './index';
 import { isChainHeader } from './list';
 import { isBlankLine, NOTHING_ELSE_READ, updateUnreferencedHints } from './incremental';
 import { declareByRule } from './save';
@@ -196,14 +196,32 @@ function retitleListChain(dump: Dump, text: string, line: number, old: ParsedCha
   old.retitle(header);
   dump.lineOwners[line] = old;
   setChains(table, order); // the same chains in the same order, one under its new name
+  if (table.nameSource === 'inferred' && inferTableName(table) !== table.name) {
+    return undefined; // a listing named after its chains (no header says) takes another name: left to a whole parse
+  }
   const touched = new Set<Chain>([old]);
   if (old.name !== oldName) {
+    renameUnknownRows(dump, oldName, old.name);
     jumpNowhere(dump, table, oldName, old.referencedBy);
     old.referencedBy = [];
     indexRules(dump, claimJumps(dump, table, old), touched);
   }
   updateUnreferencedHints(dump, touched);
   return old.name === oldName ? 'same-chain' : { chains: new Map([[old, oldName]]) };
+}
+
+/**
+ * Gives the errors of lines among a renamed `-L` chain's rows that are no rows the chain's new name. No other chain of
+ * the dump has its old name (`retitleListChain` leaves such a rename to a whole parse), so every such error naming it
+ * was read under it.
+ */
+function renameUnknownRows(dump: Dump, oldName: string, newName: string): void {
+  const before = unknownRowMessage(oldName);
+  for (const diagnostic of dump.diagnostics) {
+    if (diagnostic.code === 'unknown-line' && diagnostic.message === before) {
+      diagnostic.message = unknownRowMessage(newName);
+    }
+  }
 }
 
 /**

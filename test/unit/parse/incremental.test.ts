@@ -294,6 +294,12 @@ describe('incremental edits that add or remove lines', () => {
     '    0     0 RETURN     all  --  *      *       0.0.0.0/0            0.0.0.0/0',
     '',
   ];
+  const listWithGarbage = [...list.slice(0, 6), 'this is no row', ...list.slice(6)];
+  const listWithoutColumnHeaders = [
+    'Chain KUBE-EXT-A (4 references)',
+    '    0     0 KUBE-SVC-X27LE4BHSL4DOUIK  0    --  *      *       0.0.0.0/0            0.0.0.0/0',
+    '',
+  ];
   const cases: [string, string[], TextEdit, ParsePath][] = [
     ['Enter at the end of a save rule', save, edit(5, save[5].length, save[5].length, '\n'), 'blank-lines'],
     [
@@ -454,6 +460,19 @@ describe('incremental edits that add or remove lines', () => {
     ],
     ['a line no reader takes typed after COMMIT', save, edit(7, 6, 6, '\nx'), 'parsed'],
     ['a line no reader takes typed below an -L row', list, edit(6, list[6].length, list[6].length, '\nx y'), 'list-rows'],
+    // The error of a line that is no row names the chain whose rows it is among: retyped with the chain's header.
+    ['an -L chain header retyped above a line that is no row', listWithGarbage, edit(4, 7, 7, 'B'), 'declaration'],
+    // A listing without a table name is named after its chains (KUBE-SVC-… are nat's): retyped, it may be filter's.
+    [
+      'the only chain of an unnamed -L listing retyped to a name no table is known by',
+      ['Chain KUBE-SVC-KGCYQ3SE53RKYGKY (1 references)', 'target     prot opt source               destination'],
+      edit(0, 6, 31, 'web'),
+      'parsed',
+    ],
+    // Without a column header, the columns are guessed from each row: `0 0 0 0 --` is a numbered row with counters
+    // and no target, which the row typed over reads as too.
+    ["a row's target deleted in an -L listing without column headers", listWithoutColumnHeaders, edit(1, 12, 37, '0'), 'rule-lines'],
+    ["a row typed below another in an -L listing without column headers", listWithoutColumnHeaders, edit(1, listWithoutColumnHeaders[1].length, listWithoutColumnHeaders[1].length, '\n    0     0 0  0    --  *      *       0.0.0.0/0            0.0.0.0/0'), 'list-rows'],
   ];
   for (const [what, lines, change, expected] of cases) {
     it(`${what}: ${expected === 'parsed' ? 'parses again' : `updates the model in place (${expected})`}`, () => {
