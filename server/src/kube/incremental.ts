@@ -26,6 +26,7 @@
 // header retyped) when nothing outside the scope could be routed otherwise for them (`namedPortReason`). Otherwise
 // (and for a closure too large to be worth it) the caller runs the whole analysis; `reason` says why.
 import type { Chain, Dump, Rule, Table } from '../model/types';
+import { chainOrder } from '../model/index';
 import { analyzeKube, DISPATCH_KINDS } from './analysis';
 import type { KubeAnalysis } from './analysis';
 import { SERVICE_CHAIN_PREFIXES } from './chainNames';
@@ -317,10 +318,24 @@ export function updateKubeAnalysis(
     }
     places.set(old, place);
   }
+  // Service chains made, moved, or renamed (from or to a service chain's name).
+  const serviceChainsChanged = [...chainChanges.chains].some(
+    ([chain, nameBefore]) => isServiceChainKind(chainKind(chain.name)) || isServiceChainKind(chainKind(nameBefore)),
+  );
+  if (serviceChainsChanged) {
+    // Service chains made or moved may put a port of the scope before or after a port of the same name outside it: a
+    // rule that names that port without jumping to its chains goes to the first of them.
+    for (const service of [...newByOld.values(), ...added]) {
+      const { namespace, name, port } = service;
+      if (namespace !== undefined && name !== undefined && port !== undefined && portsOf(portKey(namespace, name, port)).some((other) => !oldServices.has(other))) {
+        return { reason: `service chains moved, and a port the edit does not reach is also named ${service.label}` };
+      }
+    }
+  }
   // Every fact of the affected ports and endpoints sits on one of their lines (chains, dispatch rules), and no
   // fact of another port or endpoint does.
   const ownLines = new Set<number>([...dispatchLines, ...vacatedLines, ...chainChanges.lines]);
-  for (const chain of scope.chains()) {
+  for (const chain of scope.chainsWithFacts()) {
     if (chain.declaration !== undefined) {
       ownLines.add(chain.declaration.line);
     }
@@ -346,7 +361,6 @@ export function updateKubeAnalysis(
   for (const [chain, service] of sub.serviceByChain) {
     previous.serviceByChain.set(chain, service);
   }
-  const serviceChainsChanged = [...chainChanges.chains.keys()].some((chain) => isServiceChainKind(chainKind(chain.name)));
   if (serviceChainsChanged || added.length + removed.length > 0) {
     // Ports made or gone, service chains made, gone or moved: the ports in the order the analysis makes them.
     const gone = new Set(removed);
@@ -399,11 +413,9 @@ export function updateKubeAnalysis(
   for (const [line, service] of sub.dispatchByLine) {
     previous.dispatchByLine.set(line, service);
   }
-  for (const chains of scope.groups.values()) {
-    for (const chain of chains) {
-      for (const rule of chain.rules) {
-        previous.endpointRuleByLine.delete(rule.line);
-      }
+  for (const chain of scope.chainsWithFacts()) {
+    for (const rule of chain.rules) {
+      previous.endpointRuleByLine.delete(rule.line);
     }
   }
   for (const line of vacatedLines) {
@@ -451,23 +463,17 @@ function portKey(namespace: string, name: string, port: string): string {
 
 /**
  * `services` with the ports without chains after the others in the order the analysis makes them: each at the first
- * comment-only dispatch rule that names it, dispatch chains read in their table's order (the line each first appears
- * on, as `subDump` orders them), tables in order. The others keep their order.
+ * comment-only dispatch rule that names it, dispatch chains read in their table's order (as `subDump` orders them),
+ * tables in order. The others keep their order.
  */
 function chainlessInReadingOrder(dump: Dump, services: readonly DumpServicePort[]): DumpServicePort[] {
   const withChains = services.filter((service) => service.chains.length > 0);
-  const chainFirstLines = new Map<Chain, number>();
   const place = (service: DumpServicePort): [number, number, number] => {
     const owner = service.dispatchRules.length === 0 ? undefined : dump.lineOwners[service.dispatchRules[0].line];
     if (owner === undefined || !('bodyStart' in owner)) {
       return [Number.POSITIVE_INFINITY, 0, 0];
     }
-    let first = chainFirstLines.get(owner.chain);
-    if (first === undefined) {
-      first = firstLine(owner.chain);
-      chainFirstLines.set(owner.chain, first);
-    }
-    return [dump.tables.indexOf(owner.table), first, owner.position];
+    return [dump.tables.indexOf(owner.table), chainOrder(owner.table).get(owner.chain)!, owner.position];
   };
   const chainless = services
     .filter((service) => service.chains.length === 0)
@@ -557,6 +563,8 @@ function addChangedChains(scope: AffectedScope, previous: KubeAnalysis, chains: 
       }
       if (present && isServiceChainKind(kind)) {
         scope.addGroupOf(chain); // made, moved or renamed
+      } else if (present && kind === 'endpoint') {
+        scope.addEndpoint(chain); // renamed to an endpoint chain's name
       }
       continue;
     }
@@ -832,6 +840,20 @@ class AffectedScope {
     yield* this.endpoints;
   }
 
+  /**
+   * The chains whose lines hold the facts the update replaces: the scope's chains, and service chains renamed out of
+   * their group (an `-L` header retyped to a name of no service chain: its rules no longer choose endpoints). Only
+   * those the dump still has: a chain gone keeps the lines its rules had, which other rules may hold now (what sat on
+   * its lines went with them, or is on `vacatedLines`).
+   */
+  *chainsWithFacts(): Iterable<Chain> {
+    for (const chain of [...this.chains(), ...this.droppedServiceChains.keys()]) {
+      if (chain.table.chains.get(chain.name) === chain) {
+        yield chain;
+      }
+    }
+  }
+
   /** The chains of group `suffix` in generation `generation`, in every table of that generation (as the analysis groups them). */
   private groupChains(generation: number, suffix: string): Chain[] {
     const chains: Chain[] = [];
@@ -863,13 +885,14 @@ class AffectedScope {
       return copy;
     });
     const copyOf = new Map<Table, Table>(this.dump.tables.map((table, i) => [table, tables[i]]));
-    const chosen = new Map<Table, Chain[]>();
-    const choose = (table: Table, chain: Chain): void => {
+    /** The chains of each table for the copy: the model's chain (for its place in the table) and what goes in the copy. */
+    const chosen = new Map<Table, [Chain, Chain][]>();
+    const choose = (table: Table, chain: Chain, copy = chain): void => {
       const list = chosen.get(table);
       if (list === undefined) {
-        chosen.set(table, [chain]);
+        chosen.set(table, [[chain, copy]]);
       } else {
-        list.push(chain);
+        list.push([chain, copy]);
       }
     };
     for (const chain of this.chains()) {
@@ -880,8 +903,8 @@ class AffectedScope {
     const dispatchRules = new Map<Chain, Rule[]>();
     for (const line of dispatchLines) {
       const rule = this.dump.lineOwners[line];
-      if (rule === undefined || !('bodyStart' in rule)) {
-        continue;
+      if (rule === undefined || !('bodyStart' in rule) || !DISPATCH_KINDS.has(chainKind(rule.chain.name))) {
+        continue; // (a line that dispatched before the edit and holds another chain's rule now: that chain is the scope's)
       }
       const rules = dispatchRules.get(rule.chain);
       if (rules === undefined) {
@@ -898,13 +921,13 @@ class AffectedScope {
       const view = Object.create(chain) as Chain;
       Object.defineProperty(view, 'table', { value: table });
       Object.defineProperty(view, 'rules', { value: rules });
-      choose(chain.table, view);
+      choose(chain.table, chain, view);
     }
     for (const [table, chains] of chosen) {
       const copy = copyOf.get(table)!;
-      const first = new Map(chains.map((chain) => [chain, firstLine(chain)]));
-      chains.sort((a, b) => first.get(a)! - first.get(b)!);
-      for (const chain of chains) {
+      const order = chainOrder(table);
+      chains.sort(([a], [b]) => order.get(a)! - order.get(b)!);
+      for (const [, chain] of chains) {
         copy.chains.set(chain.name, chain);
       }
     }
@@ -912,13 +935,3 @@ class AffectedScope {
   }
 }
 
-/** The line a chain first appears on: a table lists its chains in that order. */
-function firstLine(chain: Chain): number {
-  let line = chain.declaration?.line ?? Number.POSITIVE_INFINITY;
-  for (const rule of chain.rules) {
-    if (rule.line < line) {
-      line = rule.line;
-    }
-  }
-  return line;
-}
