@@ -92,7 +92,13 @@ export function canonical(analysis: KubeAnalysis, dump: Dump): Record<string, un
   };
 }
 
-export function assertSameAnalysis(actual: KubeAnalysis, actualDump: Dump, expected: KubeAnalysis, expectedDump: Dump, context: string): void {
+export function assertSameAnalysis(
+  actual: KubeAnalysis,
+  actualDump: Dump,
+  expected: KubeAnalysis,
+  expectedDump: Dump,
+  context: string,
+): void {
   const a = canonical(actual, actualDump);
   const e = canonical(expected, expectedDump);
   for (const field of Object.keys(e)) {

@@ -54,12 +54,18 @@ describe('the kube-proxy analysis after edits that walks of random edits found w
   it("reads a service chain as an endpoint chain when its -L header is retyped to an endpoint chain's name", () => {
     const doc = editAndCompare(DumpDocument.fromText('file:///x', 1, listing), [[replace(serviceHeader, 11, 14, 'SEP')]], 'SVC → SEP');
     assert.equal(analysisPath(doc), 'incremental');
-    assert.ok([...doc.kube.endpointsByChain.keys()].some((chain) => chain.name === listLines[serviceHeader].split(' ')[1].replace('SVC', 'SEP')));
+    assert.ok(
+      [...doc.kube.endpointsByChain.keys()].some((chain) => chain.name === listLines[serviceHeader].split(' ')[1].replace('SVC', 'SEP')),
+    );
   });
 
   it("puts a port where a fresh analysis does when its group's first chain is renamed out of it", () => {
     // The port of KUBE-SVC-X27… comes first for its KUBE-EXT chain; renamed, its group begins below KUBE-SVC-4SW…'s.
-    const text = ['Chain KUBE-EXT-X27LE4BHSL4DOUIK (2 references)', 'Chain KUBE-SVC-4SW47YFZTEDKD3PK (2 references)', 'Chain KUBE-SVC-X27LE4BHSL4DOUIK (2 references)'];
+    const text = [
+      'Chain KUBE-EXT-X27LE4BHSL4DOUIK (2 references)',
+      'Chain KUBE-SVC-4SW47YFZTEDKD3PK (2 references)',
+      'Chain KUBE-SVC-X27LE4BHSL4DOUIK (2 references)',
+    ];
     const doc = editAndCompare(DumpDocument.fromText('file:///x', 1, text.join('\n')), [[replace(0, 6, 6, '/')]], 'header retyped');
     assert.equal(analysisPath(doc), 'incremental');
     assert.deepStrictEqual(
@@ -129,7 +135,11 @@ describe('the kube-proxy analysis after edits that walks of random edits found w
       `-A ${endpoint} -p tcp -m comment --comment "default/api" -m tcp -j DNAT --to-destination 10.244.0.9:9000`,
       'COMMIT',
     ].join('\n');
-    const doc = editAndCompare(DumpDocument.fromText('file:///x', 1, text), [[replace(2, 1 + first.length, 1 + first.length, 'x')]], 'declaration retyped');
+    const doc = editAndCompare(
+      DumpDocument.fromText('file:///x', 1, text),
+      [[replace(2, 1 + first.length, 1 + first.length, 'x')]],
+      'declaration retyped',
+    );
     assert.match(analysisPath(doc), /service chains moved, and a port the edit does not reach is also named/);
   });
 });
@@ -203,11 +213,24 @@ describe('the model and the kube-proxy analysis after walks of random edits of a
     ]);
     dumps.push([`generated restore ${s}`, () => renderRestore(generateKubeDump({ seed: 300 + s, services: 15 + s * 5 }))]);
   }
+  dumps.push([
+    'generated IPv4 and IPv6 save pasted together',
+    () =>
+      renderSave(generateKubeDump({ seed: 400, services: 12, minEndpoints: 1 })) +
+      renderSave(generateKubeDump({ seed: 400, services: 12, minEndpoints: 1, family: 6 })),
+  ]);
   for (const file of corpusFiles().filter((name) => /kube|KUBE/.test(readCorpus(name)))) {
     dumps.push([file, () => readCorpus(file)]);
   }
   const paths = new Map<string, number>();
-  after(() => console.log(`      paths: ${[...paths].sort().map(([path, n]) => `\n        ${path}: ${n}`).join('')}`));
+  after(() =>
+    console.log(
+      `      paths: ${[...paths]
+        .sort()
+        .map(([path, n]) => `\n        ${path}: ${n}`)
+        .join('')}`,
+    ),
+  );
 
   for (const [name, text] of dumps) {
     it(`${name}: ${STEPS} edits, each equal to a fresh parse and analysis`, () => {
