@@ -126,8 +126,8 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
   }
   setChains(table, order);
   forgetChainOrder(table);
-  if (namedBefore?.declaration !== undefined) {
-    // Rules made it: its error and hint were at its first rule.
+  if (chain !== undefined && chain === named && namedBefore?.declaration !== undefined) {
+    // The line declares a chain rules made: its error and hint were at its first rule.
     const { line: was, start } = namedBefore.declaration;
     dump.diagnostics = dump.diagnostics.filter((d) => d.span.line !== was || d.span.start !== start || (d.code !== 'undeclared-chain' && d.code !== 'unreferenced-chain'));
   }

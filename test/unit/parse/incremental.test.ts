@@ -460,6 +460,13 @@ describe('incremental edits that add or remove lines', () => {
     ],
     ['a line no reader takes typed after COMMIT', save, edit(7, 6, 6, '\nx'), 'parsed'],
     ['a line no reader takes typed below an -L row', list, edit(6, list[6].length, list[6].length, '\nx y'), 'list-rows'],
+    // `:C X - [0:0]` declares nothing (a bad declaration): chain C, which a rule made, keeps its error and hint.
+    [
+      'a declaration retyped to declare nothing, its first word the name of a chain a rule made',
+      ['*nat', ':PREROUTING ACCEPT [0:0]', ':CX - [0:0]', '-A PREROUTING -j CX', '-A C -j RETURN', 'COMMIT'],
+      edit(2, 2, 2, ' '),
+      'declaration',
+    ],
     // The error of a line that is no row names the chain whose rows it is among: retyped with the chain's header.
     ['an -L chain header retyped above a line that is no row', listWithGarbage, edit(4, 7, 7, 'B'), 'declaration'],
     // A listing without a table name is named after its chains (KUBE-SVC-… are nat's): retyped, it may be filter's.
