@@ -2,7 +2,7 @@
 // chain to its DNAT rule. LSP-agnostic: returns spans the server turns into Locations.
 import { chainOccurrenceAt } from '../model/index';
 import type { Dump, Span } from '../model/types';
-import { endpointOfChain, serviceOfChain } from '../kube/analysis';
+import { addressFactsInOrder, endpointOfChain, serviceOfChain } from '../kube/analysis';
 import type { KubeAnalysis } from '../kube/analysis';
 import { chainKind } from '../kube/chainKinds';
 import type { DumpEndpoint, DumpServicePort } from '../kube/types';
@@ -38,7 +38,7 @@ export function implementation(dump: Dump, analysis: KubeAnalysis, position: Tex
   const facts = address === undefined ? undefined : analysis.addresses.get(address.address);
   if (facts !== undefined) {
     const spans: Span[] = [];
-    for (const fact of facts) {
+    for (const fact of addressFactsInOrder(facts)) {
       if (fact.service !== undefined) {
         spans.push(...endpointDnatSpans(fact.service, 'service'));
       } else if (fact.endpoint?.dnatRule !== undefined) {

@@ -2,7 +2,7 @@
 // what a statistic fragment really gives, what an IP is. LSP-agnostic: the server turns it into a Hover.
 import { chainOccurrenceAt } from '../model/index';
 import type { Dump, Rule, Span } from '../model/types';
-import { endpointOfChain, serviceOfChain } from '../kube/analysis';
+import { addressFactsInOrder, endpointOfChain, serviceOfChain } from '../kube/analysis';
 import type { AddressFact, EndpointChainFacts, KubeAnalysis } from '../kube/analysis';
 import { chainKind, chainKindLabel } from '../kube/chainKinds';
 import { statisticFragment } from '../kube/ruleText';
@@ -283,9 +283,10 @@ function describeStatistic(
   return out.join('\n');
 }
 
+/** What `address` is, one paragraph per fact (`addressFactsInOrder`). */
 function describeAddress(address: string, facts: AddressFact[]): string {
   const out: string[] = [];
-  for (const fact of facts) {
+  for (const fact of addressFactsInOrder(facts)) {
     if (fact.service !== undefined) {
       const role = fact.role === 'cluster-ip' ? 'cluster IP' : fact.role === 'external-ip' ? 'external IP' : 'load-balancer IP';
       const endpoints = [...fact.service.endpoints, ...fact.service.localEndpoints.filter((e) => !fact.service?.endpoints.includes(e))];

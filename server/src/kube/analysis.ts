@@ -67,6 +67,20 @@ export interface AddressFact {
   endpoint?: EndpointChainFacts;
 }
 
+/** The order an address's facts are told in: its roles as a service's address, then as an endpoint. */
+const ADDRESS_ROLES: readonly AddressFact['role'][] = ['cluster-ip', 'external-ip', 'loadbalancer-ip', 'endpoint'];
+
+/**
+ * `facts` (of one address) by role, then by service label or endpoint chain name: an order that does not depend on
+ * the order the analysis learnt them in, whole or updated after an edit (hovers and jumps list them so).
+ */
+export function addressFactsInOrder(facts: readonly AddressFact[]): AddressFact[] {
+  const key = (fact: AddressFact): string => fact.service?.label ?? fact.endpoint?.chain.name ?? '';
+  return [...facts].sort(
+    (a, b) => ADDRESS_ROLES.indexOf(a.role) - ADDRESS_ROLES.indexOf(b.role) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0),
+  );
+}
+
 /** The kube-proxy rule a line holds, for hovers on the statistic fragment and dispatch lines. */
 export interface EndpointRuleFacts {
   service: DumpServicePort;

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { parseDump } from '../../../server/src/parse/index';
 import { analyzeKube } from '../../../server/src/kube/analysis';
+import { implementation } from '../../../server/src/features/implementation';
 import { kubeHover } from '../../../server/src/features/kubeHover';
 import type { TextPosition } from '../../../server/src/features/kubeHover';
 import { readCorpus } from '../../support/corpus';
+import { generateKubeDump, renderSave } from '../../support/generateKubeDump';
 import { positionOf } from '../kube/positions';
 
 function load(file: string): { text: string; hover: (p: TextPosition) => ReturnType<typeof kubeHover> } {
@@ -158,4 +160,34 @@ describe('kube hover on a large service', () => {
     );
     assert.ok(result.contents.includes('| … 70 more | | | 58.3% together |'), result.contents);
   });
+});
+
+describe('kube hover and jump on an address with several facts', () => {
+  // A cluster IP of a service with several ports: one fact per port. The analysis learns them in the order of its
+  // chain groups, and after an edit the ports analysed again come last: what is told must not depend on that order.
+  const text = renderSave(generateKubeDump({ seed: 500, services: 30 }));
+  const dump = parseDump(text);
+  const analysis = analyzeKube(dump);
+  const shared = [...analysis.addresses].filter(([, facts]) => facts.length >= 3 && facts.every((fact) => fact.role === 'cluster-ip'));
+
+  it('finds cluster IPs of several ports in the generated dump', () => {
+    assert.ok(shared.length > 0);
+  });
+
+  for (const [address, facts] of shared.slice(0, 3)) {
+    it(`tells the ports of ${address} by label, and jumps to their endpoints in that order, whatever order the facts are in`, () => {
+      const position = positionOf(text, new RegExp(`-A KUBE-SERVICES -d ${address.replace(/\./g, '\\.')}/32`), address, 2);
+      const before = kubeHover(dump, analysis, position);
+      const jumpsBefore = implementation(dump, analysis, position);
+      analysis.addresses.set(address, [...facts].reverse());
+      const after = kubeHover(dump, analysis, position);
+      const jumpsAfter = implementation(dump, analysis, position);
+      analysis.addresses.set(address, facts);
+      assert.ok(before);
+      assert.deepEqual(after, before);
+      assert.deepEqual(jumpsAfter, jumpsBefore);
+      const labels = before.contents.split('\n\n').map((paragraph) => /of \*\*(.+?)\*\*/.exec(paragraph)?.[1]);
+      assert.deepEqual(labels, facts.map((fact) => fact.service!.label).sort());
+    });
+  }
 });
