@@ -3,7 +3,7 @@
 import { editLines, editListRows, LineShift, patchRuleLines, rowsStayRows } from '../parse/incremental';
 import type { RuleChanges } from '../parse/incremental';
 import { redeclareLine } from '../parse/redeclare';
-import { isInertLine, parseLines, splitLines } from '../parse/index';
+import { inferTableName, isInertLine, parseLines, splitLines } from '../parse/index';
 import { commandWordSpans } from '../parse/tokens';
 import type { Chain, Dump, DumpDiagnostic, Rule } from '../model/types';
 import { analyzeKube, analyzeKubeInSteps } from '../kube/analysis';
@@ -444,6 +444,10 @@ export class DumpDocument {
    * instance lets go of it (the update changes it in place).
    */
   private handOver(next: DumpDocument, base: KubeBase | undefined, edit: ModelEdit): DumpDocument {
+    if (edit !== 'none' && next.dump.tables.some((table) => table.nameSource === 'inferred' && inferTableName(table) !== table.name)) {
+      // A table no line names is named after its chains and targets (a DNAT rule makes it nat): the edit renamed it.
+      return new DumpDocument(next.uri, next.version, next.lines, undefined, next.bareCarriageReturn);
+    }
     next.parsed = { incremental: true, edit };
     if (base !== undefined && base.oldRules.size === 0 && base.removedRules.length === 0 && base.chains.size === 0) {
       // No rule was re-read, added or removed: the model, and so the analysis, is the same (its lines aside).

@@ -18,7 +18,7 @@ import { isBuiltinTarget } from '../model/builtinTargets';
 import { forgetChainOrder, indexRules, undefinedTarget } from '../model/index';
 import type { Chain, Dump, Rule, Table } from '../model/types';
 import { DumpBuilder, ParsedChain, retarget } from './builder';
-import { inferTableName, isInertLine, parseLine, unknownRowMessage } from './index';
+import { isInertLine, parseLine, unknownRowMessage } from './index';
 import { isChainHeader } from './list';
 import { isBlankLine, NOTHING_ELSE_READ, updateUnreferencedHints } from './incremental';
 import { declareByRule } from './save';
@@ -196,9 +196,6 @@ function retitleListChain(dump: Dump, text: string, line: number, old: ParsedCha
   old.retitle(header);
   dump.lineOwners[line] = old;
   setChains(table, order); // the same chains in the same order, one under its new name
-  if (table.nameSource === 'inferred' && inferTableName(table) !== table.name) {
-    return undefined; // a listing named after its chains (no header says) takes another name: left to a whole parse
-  }
   const touched = new Set<Chain>([old]);
   if (old.name !== oldName) {
     renameUnknownRows(dump, oldName, old.name);

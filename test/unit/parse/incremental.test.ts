@@ -476,6 +476,13 @@ describe('incremental edits that add or remove lines', () => {
       edit(0, 6, 31, 'web'),
       'parsed',
     ],
+    // A MASQUERADE target names an unnamed listing nat: edited away, the table is filter's.
+    [
+      "the only MASQUERADE row's target edited in an unnamed -L listing",
+      ['Chain cali-nat-outgoing (1 references)', '   13   780 MASQUERADE  all  --  *      *       0.0.0.0/0            0.0.0.0/0'],
+      edit(1, 19, 19, 'x'),
+      'parsed',
+    ],
     // Without a column header, the columns are guessed from each row: `0 0 0 0 --` is a numbered row with counters
     // and no target, which the row typed over reads as too.
     ["a row's target deleted in an -L listing without column headers", listWithoutColumnHeaders, edit(1, 12, 37, '0'), 'rule-lines'],
