@@ -155,8 +155,8 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
  * Follows a chain's `Chain NAME (…)` header in `-L` output retyped (`text`, at `line`): the rows below it are the
  * chain's still, so the chain takes the name, policy and references the header says now, in its place; jumps to
  * the old name are errors, and jumps to the new one the chain's. Left to a whole parse (`not-this`): a built-in
- * chain's header or one retyped to a built-in chain's name, or a name another table lists too (which decide where
- * iptables' listing of the next table begins).
+ * chain's header or one retyped to a built-in chain's name, a name another table lists too (which decide where
+ * iptables' listing of the next table begins), or a built-in target's name (`MARK`: jumps to it are no errors).
  */
 function retitleListChain(dump: Dump, text: string, line: number, old: ParsedChain): Redeclared | undefined {
   const table = old.table;
@@ -167,6 +167,7 @@ function retitleListChain(dump: Dump, text: string, line: number, old: ParsedCha
     old.declaration?.line !== line ||
     old.redeclarations.length > 0 ||
     old.builtin ||
+    isBuiltinTarget(oldName) ||
     !isChainHeader(text) ||
     listedElsewhere(oldName)
   ) {
@@ -187,6 +188,7 @@ function retitleListChain(dump: Dump, text: string, line: number, old: ParsedCha
     header.table !== table ||
     header.declaredBy !== 'header' ||
     header.builtin ||
+    isBuiltinTarget(header.name) || // (rows that jump to MARK, DNAT … would jump to it: no diagnostic marks them to find)
     b.chainsCreated !== 1 ||
     b.diagnostics.length > 0 ||
     listedElsewhere(header.name)

@@ -294,6 +294,14 @@ describe('incremental edits that add or remove lines', () => {
     '    0     0 RETURN     all  --  *      *       0.0.0.0/0            0.0.0.0/0',
     '',
   ];
+  const listMark = (name: string): string[] => [
+    'Chain FORWARD (policy ACCEPT 0 packets, 0 bytes)',
+    `Chain ${name} (1 references)`,
+    '    0     0 MARK       all  --  *      *       0.0.0.0/0            0.0.0.0/0            MARK or 0x4000',
+    '',
+    'Chain X (0 references)',
+    '    0     0 MARK       all  --  *      *       0.0.0.0/0            0.0.0.0/0            MARK or 0x4000',
+  ];
   const listWithGarbage = [...list.slice(0, 6), 'this is no row', ...list.slice(6)];
   const listWithoutColumnHeaders = [
     'Chain KUBE-EXT-A (4 references)',
@@ -476,6 +484,9 @@ describe('incremental edits that add or remove lines', () => {
       edit(0, 6, 31, 'web'),
       'parsed',
     ],
+    // MARK is a target: the rows that jump to MARK jump to a chain named MARK, and to nothing that is an error without it.
+    ["an -L chain header retyped to a built-in target's name", listMark('KUBE-MARK-MASQ'), edit(1, 6, 20, 'MARK'), 'parsed'],
+    ["an -L chain header retyped from a built-in target's name", listMark('MARK'), edit(1, 10, 10, 'X'), 'parsed'],
     // A MASQUERADE target names an unnamed listing nat: edited away, the table is filter's.
     [
       "the only MASQUERADE row's target edited in an unnamed -L listing",
