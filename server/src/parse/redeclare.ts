@@ -52,6 +52,7 @@ export function redeclareLine(dump: Dump, lines: readonly string[], line: number
     table.endLine <= line ||
     (old !== undefined &&
       (old.declaredBy !== 'declaration' ||
+        isBuiltinTarget(old.name) || // (jumps to MARK, DNAT … are no errors once no chain has that name)
         old.declaration?.line !== line ||
         old.redeclarations.length > 0 ||
         !plainRuleOrder(old, line)))

@@ -487,6 +487,12 @@ describe('incremental edits that add or remove lines', () => {
     // MARK is a target: the rows that jump to MARK jump to a chain named MARK, and to nothing that is an error without it.
     ["an -L chain header retyped to a built-in target's name", listMark('KUBE-MARK-MASQ'), edit(1, 6, 20, 'MARK'), 'parsed'],
     ["an -L chain header retyped from a built-in target's name", listMark('MARK'), edit(1, 10, 10, 'X'), 'parsed'],
+    [
+      "a save declaration retyped from a built-in target's name",
+      ['*mangle', ':PREROUTING ACCEPT [0:0]', ':MARK - [0:0]', '-A PREROUTING -j MARK --set-mark 1', 'COMMIT'],
+      edit(2, 5, 5, 'X'),
+      'parsed',
+    ],
     // A MASQUERADE target names an unnamed listing nat: edited away, the table is filter's.
     [
       "the only MASQUERADE row's target edited in an unnamed -L listing",
