@@ -8,6 +8,7 @@
 // one (`planListRows`). A line retyped in a save table (a rule typed on an empty line, a rule's chain name edited)
 // is removed and inserted again, and a chain its rule makes or empties is made or dropped where a fresh parse would.
 // Anything else (a declaration, a table header) is not local: the caller parses the whole text again.
+import { isBuiltinTarget } from '../model/builtinTargets';
 import { indexRules, unreferencedHint } from '../model/index';
 import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from '../model/types';
 import { DumpBuilder, ParsedChain, readUnderColumnHeader } from './builder';
@@ -527,7 +528,8 @@ function readRuleLine(
     return undefined;
   }
   if (b.chainsCreated !== chainsBefore) {
-    if (created === undefined || b.chainsCreated !== chainsBefore + 1 || !isNewLastChain(dump, rule, line)) {
+    // (Not one named after a built-in target: the jumps to MARK, DNAT … would go to it, and no diagnostic marks them.)
+    if (created === undefined || b.chainsCreated !== chainsBefore + 1 || !isNewLastChain(dump, rule, line) || isBuiltinTarget(rule.chain.name)) {
       return undefined;
     }
     created.add(rule.chain);

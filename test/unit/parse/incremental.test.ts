@@ -488,6 +488,12 @@ describe('incremental edits that add or remove lines', () => {
     ["an -L chain header retyped to a built-in target's name", listMark('KUBE-MARK-MASQ'), edit(1, 6, 20, 'MARK'), 'parsed'],
     ["an -L chain header retyped from a built-in target's name", listMark('MARK'), edit(1, 10, 10, 'X'), 'parsed'],
     [
+      "a rule's chain name retyped to a built-in target's name (the rule makes a chain MARK)",
+      ['*mangle', ':PREROUTING ACCEPT [0:0]', ':X - [0:0]', '-A PREROUTING -j MARK --set-mark 1', '-A X -j ACCEPT', 'COMMIT'],
+      edit(4, 3, 4, 'MARK'),
+      'parsed',
+    ],
+    [
       "a save declaration retyped from a built-in target's name",
       ['*mangle', ':PREROUTING ACCEPT [0:0]', ':MARK - [0:0]', '-A PREROUTING -j MARK --set-mark 1', 'COMMIT'],
       edit(2, 5, 5, 'X'),
