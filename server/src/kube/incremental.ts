@@ -23,8 +23,10 @@
 // (analysed again, chains or not); one that names another port now (renamed, typed, pasted) is analysed with the
 // port it had and every port of the name it gives now, among which the analysis of the scope routes it. Named ports
 // may be made or gone by an edit (a "has no endpoints" rule deleted, pasted or renamed; a service chain's `-L`
-// header retyped) when nothing outside the scope could be routed otherwise for them (`namedPortReason`). Otherwise
-// (and for a closure too large to be worth it) the caller runs the whole analysis; `reason` says why.
+// header retyped) when nothing outside the scope could be routed otherwise for them (`namedPortReason`). Service
+// chains made or moved change the order of the ports, and so which of two ports of one name comes first: then no port
+// outside the scope may have the name of one inside it. Otherwise (and for a closure too large to be worth it) the
+// caller runs the whole analysis; `reason` says why.
 import type { Chain, Dump, Rule, Table } from '../model/types';
 import { analyzeKube, DISPATCH_KINDS } from './analysis';
 import type { KubeAnalysis } from './analysis';
