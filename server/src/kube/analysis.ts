@@ -71,14 +71,25 @@ export interface AddressFact {
 const ADDRESS_ROLES: readonly AddressFact['role'][] = ['cluster-ip', 'external-ip', 'loadbalancer-ip', 'endpoint'];
 
 /**
- * `facts` (of one address) by role, then by service label or endpoint chain name: an order that does not depend on
- * the order the analysis learnt them in, whole or updated after an edit (hovers and jumps list them so).
+ * `facts` (of one address) by role, then by service label or endpoint chain name, then by where their chains (or a
+ * port without chains, its first dispatch rule) are: an order that does not depend on the order the analysis learnt
+ * them in, whole or updated after an edit (hovers and jumps list them so). Two ports of a hand-edited dump may have
+ * one label.
  */
 export function addressFactsInOrder(facts: readonly AddressFact[]): AddressFact[] {
-  const key = (fact: AddressFact): string => fact.service?.label ?? fact.endpoint?.chain.name ?? '';
-  return [...facts].sort(
-    (a, b) => ADDRESS_ROLES.indexOf(a.role) - ADDRESS_ROLES.indexOf(b.role) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0),
-  );
+  const place = (chain: ChainRef): string => `${chain.table}/${chain.name}@${chain.span?.line ?? ''}`;
+  const key = (fact: AddressFact): string =>
+    fact.service !== undefined
+      ? [fact.service.label, ...fact.service.chains.map(place), String(fact.service.dispatchRules[0]?.line ?? '')].join('\u0000')
+      : fact.endpoint !== undefined
+        ? `${fact.endpoint.chain.name}\u0000${place(fact.endpoint.chain)}`
+        : '';
+  const keys = new Map(facts.map((fact) => [fact, key(fact)]));
+  return [...facts].sort((a, b) => {
+    const ka = keys.get(a)!;
+    const kb = keys.get(b)!;
+    return ADDRESS_ROLES.indexOf(a.role) - ADDRESS_ROLES.indexOf(b.role) || (ka < kb ? -1 : ka > kb ? 1 : 0);
+  });
 }
 
 /** The kube-proxy rule a line holds, for hovers on the statistic fragment and dispatch lines. */

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { parseDump } from '../../../server/src/parse/index';
-import { analyzeKube } from '../../../server/src/kube/analysis';
+import { addressFactsInOrder, analyzeKube } from '../../../server/src/kube/analysis';
 import { implementation } from '../../../server/src/features/implementation';
 import { kubeHover } from '../../../server/src/features/kubeHover';
 import type { TextPosition } from '../../../server/src/features/kubeHover';
@@ -172,6 +172,14 @@ describe('kube hover and jump on an address with several facts', () => {
 
   it('finds cluster IPs of several ports in the generated dump', () => {
     assert.ok(shared.length > 0);
+  });
+
+  it('orders the facts of two ports with one label (a hand-edited dump) by where their chains are', () => {
+    const [, facts] = shared[0];
+    const [a, b] = facts.map((fact) => ({ ...fact, service: { ...fact.service!, label: 'default/same:http (80/tcp)' } }));
+    const byPlace = [a, b].sort((x, y) => (x.service.chains[0].name < y.service.chains[0].name ? -1 : 1));
+    assert.deepEqual(addressFactsInOrder([a, b]), byPlace);
+    assert.deepEqual(addressFactsInOrder([b, a]), byPlace);
   });
 
   for (const [address, facts] of shared.slice(0, 3)) {
