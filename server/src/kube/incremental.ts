@@ -489,8 +489,7 @@ function chainlessInReadingOrder(dump: Dump, services: readonly DumpServicePort[
 
 /**
  * The place of each of `chains` in its table's order of chains (the order a fresh parse makes them in), found by one
- * walk of each table's chains up to the last of them: a declaration edited has made the table forget its cached
- * order (`chainOrder`), which costs a map of every chain (130,000 at 20,000 services) to build again.
+ * walk of each table's chains up to the last of them (about 4 ms at 20,000 services for a chain near the end).
  */
 function placesInTables(chains: Iterable<Chain>): Map<Chain, number> {
   const wanted = new Map<Table, Set<Chain>>();
