@@ -86,7 +86,7 @@ export function indexRules(dump: Dump, rules: readonly Rule[], touched: Set<Chai
     }
   }
   byTarget.forEach((added, targetChain) => {
-    let order: Map<Chain, number> | undefined; // made only when needed: most edits append to the callers
+    let order: ReadonlyMap<Chain, number> | undefined; // made only when needed: most edits append to the callers
     const key = (r: Rule): number => (order ??= chainOrder(targetChain.table)).get(r.chain)! * 2 ** 26 + r.position;
     const callers = targetChain.referencedBy;
     if (added.length === 1) {
@@ -151,7 +151,8 @@ export function forgetChainOrder(table: Table): void {
   chainOrders.delete(table);
 }
 
-function chainOrder(table: Table): Map<Chain, number> {
+/** Each chain of `table` → its place in the table's order of chains (kept while the table has the same chains). */
+export function chainOrder(table: Table): ReadonlyMap<Chain, number> {
   let order = chainOrders.get(table);
   if (order === undefined || order.size !== table.chains.size) {
     order = new Map();

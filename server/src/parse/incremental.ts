@@ -12,7 +12,7 @@ import { isBuiltinTarget } from '../model/builtinTargets';
 import { indexRules, unreferencedHint } from '../model/index';
 import type { Chain, Dump, DumpDiagnostic, Rule, Span, Table } from '../model/types';
 import { DumpBuilder, ParsedChain, readUnderColumnHeader } from './builder';
-import { inferTableName, isInertLine, parseLine } from './index';
+import { isInertLine, parseLine } from './index';
 import type { LineState } from './index';
 import { COLUMN_HEADER, isChainHeader, listColumns } from './list';
 import { isSaveLine } from './save';
@@ -773,13 +773,11 @@ function planListRows(
   }
   const rules = chain.rules;
   const chainEnd = chain.endLine;
-  // A table named after its rules' targets (no built-in chain says which) must keep its name.
-  const renamed = table.nameSource === 'inferred' && inferTableName(table) !== table.name;
   chain.rules = oldRules;
   chain.endLine = oldChainEnd;
   table.endLine = oldTableEnd;
+  // (A table named after its rules' targets that takes another name is parsed again: see DumpDocument.handOver.)
   if (
-    renamed ||
     b.chainsCreated > 0 ||
     b.declarations > 0 ||
     b.prompts.length > 0 ||
