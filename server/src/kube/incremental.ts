@@ -31,7 +31,7 @@ import { chainOrder } from '../model/index';
 import type { Chain, Dump, Rule, Table } from '../model/types';
 import { analyzeKube, DISPATCH_KINDS } from './analysis';
 import type { KubeAnalysis } from './analysis';
-import { SERVICE_CHAIN_PREFIXES } from './chainNames';
+import { chainHash, SERVICE_CHAIN_PREFIXES, servicePortName } from './chainNames';
 import { chainKind, hashSuffix, isServiceChainKind } from './chainKinds';
 import { parseKubeComment } from './comments';
 import type { CommentIdentity } from './comments';
@@ -190,6 +190,8 @@ export function updateKubeAnalysis(
           for (const other of portsOf(portKey(after.identity.namespace, after.identity.name, after.identity.port))) {
             scope.addNamedService(other, rule.table);
           }
+          // With no port of that name, the rule joins the chain group its chains' hash names, if the dump has one.
+          scope.addGroupNamedBy(after.identity, dispatchMatch(rule).protocol, rule.table);
         }
       }
       editedDispatchLines.push(line);
@@ -292,6 +294,20 @@ export function updateKubeAnalysis(
     const reason = named(service) ? namedPortReason(service, portsOf, dispatchChainsOf, oldServices, dispatchLines, true) : undefined;
     if (reason !== undefined) {
       return { reason };
+    }
+    // A chain group made takes the comment-only rules of a port without chains whose name and protocol hash to its
+    // chains' names (`analyzeKube` keys such a port by that hash).
+    const suffix = service.chains.length > 0 ? hashSuffix(service.chains[0].name) : undefined;
+    const hashedHere = suffix === undefined ? undefined : previous.services.find(
+      (other) =>
+        other.chains.length === 0 &&
+        !oldServices.has(other) &&
+        other.portName !== undefined &&
+        other.protocol !== undefined &&
+        chainHash(other.portName + other.protocol) === suffix,
+    );
+    if (hashedHere !== undefined) {
+      return { reason: `the edit makes the chains of ${hashedHere.label}, a port without chains the edit does not reach` };
     }
   }
   for (const old of removed) {
@@ -756,6 +772,22 @@ class AffectedScope {
       this.chainless.add(service);
     } else {
       this.addGroup(this.generationOf(table), hashSuffix(chain.name));
+    }
+  }
+
+  /**
+   * The chain group a comment-only rule naming `identity` (with `protocol`) joins when no port has that name: the one
+   * whose chains' names end in the hash of that service port name and protocol (as `analyzeKube` keys it), if the
+   * dump has such chains (a nameless group: its rules have no comments).
+   */
+  addGroupNamedBy(identity: CommentIdentity, protocol: string | undefined, table: Table): void {
+    if (protocol === undefined) {
+      return;
+    }
+    const generation = this.generationOf(table);
+    const suffix = chainHash(servicePortName(identity.namespace, identity.name, identity.port, identity.legacyUnnamed) + protocol);
+    if (this.groupChains(generation, suffix).length > 0) {
+      this.addGroup(generation, suffix);
     }
   }
 

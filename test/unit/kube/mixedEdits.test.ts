@@ -118,6 +118,44 @@ describe('the kube-proxy analysis after edits that walks of random edits found w
     assert.ok([...doc.kube.endpointsByChain.keys()].some((chain) => chain.name === name));
   });
 
+  it("routes a rule that names a port no chain group is named for to the nameless group of that port name's hash", () => {
+    // A blank line deleted makes the two rows below it KUBE-SERVICES rules. The second jumps to no chain (a typo in
+    // its target) and names ingress/frontend-29: it joins the group whose chains' names are that name's hash.
+    const text = [
+      'Chain KUBE-SERVICES (2 references)',
+      '',
+      '    0     0 KUBE-SVC-RQETUN6MZW74MUWL  6    --  *      *       0.0.0.0/0            10.96.0.14           /* ingress/db-5:web cluster IP */ tcp dpt:3306',
+      '    0     0 KUBE-SVCVBWK5YG6ODRHIXY3  6    --  *      *       0.0.0.0/0            10.96.0.38           /* ingress/frontend-29 cluster IP */ tcp dpt:5432',
+      'Chain KUBE-SVC-VBWK5YG6ODRHIXY3 (1 references)',
+    ].join('\n');
+    assert.equal(serviceChainName('ingress/frontend-29', 'tcp'), 'KUBE-SVC-VBWK5YG6ODRHIXY3');
+    const deleted: TextEdit = { range: { start: { line: 1, character: 0 }, end: { line: 2, character: 0 } }, text: '' };
+    const doc = editAndCompare(DumpDocument.fromText('file:///x', 1, text), [[deleted]], 'blank line deleted');
+    assert.equal(analysisPath(doc), 'incremental');
+  });
+
+  it("analyses the whole dump when a chain group is made under the hash of a port without chains' name", () => {
+    // `KUBE-SVX-…` retyped to `KUBE-SVC-…`: the hash of ns/x:web and tcp, the port of the "has no endpoints" rule,
+    // which joins the group made.
+    const made = serviceChainName('ns/x:web', 'tcp');
+    const other = serviceChainName('ns/y:web', 'tcp');
+    const columns = ' pkts bytes target     prot opt in     out     source               destination';
+    const text = [
+      'Chain KUBE-SERVICES (2 references)',
+      columns,
+      `    0     0 ${other}  tcp  --  *      *       0.0.0.0/0            10.96.0.7            /* ns/y:web cluster IP */ tcp dpt:80`,
+      '    0     0 REJECT     tcp  --  *      *       0.0.0.0/0            10.96.0.9            /* ns/x:web has no endpoints */ tcp dpt:80 reject-with icmp-port-unreachable',
+      '',
+      `Chain ${other} (1 references)`,
+      columns,
+      '',
+      `Chain ${made.replace('KUBE-SVC-', 'KUBE-SVX-')} (0 references)`,
+      columns,
+    ].join('\n');
+    const doc = editAndCompare(DumpDocument.fromText('file:///x', 1, text), [[replace(8, 13, 14, 'C')]], 'header retyped');
+    assert.match(analysisPath(doc), /the edit makes the chains of ns\/x:web/);
+  });
+
   it('analyses the whole dump when service chains move and a port outside the edit has the name of one the edit reaches', () => {
     // Two chain groups name the port `default/api`; the rule that names it without jumping to it goes to the first.
     // The first group's chain declaration retyped, its chain is made by its rule, below the other group's.
