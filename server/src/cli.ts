@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { DocumentSymbol } from 'vscode-languageserver-types';
 import { DumpDocument } from './features/document';
 import { definition } from './features/definition';
+import { diagnosticOrder } from './features/diagnostics';
 import { hover } from './features/hover';
 import { implementationLocations, kubeHoverSection, kubeOutline, servicesOf } from './features/kubeFeatures';
 import { references } from './features/references';
@@ -75,7 +76,7 @@ const commands: Record<string, Command> = {
         return usage(io, this.usage);
       }
       const file = positionals[0];
-      const found = load(file, io).diagnostics.sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
+      const found = load(file, io).diagnostics.sort(diagnosticOrder);
       if (values.json) {
         io.out(JSON.stringify(found.map((d) => ({ file, line: d.span.line + 1, column: d.span.start + 1, endColumn: d.span.end + 1, severity: d.severity, code: d.code, message: d.message })), null, 2));
       } else {

@@ -33,7 +33,7 @@ async function answers(
     );
     return answer;
   };
-  out.set('diagnostics', JSON.stringify(diagnostics.diagnostics.map((d) => JSON.stringify(d)).sort()));
+  out.set('diagnostics', JSON.stringify(diagnostics.diagnostics)); // in order: the server sorts them
   await ask('outline', 'textDocument/documentSymbol', { textDocument });
   await ask('folding', 'textDocument/foldingRange', { textDocument });
   await ask('services', 'iptablesLens/services', { textDocument });

@@ -102,9 +102,10 @@ describe('language server over stdio', function () {
     const uri = 'untitled:broken.iptables';
     await client.open(uri, '*nat\n:A - [0:0]\n-A A -j NOWHERE-CHAIN\nCOMMIT\n');
     const first = await client.waitForDiagnostics(uri, (p) => p.diagnostics.length > 0);
+    // In the order of their lines.
     assert.deepEqual(first.diagnostics.map((d) => [d.range.start.line, d.code]), [
-      [2, 'undefined-chain'],
       [1, 'unreferenced-chain'],
+      [2, 'undefined-chain'],
     ]);
     await client.connection.sendNotification('textDocument/didChange', {
       textDocument: { uri, version: 2 },
