@@ -14,15 +14,12 @@
 //     version starts again.
 // After each edit the client asks what VS Code asks (the outline, then code lenses) while it sends a definition request
 // every 20 ms, as a user navigating meanwhile; it reports when the outline, the code lenses and the diagnostics arrived
-// after the edit, and the longest a definition waited. Then a hover on a KUBE-SERVICES jump to a service chain, sent
-// as soon as the outline of the dump just opened has come (the hover reads the analysis, which is still running),
-// with the same definitions meanwhile.
+// after the edit, and the longest a definition waited. (What waits after opening: scripts/bench-open.ts.)
 //
 //   npx tsc -b server && npx tsx scripts/bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]
 import * as path from 'node:path';
 import { ensureDump, parseDumpBenchArgs } from './bench/dumps';
-import { keepAsking, openDumpInServer, SERVER_OUT } from './bench/lspSession';
-import type { StdioServer } from './bench/lspSession';
+import { markMasqJump, navigate, openDumpInServer, SERVER_OUT } from './bench/lspSession';
 
 const USAGE = 'usage: bench-whole-edit.ts [--services 20000] [--format save|list] [--runs 2] [--server-out DIR …]';
 
@@ -36,17 +33,6 @@ interface Timings {
 
 const EDITS = ['declaration', 'chain name', 'comment', 'early'] as const;
 type Edit = (typeof EDITS)[number];
-
-/** Asks for the definition at `position` every 20 ms, as a user navigating (see `keepAsking`). */
-function navigate(connection: StdioServer['connection'], uri: string, position: { line: number; character: number }): ReturnType<typeof keepAsking> {
-  return keepAsking(() => connection.sendRequest('textDocument/definition', { textDocument: { uri }, position }));
-}
-
-/** A definition to ask meanwhile: the first jump to KUBE-MARK-MASQ (it needs the model, not the kube analysis). */
-function markMasqJump(lines: readonly string[]): { line: number; character: number } {
-  const line = lines.findIndex((text) => text.includes('KUBE-MARK-MASQ') && !text.startsWith(':') && !text.startsWith('Chain'));
-  return { line, character: lines[line].indexOf('KUBE-MARK-MASQ') + 2 };
-}
 
 async function measure(serverOut: string, file: string, edit: Edit): Promise<Timings[]> {
   const server = await openDumpInServer(serverOut, file, 'file:///bench-whole-edit');
@@ -105,39 +91,6 @@ async function measure(serverOut: string, file: string, edit: Edit): Promise<Tim
   }
 }
 
-/** A place on the name of the service chain the first KUBE-SERVICES jump to one names (save or `-L` output). */
-function serviceJump(lines: readonly string[]): { line: number; character: number } {
-  let inServices = false;
-  for (let line = 0; line < lines.length; line++) {
-    const text = lines[line];
-    if (text.startsWith('Chain ')) {
-      inServices = text.startsWith('Chain KUBE-SERVICES ');
-    } else if (text.startsWith('-A KUBE-SERVICES ') ? text.includes('-j KUBE-SVC-') : inServices && text.includes(' KUBE-SVC-')) {
-      return { line, character: text.indexOf('KUBE-SVC-') + 3 };
-    }
-  }
-  throw new Error('no KUBE-SERVICES jump to a KUBE-SVC chain in the dump');
-}
-
-/** The hover on a service chain sent as soon as the outline of the dump just opened has come: see the top. */
-async function measureHover(serverOut: string, file: string): Promise<string> {
-  const server = await openDumpInServer(serverOut, file, 'file:///bench-whole-edit-hover');
-  const { connection, uri, lines, diagnosed } = server;
-  try {
-    const service = serviceJump(lines);
-    await connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
-    const navigating = navigate(connection, uri, markMasqJump(lines));
-    const sent = performance.now();
-    const hover = connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: service }).then(() => performance.now() - sent);
-    const diagnostics = diagnosed(1).then(() => performance.now() - sent);
-    const [hoverMs, diagnosticsMs] = [await hover, await diagnostics];
-    const { answered, longestMs } = await navigating.stop();
-    return `| ${path.relative(process.cwd(), serverOut)} | ${hoverMs.toFixed(0)} | ${diagnosticsMs.toFixed(0)} | ${answered} | ${longestMs.toFixed(0)} |`;
-  } finally {
-    await server.stop();
-  }
-}
-
 async function main(): Promise<void> {
   const { services, format, runs, serverOuts } = parseDumpBenchArgs(process.argv.slice(2), USAGE);
   const servers = serverOuts.length > 0 ? serverOuts : [SERVER_OUT];
@@ -155,15 +108,6 @@ async function main(): Promise<void> {
           );
         }
       }
-    }
-  }
-  console.log('');
-  console.log('A hover on a service chain as soon as the outline of the dump just opened has come; ms after the hover was sent');
-  console.log('| server | hover | diagnostics | definitions meanwhile | longest definition wait |');
-  console.log('| --- | --- | --- | --- | --- |');
-  for (let run = 0; run < runs; run++) {
-    for (const serverOut of servers) {
-      console.log(await measureHover(serverOut, file));
     }
   }
 }

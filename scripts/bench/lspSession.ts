@@ -403,3 +403,28 @@ function countSymbols(symbols: unknown[]): number {
   }
   return count;
 }
+
+/** Asks for the definition at `position` every 20 ms, as a user navigating (see `keepAsking`). */
+export function navigate(connection: StdioServer['connection'], uri: string, position: { line: number; character: number }): ReturnType<typeof keepAsking> {
+  return keepAsking(() => connection.sendRequest('textDocument/definition', { textDocument: { uri }, position }));
+}
+
+/** A definition to ask meanwhile: the first jump to KUBE-MARK-MASQ (it needs the model, not the kube analysis). */
+export function markMasqJump(lines: readonly string[]): { line: number; character: number } {
+  const line = lines.findIndex((text) => text.includes('KUBE-MARK-MASQ') && !text.startsWith(':') && !text.startsWith('Chain'));
+  return { line, character: lines[line].indexOf('KUBE-MARK-MASQ') + 2 };
+}
+
+/** A place on the name of the service chain the first KUBE-SERVICES jump to one names (save or `-L` output). */
+export function serviceJump(lines: readonly string[]): { line: number; character: number } {
+  let inServices = false;
+  for (let line = 0; line < lines.length; line++) {
+    const text = lines[line];
+    if (text.startsWith('Chain ')) {
+      inServices = text.startsWith('Chain KUBE-SERVICES ');
+    } else if (text.startsWith('-A KUBE-SERVICES ') ? text.includes('-j KUBE-SVC-') : inServices && text.includes(' KUBE-SVC-')) {
+      return { line, character: text.indexOf('KUBE-SVC-') + 3 };
+    }
+  }
+  throw new Error('no KUBE-SERVICES jump to a KUBE-SVC chain in the dump');
+}

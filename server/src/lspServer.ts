@@ -48,6 +48,7 @@ export interface LargeDumpSummary {
   diagnostics: number;
 }
 
+/** How long diagnostics wait after an edit, for the typing to settle. */
 const DIAGNOSTICS_DELAY_MS = 250;
 /** The outline's default limit: VS Code's own for JSON outlines (`json.maxItemsComputed`) and folding ranges. */
 const DEFAULT_OUTLINE_MAX_CHAINS = 5_000;
@@ -440,9 +441,10 @@ export class LspServer {
       ended = resolve;
     });
     this.analyses.set(uri, running);
+    let done = 0;
     try {
       const progress = await reporter;
-      for (let done = 0, reported = -1; done < 1; ) {
+      for (let reported = -1; done < 1; ) {
         if (Math.floor(done * 100) > reported) {
           reported = Math.floor(done * 100);
           progress?.report(reported, 'analysing kube-proxy rules');
@@ -464,7 +466,9 @@ export class LspServer {
       }
       ended();
     }
-    this.scheduleDiagnostics(uri);
+    // Finished: without the delay that lets typing settle (the user has waited for the analysis already), once its
+    // progress has ended. Stopped by an edit: that version's analysis publishes them.
+    this.scheduleDiagnostics(uri, done < 1 ? DIAGNOSTICS_DELAY_MS : 0);
   }
 
   private *openModels(): Iterable<DumpDocument> {
@@ -477,7 +481,7 @@ export class LspServer {
     }
   }
 
-  private scheduleDiagnostics(uri: string): void {
+  private scheduleDiagnostics(uri: string, delayMs = DIAGNOSTICS_DELAY_MS): void {
     clearTimeout(this.pendingDiagnostics.get(uri));
     this.pendingDiagnostics.set(
       uri,
@@ -487,7 +491,7 @@ export class LspServer {
           return; // published when the sliced parse and its analysis end
         }
         this.publishDiagnostics(uri);
-      }, DIAGNOSTICS_DELAY_MS),
+      }, delayMs),
     );
   }
 

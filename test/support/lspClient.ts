@@ -16,17 +16,22 @@ export class TestLspClient {
   readonly stderr: string[] = [];
   /** `$/progress` notifications, in order (the server sends them when the client says it supports them). */
   readonly progress: { token: string | number; value: { kind: string; message?: string; percentage?: number } }[] = [];
+  /** When each of `progress` came (`performance.now()`), and each document's last diagnostics. */
+  readonly progressTimes: number[] = [];
+  readonly diagnosticsTimes = new Map<string, number>();
 
   private constructor(readonly process: ChildProcessWithoutNullStreams) {
     this.connection = createMessageConnection(new StreamMessageReader(process.stdout), new StreamMessageWriter(process.stdin));
     this.connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
       this.diagnostics.set(params.uri, params);
+      this.diagnosticsTimes.set(params.uri, performance.now());
       this.waiters.splice(0).forEach((wake) => wake());
     });
     this.connection.onNotification('window/logMessage', () => undefined);
     this.connection.onRequest('window/workDoneProgress/create', () => null);
     this.connection.onNotification('$/progress', (params: TestLspClient['progress'][number]) => {
       this.progress.push(params);
+      this.progressTimes.push(performance.now());
       this.waiters.splice(0).forEach((wake) => wake());
     });
     process.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));

@@ -521,17 +521,27 @@ describe('kube analysis after rule edits: which path', () => {
     assert.equal(same.kube, analysis);
   });
 
-  // Large enough for the analysis to take several of the server's steps (1,000 chains or rules each).
+  // Large enough for the analysis to take several steps (`stepKube(0)`: one step of the analysis, 100 chains or rules).
   const larger = renderSave(generateKubeDump({ seed: 3, services: 400, maxEndpoints: 4, mix: { loadBalancer: 0.3, localPolicy: 1 } }));
 
-  /** `doc`'s analysis run to its end in steps, as the server runs it; the number of steps. */
+  /** `doc`'s analysis run to its end in steps, as the server runs it (in the smallest slices); the number of steps. */
   function stepToTheEnd(doc: DumpDocument): number {
     let steps = 0;
-    while (doc.stepKube() < 1) {
+    while (doc.stepKube(0) < 1) {
       steps++;
     }
     return steps;
   }
+
+  it('runs the whole analysis in slices of about the time asked: one step of the analysis at least, all of it at most', () => {
+    const smallest = DumpDocument.fromText('file:///d', 1, larger);
+    const steps = stepToTheEnd(smallest);
+    assert.ok(steps > 10, `${steps} steps`);
+    const unbounded = DumpDocument.fromText('file:///d', 1, larger);
+    assert.equal(unbounded.stepKube(Number.POSITIVE_INFINITY), 1);
+    assert.equal(unbounded.wholeAnalysisPending, false);
+    assertSameAnalysis(unbounded.kube, unbounded.dump, smallest.kube, smallest.dump, 'one slice against the smallest');
+  });
 
   it('updates the analysis at once when it can (updateKube), and leaves a whole one to steps, with its reason, when not', () => {
     let doc = DumpDocument.fromText('file:///d', 1, larger);
@@ -558,7 +568,7 @@ describe('kube analysis after rule edits: which path', () => {
 
   it('lets an analysis in steps go when the document is edited before it ends: the next version runs its own, whole', () => {
     let doc = DumpDocument.fromText('file:///d', 1, larger);
-    assert.ok(doc.stepKube() < 1);
+    assert.ok(doc.stepKube(0) < 1);
     assert.equal(doc.wholeAnalysisPending, false); // running
     ({ doc } = edit(doc, /^-A KUBE-SVC-\w+ .*--probability/, /--probability \S+/, '--probability 0.1'));
     assert.equal(doc.parseComputation?.incremental, true);
