@@ -175,6 +175,7 @@ function retitleListChain(dump: Dump, text: string, line: number, old: ParsedCha
     return 'not-this';
   }
   const order = [...table.chains.values()];
+  const oldStart = old.declaration.start;
   dump.diagnostics = dump.diagnostics.filter((d) => d.span.line !== line);
   dump.lineOwners[line] = undefined; // until the line is read again
   table.chains.delete(oldName); // (a header that names a chain the table has starts the next table's listing)
@@ -207,7 +208,8 @@ function retitleListChain(dump: Dump, text: string, line: number, old: ParsedCha
     indexRules(dump, claimJumps(dump, table, old), touched);
   }
   updateUnreferencedHints(dump, touched);
-  return old.name === oldName ? 'same-chain' : { chains: new Map([[old, oldName]]) };
+  // The same name written elsewhere on the line (`Chain  NAME`) moves the chain's place, which the analysis tells.
+  return old.name === oldName && old.declaration?.start === oldStart ? 'same-chain' : { chains: new Map([[old, oldName]]) };
 }
 
 /**

@@ -60,6 +60,15 @@ describe('the kube-proxy analysis after edits that walks of random edits found w
     );
   });
 
+  it('tells where a chain is declared when a blank typed before its name in its -L header moves it', () => {
+    // `Chain KUBE-SEP-…` → `Chain  KUBE-SEP-…`, and the same for a service chain: the same chains, one column on.
+    const endpointHeader = listLines.findIndex((line) => line.startsWith('Chain KUBE-SEP-'));
+    for (const header of [endpointHeader, serviceHeader]) {
+      const doc = editAndCompare(DumpDocument.fromText('file:///x', 1, listing), [[replace(header, 6, 6, ' ')]], `line ${header}`);
+      assert.equal(analysisPath(doc), 'incremental');
+    }
+  });
+
   it("puts a port where a fresh analysis does when its group's first chain is renamed out of it", () => {
     // The port of KUBE-SVC-X27… comes first for its KUBE-EXT chain; renamed, its group begins below KUBE-SVC-4SW…'s.
     const text = [
