@@ -2,6 +2,7 @@
 // objects) can be compared in: for tests of incremental model updates against a fresh parse, and of the parser's
 // fast paths against its general readers.
 import type { Chain, Dump, Rule } from '../../server/src/model/types';
+import { readUnderColumnHeader } from '../../server/src/parse/builder';
 
 const ruleKey = (rule: Rule): string => `${rule.table.name}/${rule.chain.name}#${rule.position}@${rule.line}`;
 
@@ -27,6 +28,7 @@ function chainSnapshot(chain: Chain): unknown {
       counters: r.counters,
       listedNumber: r.listedNumber,
       bodyStart: r.bodyStart,
+      underColumnHeader: readUnderColumnHeader(r),
     })),
     referencedBy: chain.referencedBy.map(ruleKey),
   };

@@ -806,7 +806,8 @@ function planListRows(
       'bodyStart' in old &&
       old.text === rule.text &&
       (old.counters === undefined) === (rule.counters === undefined) &&
-      (old.listedNumber === undefined) === (rule.listedNumber === undefined)
+      (old.listedNumber === undefined) === (rule.listedNumber === undefined) &&
+      readUnderColumnHeader(old) === readUnderColumnHeader(rule) // (the layout a row typed next to it is read in)
     ) {
       kept.set(rule, old);
     }

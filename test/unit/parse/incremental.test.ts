@@ -303,6 +303,14 @@ describe('incremental edits that add or remove lines', () => {
     '    0     0 MARK       all  --  *      *       0.0.0.0/0            0.0.0.0/0            MARK or 0x4000',
   ];
   const listWithGarbage = [...list.slice(0, 6), 'this is no row', ...list.slice(6)];
+  // Found by a walk of random edits: rows above a column header, and one below it.
+  const listUnderBrokenHeader = [
+    'Chain INPUT (policy ACCEPT 0 packets, 0 bytes)',
+    '    0     0 KUBE-EXTERNAL-SERVICES  0    --  *      *       0.0.0.0/0            0.0.0.0/0            ctstate NEW',
+    '    0     0 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* auth/users-52:web */ tcp to:10.244.0.78:8443',
+    ' pkts bytes target     prot opt in     out     source               destination         ',
+    '    0     0 KUBE-MARK-MASQ  6    --  *      *      !10.244.0.0/14        10.96.0.92           /* shop/orders-83 cluster IP */ tcp dpt:80',
+  ];
   const listWithoutColumnHeaders = [
     'Chain KUBE-EXT-A (4 references)',
     '    0     0 KUBE-SVC-X27LE4BHSL4DOUIK  0    --  *      *       0.0.0.0/0            0.0.0.0/0',
@@ -510,6 +518,9 @@ describe('incremental edits that add or remove lines', () => {
     // and no target, which the row typed over reads as too.
     ["a row's target deleted in an -L listing without column headers", listWithoutColumnHeaders, edit(1, 12, 37, '0'), 'rule-lines'],
     ["a row typed below another in an -L listing without column headers", listWithoutColumnHeaders, edit(1, listWithoutColumnHeaders[1].length, listWithoutColumnHeaders[1].length, '\n    0     0 0  0    --  *      *       0.0.0.0/0            0.0.0.0/0'), 'list-rows'],
+    // The rows below a column header broken are read again, in guessed columns, as a fresh parse reads them: a rule
+    // kept must not say it was read under a header (a row typed next to it would be read in that header's columns).
+    ['an -L column header broken above a row', listUnderBrokenHeader, edit(3, 16, 17, ''), 'list-rows'],
   ];
   for (const [what, lines, change, expected] of cases) {
     it(`${what}: ${expected === 'parsed' ? 'parses again' : `updates the model in place (${expected})`}`, () => {
