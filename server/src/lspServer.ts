@@ -467,7 +467,8 @@ export class LspServer {
       ended();
     }
     // Finished: without the delay that lets typing settle (the user has waited for the analysis already), once its
-    // progress has ended. Stopped by an edit: that version's analysis publishes them.
+    // progress has ended. Stopped by an edit or a close: after that delay, for the version then open (whose own
+    // analysis, if one runs, publishes them at its end instead).
     this.scheduleDiagnostics(uri, done < 1 ? DIAGNOSTICS_DELAY_MS : 0);
   }
 
