@@ -309,6 +309,18 @@ export function updateKubeAnalysis(
     if (hashedHere !== undefined) {
       return { reason: `the edit makes the chains of ${hashedHere.label}, a port without chains the edit does not reach` };
     }
+    // A port left without chains (the chain group of its name gone) whose name and protocol hash to the names of a
+    // chain group: the analysis puts its comment-only rules in that group, which the scope may not hold.
+    const first = service.chains.length === 0 ? dump.lineOwners[service.dispatchRules[0]?.line ?? -1] : undefined;
+    if (
+      first !== undefined &&
+      'bodyStart' in first &&
+      service.portName !== undefined &&
+      service.protocol !== undefined &&
+      scope.hasGroup(first.table, chainHash(service.portName + service.protocol))
+    ) {
+      return { reason: `the edit leaves ${service.label} without chains, and chains are named by its hash` };
+    }
   }
   for (const old of removed) {
     if (old.chains.length > 0 && !dropped.has(old)) {
@@ -789,6 +801,11 @@ class AffectedScope {
     if (this.groupChains(generation, suffix).length > 0) {
       this.addGroup(generation, suffix);
     }
+  }
+
+  /** Whether the dump has service chains in `table`'s generation whose names end in `suffix`. */
+  hasGroup(table: Table, suffix: string): boolean {
+    return this.groupChains(this.generationOf(table), suffix).length > 0;
   }
 
   /** The service port a dispatch rule jumps to, when its target is a chain of a group the dump has. */

@@ -190,6 +190,22 @@ describe('the kube-proxy analysis after edits that walks of random edits found w
     );
     assert.match(analysisPath(doc), /service chains moved, and a port the edit does not reach is also named/);
   });
+
+  it("analyses the whole dump when a port's chains go and chains outside the edit are named by its name's hash", () => {
+    // An excerpt: the KUBE-SERVICES rule names kube-dns:dns-tcp and jumps to no chain; the chain of that name (a typo
+    // of the hash) loses its only rule, and the rule goes to the nameless chains its name hashes to.
+    const hashed = serviceChainName('kube-system/kube-dns:dns-tcp', 'tcp');
+    const misspelt = hashed.replace('KUBE-SVC-', 'KUBE-SVC-1');
+    const text = [
+      `-A KUBE-SERVICES -m comment --comment "kube-system/kube-dns:dns-tcp cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 53 -j ${hashed}#`,
+      `-A ${misspelt} -m comment --comment "kube-system/kube-dns:dns-tcp cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 53 ! -s 10.244.0.0/14 -j KUBE-MARK-MASQ`,
+      '',
+      `-A ${hashed} -j KUBE-SEP-IT2ZTR26TO4XFPTO`,
+    ].join('\n');
+    const deleted: TextEdit = { range: { start: { line: 1, character: 0 }, end: { line: 2, character: 0 } }, text: '' };
+    const doc = editAndCompare(DumpDocument.fromText('file:///x', 1, text), [[deleted]], 'rule deleted');
+    assert.match(analysisPath(doc), /leaves kube-system\/kube-dns:dns-tcp \(53\/tcp\) without chains/);
+  });
 });
 
 describe('the model and the kube-proxy analysis after walks of random edits of any kind', function () {
