@@ -298,27 +298,18 @@ export function updateKubeAnalysis(
     // A chain group made takes the comment-only rules of a port without chains whose name and protocol hash to its
     // chains' names (`analyzeKube` keys such a port by that hash).
     const suffix = service.chains.length > 0 ? hashSuffix(service.chains[0].name) : undefined;
-    const hashedHere = suffix === undefined ? undefined : previous.services.find(
-      (other) =>
-        other.chains.length === 0 &&
-        !oldServices.has(other) &&
-        other.portName !== undefined &&
-        other.protocol !== undefined &&
-        chainHash(other.portName + other.protocol) === suffix,
-    );
+    const hashedHere =
+      suffix === undefined
+        ? undefined
+        : previous.services.find((other) => other.chains.length === 0 && !oldServices.has(other) && nameHash(other) === suffix);
     if (hashedHere !== undefined) {
       return { reason: `the edit makes the chains of ${hashedHere.label}, a port without chains the edit does not reach` };
     }
     // A port left without chains (the chain group of its name gone) whose name and protocol hash to the names of a
     // chain group: the analysis puts its comment-only rules in that group, which the scope may not hold.
-    const first = service.chains.length === 0 ? dump.lineOwners[service.dispatchRules[0]?.line ?? -1] : undefined;
-    if (
-      first !== undefined &&
-      'bodyStart' in first &&
-      service.portName !== undefined &&
-      service.protocol !== undefined &&
-      scope.hasGroup(first.table, chainHash(service.portName + service.protocol))
-    ) {
+    const first = service.chains.length === 0 ? firstDispatchRule(dump, service) : undefined;
+    const hash = nameHash(service);
+    if (first !== undefined && hash !== undefined && scope.hasGroup(first.table, hash)) {
       return { reason: `the edit leaves ${service.label} without chains, and chains are named by its hash` };
     }
   }
@@ -496,17 +487,24 @@ function portKey(namespace: string, name: string, port: string): string {
  */
 function chainlessInReadingOrder(dump: Dump, services: readonly DumpServicePort[]): DumpServicePort[] {
   const withChains = services.filter((service) => service.chains.length > 0);
-  const firstRule = (service: DumpServicePort): Rule | undefined => {
-    const owner = service.dispatchRules.length === 0 ? undefined : dump.lineOwners[service.dispatchRules[0].line];
-    return owner !== undefined && 'bodyStart' in owner ? owner : undefined;
-  };
   const place = (rule: Rule | undefined): [number, number, number] =>
     rule === undefined ? [Number.POSITIVE_INFINITY, 0, 0] : [dump.tables.indexOf(rule.table), chainOrder(rule.table).get(rule.chain)!, rule.position];
   const ordered = services
     .filter((service) => service.chains.length === 0)
-    .map((service) => ({ service, place: place(firstRule(service)) }))
+    .map((service) => ({ service, place: place(firstDispatchRule(dump, service)) }))
     .sort((a, b) => a.place[0] - b.place[0] || a.place[1] - b.place[1] || a.place[2] - b.place[2]);
   return withChains.concat(ordered.map((entry) => entry.service));
+}
+
+/** The rule of `dump` on the line of `service`'s first dispatch rule, if it is one. */
+function firstDispatchRule(dump: Dump, service: DumpServicePort): Rule | undefined {
+  const owner = service.dispatchRules.length === 0 ? undefined : dump.lineOwners[service.dispatchRules[0].line];
+  return owner !== undefined && 'bodyStart' in owner ? owner : undefined;
+}
+
+/** The hash kube-proxy names a port's chains by (`analyzeKube` keys a port without chains by it), when it is named. */
+function nameHash(service: DumpServicePort): string | undefined {
+  return service.portName !== undefined && service.protocol !== undefined ? chainHash(service.portName + service.protocol) : undefined;
 }
 
 /** Whether a port of the previous analysis outside the scope (`oldServices`) has the name of `port` (any protocol). */
