@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { corpusPath, readCorpus } from '../support/corpus';
@@ -17,6 +17,9 @@ describe('command line (server/out/cli.js)', function () {
   this.timeout(30000);
   const seed = corpusPath('seed-calico-nat-L-n-v.txt');
   const lines = readCorpus('seed-calico-nat-L-n-v.txt').split('\n');
+  let dir = '';
+  before(() => (dir = mkdtempSync(path.join(tmpdir(), 'iptables-lens-cli-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('symbols --json gives the outline with service names', () => {
     const { status, stdout } = cli('symbols', seed, '--json');
@@ -28,7 +31,6 @@ describe('command line (server/out/cli.js)', function () {
 
   it('check exits 0 on a clean dump and 1 with file:line:col errors on a broken one', () => {
     assert.equal(cli('check', seed).status, 0);
-    const dir = mkdtempSync(path.join(tmpdir(), 'iptables-lens-cli-'));
     const broken = path.join(dir, 'broken.rules');
     writeFileSync(broken, '*nat\n:A - [0:0]\n-A A -j NOWHERE-CHAIN\nCOMMIT\nnot a dump line\n');
     const { status, stdout } = cli('check', broken);
@@ -45,7 +47,6 @@ describe('command line (server/out/cli.js)', function () {
       ['10.200.165.70:80', 0.5],
       ['10.200.165.71:80', 0.5],
     ]);
-    const dir = mkdtempSync(path.join(tmpdir(), 'iptables-lens-cli-'));
     const snapshot = path.join(dir, 'snapshot.yaml');
     writeFileSync(
       snapshot,

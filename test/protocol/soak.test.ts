@@ -4,7 +4,7 @@
 // opened anew, and after the document is closed its resident memory (read from
 // /proc/PID/status, not asked of the server) must come back near where it was before the document was opened.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
@@ -37,9 +37,13 @@ const REQUESTS_PER_EDIT = 4;
 describe(`soak: the server over stdio under a burst of edits and requests (seed ${FUZZ_SEED})`, function () {
   this.timeout(240000);
   let client: TestLspClient | undefined;
+  let preloadDir: string | undefined;
   after(async () => {
     if (client && client.process.exitCode === null) {
       await client.stop();
+    }
+    if (preloadDir !== undefined) {
+      rmSync(preloadDir, { recursive: true, force: true });
     }
   });
 
@@ -48,7 +52,8 @@ describe(`soak: the server over stdio under a burst of edits and requests (seed 
     assert.ok(text.length > 1_000_000, `a large dump (${text.length} chars)`);
     // The server runs unchanged, with one preload: SIGUSR2 runs a full garbage collection, so that the RSS read
     // after the close measures what the server still holds, not garbage V8 has not got round to collecting.
-    const preload = path.join(mkdtempSync(path.join(tmpdir(), 'soak-')), 'gc-on-signal.js');
+    preloadDir = mkdtempSync(path.join(tmpdir(), 'soak-'));
+    const preload = path.join(preloadDir, 'gc-on-signal.js');
     writeFileSync(preload, "process.on('SIGUSR2', () => global.gc());\n");
     const savedOptions = process.env.NODE_OPTIONS;
     process.env.NODE_OPTIONS = `${savedOptions ?? ''} --expose-gc --require ${preload}`.trim();

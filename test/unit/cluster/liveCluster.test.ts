@@ -431,11 +431,12 @@ describe('services against a real kube-apiserver', function () {
 
   it('says a server that does not answer is unreachable', async () => {
     const closedPort = await freePort();
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lens-kc-')), 'config');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lens-kc-'));
+    const file = path.join(dir, 'config');
     writeKubeconfig(file, `https://127.0.0.1:${closedPort}`, server.caPem, [{ name: 'gone', token: 'x', groups: [] }]);
     const client = ClusterClient.create({ kubeconfigPath: file });
     assert.ok(client.ok);
-    const r = await client.value.snapshot();
+    const r = await client.value.snapshot().finally(() => fs.rmSync(dir, { recursive: true, force: true }));
     assert.ok(!r.ok);
     assert.equal(r.error.kind, 'unreachable');
     assert.match(r.error.message, new RegExp(`Cannot reach the cluster at https://127\\.0\\.0\\.1:${closedPort} \\(ECONNREFUSED\\)`));
