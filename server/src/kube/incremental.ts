@@ -308,7 +308,7 @@ export function updateKubeAnalysis(
     // A port left without chains (the chain group of its name gone) whose name and protocol hash to the names of a
     // chain group: the analysis puts its comment-only rules in that group, which the scope may not hold.
     const first = service.chains.length === 0 ? firstDispatchRule(dump, service) : undefined;
-    const hash = nameHash(service);
+    const hash = first === undefined ? undefined : nameHash(service);
     if (first !== undefined && hash !== undefined && scope.hasGroup(first.table, hash)) {
       return { reason: `the edit leaves ${service.label} without chains, and chains are named by its hash` };
     }
